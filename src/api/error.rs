@@ -1,0 +1,156 @@
+//! The service's error vocabulary. Variant names are the model's exception names (plus the
+//! protocol errors of aws-behavior.md §13.3), so `code()` is a plain table and grepping an
+//! AWS error name finds the one place that builds it. HTTP statuses live in `http::error`.
+
+use crate::domain::arn::ArnError;
+use crate::store::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// A model constraint (Coral framing) or a documented rule was broken.
+    #[error("{0}")]
+    ValidationException(String),
+    /// A malformed ARN: `Invalid Arn: '<reason>'`.
+    #[error("{0}")]
+    InvalidArn(String),
+    /// A state machine name within length but with forbidden characters.
+    #[error("{0}")]
+    InvalidName(String),
+    /// The definition is not valid Amazon States Language.
+    #[error("{0}")]
+    InvalidDefinition(String),
+    #[error("{0}")]
+    InvalidLoggingConfiguration(String),
+    #[error("{0}")]
+    InvalidTracingConfiguration(String),
+    #[error("{0}")]
+    InvalidEncryptionConfiguration(String),
+    /// A pagination token this listing did not mint.
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("{0}")]
+    StateMachineDoesNotExist(String),
+    #[error("{0}")]
+    StateMachineAlreadyExists(String),
+    /// Kept for the model's sake; arises only once executions exist (aws-behavior.md §13.5).
+    #[error("{0}")]
+    StateMachineDeleting(String),
+    /// UpdateStateMachine with nothing to update.
+    #[error("{0}")]
+    MissingRequiredParameter(String),
+    /// revisionId mismatch, a version still routed to, or an alias re-created differently (409).
+    #[error("{0}")]
+    ConflictException(String),
+    /// Version or alias quota of a machine reached (402).
+    #[error("{0}")]
+    ServiceQuotaExceededException(String),
+    #[error("{message}")]
+    ResourceNotFound {
+        message: String,
+        resource_name: Option<String>,
+    },
+    #[error("{message}")]
+    TooManyTags {
+        message: String,
+        resource_name: String,
+    },
+    /// Missing or unknown `X-Amz-Target`.
+    #[error("{0}")]
+    UnknownOperationException(String),
+    /// An operation of the model that sfnlite does not implement.
+    #[error("{0}")]
+    UnsupportedOperation(String),
+    /// A body that is not a JSON object or has a member of the wrong type.
+    #[error("{0}")]
+    SerializationException(String),
+    /// A body over the configured limit (413).
+    #[error("{0}")]
+    RequestEntityTooLargeException(String),
+    /// A path other than `/` and the admin paths (404).
+    #[error("{0}")]
+    NotFoundException(String),
+    /// A method other than POST on `/` (405).
+    #[error("{0}")]
+    MethodNotAllowedException(String),
+    /// Storage busy, locked, full, read-only or failing (503): clients retry.
+    #[error("{0}")]
+    ServiceUnavailable(String),
+    /// A bug of ours (500). The detail is logged, never sent.
+    #[error("{0}")]
+    InternalFailure(String),
+}
+
+impl ApiError {
+    /// The error code clients match on: the `__type` of the body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::ValidationException(_) => "ValidationException",
+            ApiError::InvalidArn(_) => "InvalidArn",
+            ApiError::InvalidName(_) => "InvalidName",
+            ApiError::InvalidDefinition(_) => "InvalidDefinition",
+            ApiError::InvalidLoggingConfiguration(_) => "InvalidLoggingConfiguration",
+            ApiError::InvalidTracingConfiguration(_) => "InvalidTracingConfiguration",
+            ApiError::InvalidEncryptionConfiguration(_) => "InvalidEncryptionConfiguration",
+            ApiError::InvalidToken(_) => "InvalidToken",
+            ApiError::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",
+            ApiError::StateMachineAlreadyExists(_) => "StateMachineAlreadyExists",
+            ApiError::StateMachineDeleting(_) => "StateMachineDeleting",
+            ApiError::MissingRequiredParameter(_) => "MissingRequiredParameter",
+            ApiError::ConflictException(_) => "ConflictException",
+            ApiError::ServiceQuotaExceededException(_) => "ServiceQuotaExceededException",
+            ApiError::ResourceNotFound { .. } => "ResourceNotFound",
+            ApiError::TooManyTags { .. } => "TooManyTags",
+            ApiError::UnknownOperationException(_) => "UnknownOperationException",
+            ApiError::UnsupportedOperation(_) => "UnsupportedOperation",
+            ApiError::SerializationException(_) => "SerializationException",
+            ApiError::RequestEntityTooLargeException(_) => "RequestEntityTooLargeException",
+            ApiError::NotFoundException(_) => "NotFoundException",
+            ApiError::MethodNotAllowedException(_) => "MethodNotAllowedException",
+            ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
+            ApiError::InternalFailure(_) => "InternalFailure",
+        }
+    }
+
+    /// `State Machine Does Not Exist: '<arn as sent>'`.
+    pub fn does_not_exist(arn: &str) -> Self {
+        ApiError::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'"))
+    }
+
+    /// `Resource not found: '<arn>'`, carrying `resourceName`.
+    pub fn resource_not_found(arn: &str) -> Self {
+        ApiError::ResourceNotFound {
+            message: format!("Resource not found: '{arn}'"),
+            resource_name: Some(arn.to_owned()),
+        }
+    }
+
+    /// The alias operations' text for a missing alias.
+    pub fn alias_not_found() -> Self {
+        ApiError::ResourceNotFound {
+            message: "Request references a resource that does not exist.".into(),
+            resource_name: None,
+        }
+    }
+
+    /// `Invalid Token: 'Invalid token'`.
+    pub fn invalid_token() -> Self {
+        ApiError::InvalidToken("Invalid Token: 'Invalid token'".into())
+    }
+}
+
+impl From<ArnError> for ApiError {
+    fn from(e: ArnError) -> Self {
+        ApiError::InvalidArn(format!("Invalid Arn: '{e}'"))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(cause) => {
+                ApiError::ServiceUnavailable(format!("Service unavailable: {cause}"))
+            }
+            StoreError::Internal(detail) => ApiError::InternalFailure(detail),
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The AWS operations: one async fn per operation with typed input and output, the error
+//! vocabulary and model-constraint checks. Knows no HTTP types; `http` turns bytes into a
+//! call to [`dispatch`] and its result back into a response.
+
+pub mod aliases;
+pub mod error;
+pub mod state_machines;
+pub mod tags;
+pub mod validate;
+pub mod versions;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::domain::arn::{parse_state_machine_arn, StateMachineRef};
+use crate::domain::scope::Scope;
+use crate::store::state_machines::{find_machine, MachineRow};
+use crate::store::{Store, StoreError};
+pub use error::ApiError;
+
+/// Per-deployment limits the operations enforce.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Versions per state machine (AWS: 1000).
+    pub version_quota: i64,
+    /// Aliases per state machine (AWS: 100).
+    pub alias_quota: i64,
+}
+
+/// What every operation needs: the store, the caller's scope and the limits.
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Store,
+    pub scope: Scope,
+    pub limits: Arc<Limits>,
+}
+
+macro_rules! operations {
+    ($($op:ident),* $(,)?) => {
+        /// Every operation sfnlite implements, named exactly as in the service model.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Operation { $($op),* }
+
+        impl Operation {
+            /// The operation named `name` (the part of `X-Amz-Target` after the prefix).
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name { $(stringify!($op) => Some(Operation::$op),)* _ => None }
+            }
+            pub fn name(self) -> &'static str {
+                match self { $(Operation::$op => stringify!($op)),* }
+            }
+        }
+    };
+}
+
+operations!(
+    CreateStateMachine,
+    DescribeStateMachine,
+    UpdateStateMachine,
+    DeleteStateMachine,
+    ListStateMachines,
+    ValidateStateMachineDefinition,
+    PublishStateMachineVersion,
+    ListStateMachineVersions,
+    DeleteStateMachineVersion,
+    CreateStateMachineAlias,
+    DescribeStateMachineAlias,
+    UpdateStateMachineAlias,
+    DeleteStateMachineAlias,
+    ListStateMachineAliases,
+    TagResource,
+    UntagResource,
+    ListTagsForResource,
+);
+
+/// The model's operations that sfnlite does not implement (yet): they answer
+/// `UnsupportedOperation`, never 5xx.
+const MODEL_ONLY: &[&str] = &[
+    "CreateActivity",
+    "DeleteActivity",
+    "DescribeActivity",
+    "DescribeExecution",
+    "DescribeMapRun",
+    "DescribeStateMachineForExecution",
+    "GetActivityTask",
+    "GetExecutionHistory",
+    "ListActivities",
+    "ListExecutions",
+    "ListMapRuns",
+    "RedriveExecution",
+    "SendTaskFailure",
+    "SendTaskHeartbeat",
+    "SendTaskSuccess",
+    "StartExecution",
+    "StartSyncExecution",
+    "StopExecution",
+    "TestState",
+    "UpdateMapRun",
+];
+
+pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
+
+/// Resolves an `X-Amz-Target` header value to an operation.
+pub fn operation_for(target: Option<&str>) -> Result<Operation, ApiError> {
+    let target = target.unwrap_or("");
+    let name = target.strip_prefix(TARGET_PREFIX);
+    if let Some(op) = name.and_then(Operation::from_name) {
+        return Ok(op);
+    }
+    match name {
+        Some(n) if MODEL_ONLY.contains(&n) => Err(ApiError::UnsupportedOperation(format!(
+            "{n} is not supported by sfnlite"
+        ))),
+        _ => Err(ApiError::UnknownOperationException(format!(
+            "Unknown operation: '{target}'"
+        ))),
+    }
+}
+
+/// Runs operation `op` on a raw JSON body; returns the JSON response body.
+pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    use Operation::*;
+    match op {
+        CreateStateMachine => call(ctx, body, state_machines::create_state_machine).await,
+        DescribeStateMachine => call(ctx, body, state_machines::describe_state_machine).await,
+        UpdateStateMachine => call(ctx, body, state_machines::update_state_machine).await,
+        DeleteStateMachine => call(ctx, body, state_machines::delete_state_machine).await,
+        ListStateMachines => call(ctx, body, state_machines::list_state_machines).await,
+        ValidateStateMachineDefinition => {
+            call(ctx, body, state_machines::validate_state_machine_definition).await
+        }
+        PublishStateMachineVersion => {
+            call(ctx, body, versions::publish_state_machine_version).await
+        }
+        ListStateMachineVersions => call(ctx, body, versions::list_state_machine_versions).await,
+        DeleteStateMachineVersion => call(ctx, body, versions::delete_state_machine_version).await,
+        CreateStateMachineAlias => call(ctx, body, aliases::create_state_machine_alias).await,
+        DescribeStateMachineAlias => call(ctx, body, aliases::describe_state_machine_alias).await,
+        UpdateStateMachineAlias => call(ctx, body, aliases::update_state_machine_alias).await,
+        DeleteStateMachineAlias => call(ctx, body, aliases::delete_state_machine_alias).await,
+        ListStateMachineAliases => call(ctx, body, aliases::list_state_machine_aliases).await,
+        TagResource => call(ctx, body, tags::tag_resource).await,
+        UntagResource => call(ctx, body, tags::untag_resource).await,
+        ListTagsForResource => call(ctx, body, tags::list_tags_for_resource).await,
+    }
+}
+
+async fn call<I, O, F, Fut>(ctx: Ctx, body: &[u8], op: F) -> Result<Vec<u8>, ApiError>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    F: FnOnce(Ctx, I) -> Fut,
+    Fut: Future<Output = Result<O, ApiError>>,
+{
+    let input = decode(body)?;
+    let output = op(ctx, input).await?;
+    serde_json::to_vec(&output)
+        .map_err(|e| ApiError::InternalFailure(format!("encoding response: {e}")))
+}
+
+/// Decodes a request body: empty means `{}`; anything but a JSON object, or a member of
+/// the wrong type, is a SerializationException.
+fn decode<I: DeserializeOwned>(body: &[u8]) -> Result<I, ApiError> {
+    let trimmed = body.trim_ascii_start();
+    if trimmed.is_empty() {
+        return serde_json::from_slice(b"{}")
+            .map_err(|e| ApiError::SerializationException(e.to_string()));
+    }
+    // serde would also accept a JSON array for a struct; the protocol allows only objects.
+    if trimmed[0] != b'{' {
+        return Err(ApiError::SerializationException(
+            "Request body must be a JSON object".into(),
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::SerializationException(serialization_reason(&e)))
+}
+
+fn serialization_reason(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => format!("Invalid request member: {e}"),
+        _ => format!("Request body is not valid JSON: {e}"),
+    }
+}
+
+/// Epoch milliseconds as the protocol's epoch-seconds number.
+pub fn secs(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// `maxResults`: 0 or absent means the service default of 100.
+pub fn page_size(max_results: Option<i64>) -> usize {
+    match max_results {
+        None | Some(0) => 100,
+        Some(n) => n.clamp(1, 1000) as usize,
+    }
+}
+
+/// Parses a state machine ARN sent by the client.
+pub fn parse_arn(arn: &str) -> Result<StateMachineRef, ApiError> {
+    Ok(parse_state_machine_arn(arn)?)
+}
+
+/// Finds the caller's machine for an ARN; ARNs outside the caller's scope find nothing.
+pub fn find_owned_machine(
+    ctx_scope: &Scope,
+    tx: &rusqlite::Connection,
+    r: &StateMachineRef,
+) -> Result<Option<MachineRow>, StoreError> {
+    if !ctx_scope.owns(r.machine()) {
+        return Ok(None);
+    }
+    find_machine(tx, &r.machine().to_string())
+}

@@ -1,0 +1,150 @@
+//! Model-constraint checks in AWS's Coral framing (aws-behavior.md §13.3 item 13):
+//! `N validation error(s) detected: Value '<v>' at '<path>' failed to satisfy constraint: <text>`,
+//! several joined with `; ` in model order, and the value left out for sensitive members.
+
+use super::error::ApiError;
+
+/// Collects constraint violations of one request, then turns them into one error.
+#[derive(Default)]
+pub struct Violations(Vec<String>);
+
+impl Violations {
+    fn push(&mut self, value: Option<&str>, path: &str, constraint: String) {
+        self.0.push(match value {
+            Some(v) => {
+                format!("Value '{v}' at '{path}' failed to satisfy constraint: {constraint}")
+            }
+            None => format!("Value at '{path}' failed to satisfy constraint: {constraint}"),
+        });
+    }
+
+    /// A required member that is absent.
+    pub fn required<T>(&mut self, path: &str, value: &Option<T>) {
+        if value.is_none() {
+            self.0.push(format!(
+                "Value null at '{path}' failed to satisfy constraint: Member must not be null"
+            ));
+        }
+    }
+
+    /// String length in characters within `min..=max`. Sensitive members hide their value.
+    pub fn length(
+        &mut self,
+        path: &str,
+        value: Option<&str>,
+        min: usize,
+        max: usize,
+        sensitive: bool,
+    ) {
+        let Some(v) = value else { return };
+        let n = v.chars().count();
+        let shown = (!sensitive).then_some(v);
+        if n > max {
+            self.push(
+                shown,
+                path,
+                format!("Member must have length less than or equal to {max}"),
+            );
+        } else if n < min {
+            self.push(
+                shown,
+                path,
+                format!("Member must have length greater than or equal to {min}"),
+            );
+        }
+    }
+
+    /// Integer value within `min..=max`.
+    pub fn range(&mut self, path: &str, value: Option<i64>, min: i64, max: i64) {
+        let Some(v) = value else { return };
+        let text = v.to_string();
+        if v > max {
+            self.push(
+                Some(&text),
+                path,
+                format!("Member must have value less than or equal to {max}"),
+            );
+        } else if v < min {
+            self.push(
+                Some(&text),
+                path,
+                format!("Member must have value greater than or equal to {min}"),
+            );
+        }
+    }
+
+    /// One of an enum's values.
+    pub fn one_of(&mut self, path: &str, value: Option<&str>, set: &[&str]) {
+        if let Some(v) = value.filter(|v| !set.contains(v)) {
+            self.push(
+                Some(v),
+                path,
+                format!("Member must satisfy enum value set: [{}]", set.join(", ")),
+            );
+        }
+    }
+
+    /// A regular-expression constraint, checked by `ok`; `pattern` is quoted in the text.
+    pub fn pattern(
+        &mut self,
+        path: &str,
+        value: Option<&str>,
+        pattern: &str,
+        ok: impl Fn(&str) -> bool,
+    ) {
+        if let Some(v) = value.filter(|v| !ok(v)) {
+            self.push(
+                Some(v),
+                path,
+                format!("Member must satisfy regular expression pattern: {pattern}"),
+            );
+        }
+    }
+
+    /// A violation whose value is rendered by the caller (lists, structures).
+    pub fn custom(&mut self, path: &str, value: &str, constraint: &str) {
+        self.push(Some(value), path, constraint.to_owned());
+    }
+
+    /// `Ok` when nothing was violated, else one ValidationException naming every violation.
+    pub fn finish(self) -> Result<(), ApiError> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(ApiError::ValidationException(format!(
+                "1 validation error detected: {}",
+                self.0[0]
+            ))),
+            n => Err(ApiError::ValidationException(format!(
+                "{n} validation errors detected: {}",
+                self.0.join("; ")
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_violation_uses_the_singular_coral_framing() {
+        let mut v = Violations::default();
+        v.range("maxResults", Some(1001), 0, 1000);
+        assert_eq!(
+            v.finish().unwrap_err().to_string(),
+            "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
+        );
+    }
+
+    #[test]
+    fn sensitive_members_hide_their_value_and_several_join_with_semicolons() {
+        let mut v = Violations::default();
+        v.length("description", Some(&"x".repeat(257)), 0, 256, true);
+        v.required("stateMachineArn", &None::<String>);
+        assert_eq!(
+            v.finish().unwrap_err().to_string(),
+            "2 validation errors detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 256; \
+             Value null at 'stateMachineArn' failed to satisfy constraint: Member must not be null"
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! PublishStateMachineVersion, ListStateMachineVersions and DeleteStateMachineVersion, and
+//! the one publishing rule Create/UpdateStateMachine share with them.
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+
+use super::state_machines::{check_paging, resume_after, Empty};
+use super::validate::Violations;
+use super::{find_owned_machine, page_size, parse_arn, secs, ApiError, Ctx};
+use crate::domain::arn::{MachineArn, StateMachineRef};
+use crate::domain::{now_millis, token};
+use crate::store::state_machines::{self as sql, MachineRow, RevisionRow};
+use crate::store::{aliases as alias_sql, versions as version_sql, versions::VersionRow};
+
+/// The public name of the initial configuration in `revisionId` preconditions.
+const INITIAL: &str = "INITIAL";
+
+/// Returns the live version of `revision`, publishing it first if it has none. Idempotent
+/// per (machine, revision): the UNIQUE constraint on `versions.revision` backs this up, and
+/// the caller's IMMEDIATE transaction makes the check-then-insert atomic.
+pub(crate) fn publish_revision(
+    tx: &Connection,
+    machine: &MachineRow,
+    revision: &RevisionRow,
+    description: Option<&str>,
+    quota: i64,
+    arn: &MachineArn,
+) -> Result<VersionRow, ApiError> {
+    if let Some(existing) = version_sql::find_version_for_revision(tx, revision.id)? {
+        return Ok(existing);
+    }
+    if version_sql::count_versions(tx, machine.id)? >= quota {
+        return Err(ApiError::ServiceQuotaExceededException(format!(
+            "The maximum number of versions ({quota}) for state machine '{arn}' has been reached. Delete unused versions."
+        )));
+    }
+    Ok(version_sql::insert_version(
+        tx,
+        machine.id,
+        revision.id,
+        description,
+        now_millis(),
+    )?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishStateMachineVersionInput {
+    pub state_machine_arn: Option<String>,
+    pub revision_id: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishStateMachineVersionOutput {
+    pub creation_date: f64,
+    pub state_machine_version_arn: String,
+}
+
+/// PublishStateMachineVersion: snapshots the current revision as a numbered version, or
+/// returns the version it already has (with its original creation date, whatever the
+/// description). `revisionId` makes it conditional; `INITIAL` names the initial configuration.
+pub async fn publish_state_machine_version(
+    ctx: Ctx,
+    input: PublishStateMachineVersionInput,
+) -> Result<PublishStateMachineVersionOutput, ApiError> {
+    let mut v = Violations::default();
+    v.required("stateMachineArn", &input.state_machine_arn);
+    v.length(
+        "stateMachineArn",
+        input.state_machine_arn.as_deref(),
+        1,
+        256,
+        false,
+    );
+    v.length("description", input.description.as_deref(), 0, 256, true);
+    v.finish()?;
+    let arn_text = input.state_machine_arn.unwrap_or_default();
+    let target = parse_arn(&arn_text)?;
+    let quota = ctx.limits.version_quota;
+    let scope = ctx.scope.clone();
+    ctx.store
+        .write(move |tx| {
+            let missing = || ApiError::does_not_exist(&arn_text);
+            let StateMachineRef::Machine(machine_arn) = &target else { return Err(missing()) };
+            let m = find_owned_machine(&scope, tx, &target)?.ok_or_else(missing)?;
+            let current = sql::current_revision(tx, m.id)?;
+            if let Some(expected) = &input.revision_id {
+                let actual = current.revision_id.as_deref().unwrap_or(INITIAL);
+                if expected != actual {
+                    return Err(ApiError::ConflictException(format!(
+                        "Failed to publish the State Machine version for revision {expected}. The current State Machine revision is {actual}."
+                    )));
+                }
+            }
+            let version = publish_revision(tx, &m, &current, input.description.as_deref(), quota, machine_arn)?;
+            Ok(PublishStateMachineVersionOutput {
+                creation_date: secs(version.created_ms),
+                state_machine_version_arn: machine_arn.version(version.number),
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListStateMachineVersionsInput {
+    pub state_machine_arn: Option<String>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateMachineVersionListItem {
+    pub state_machine_version_arn: String,
+    pub creation_date: f64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListStateMachineVersionsOutput {
+    pub state_machine_versions: Vec<StateMachineVersionListItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// ListStateMachineVersions: newest first, keyset-paged on the version number so a page
+/// stays correct when versions are deleted between calls.
+pub async fn list_state_machine_versions(
+    ctx: Ctx,
+    input: ListStateMachineVersionsInput,
+) -> Result<ListStateMachineVersionsOutput, ApiError> {
+    const OP: &str = "ListStateMachineVersions";
+    let mut v = Violations::default();
+    v.required("stateMachineArn", &input.state_machine_arn);
+    v.length(
+        "stateMachineArn",
+        input.state_machine_arn.as_deref(),
+        1,
+        256,
+        false,
+    );
+    check_paging(&mut v, input.max_results, input.next_token.as_deref());
+    v.finish()?;
+    let arn_text = input.state_machine_arn.unwrap_or_default();
+    let target = parse_arn(&arn_text)?;
+    let before = resume_after(input.next_token.as_deref(), OP, &arn_text)?;
+    let limit = page_size(input.max_results);
+    let scope = ctx.scope.clone();
+    ctx.store
+        .read(move |tx| {
+            let missing = || ApiError::does_not_exist(&arn_text);
+            let StateMachineRef::Machine(machine_arn) = &target else {
+                return Err(missing());
+            };
+            let m = find_owned_machine(&scope, tx, &target)?.ok_or_else(missing)?;
+            let mut rows = version_sql::list_versions(tx, m.id, before, limit + 1)?;
+            let next_token = (rows.len() > limit).then(|| {
+                rows.truncate(limit);
+                token::encode(OP, &arn_text, rows[limit - 1].number)
+            });
+            Ok(ListStateMachineVersionsOutput {
+                state_machine_versions: rows
+                    .into_iter()
+                    .map(|r| StateMachineVersionListItem {
+                        state_machine_version_arn: machine_arn.version(r.number),
+                        creation_date: secs(r.created_ms),
+                    })
+                    .collect(),
+                next_token,
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteStateMachineVersionInput {
+    pub state_machine_version_arn: Option<String>,
+}
+
+/// DeleteStateMachineVersion: idempotent; refused while an alias routes to the version.
+/// The machine's high-water mark stays, so the number is never issued again.
+pub async fn delete_state_machine_version(
+    ctx: Ctx,
+    input: DeleteStateMachineVersionInput,
+) -> Result<Empty, ApiError> {
+    let mut v = Violations::default();
+    v.required("stateMachineVersionArn", &input.state_machine_version_arn);
+    v.length(
+        "stateMachineVersionArn",
+        input.state_machine_version_arn.as_deref(),
+        1,
+        2000,
+        false,
+    );
+    v.finish()?;
+    let arn_text = input.state_machine_version_arn.unwrap_or_default();
+    let target = parse_arn(&arn_text)?;
+    let StateMachineRef::Version(_, number) = target else {
+        return Err(ApiError::ValidationException(format!(
+            "Invalid version ARN: '{arn_text}'"
+        )));
+    };
+    let scope = ctx.scope.clone();
+    ctx.store
+        .write(move |tx| {
+            let Some(m) = find_owned_machine(&scope, tx, &target)? else { return Ok(Empty {}) };
+            let Some(version) = version_sql::find_version(tx, m.id, number)? else { return Ok(Empty {}) };
+            let aliases = alias_sql::names_routing_to(tx, version.id)?;
+            if !aliases.is_empty() {
+                return Err(ApiError::ConflictException(format!(
+                    "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [{}]",
+                    aliases.join(", ")
+                )));
+            }
+            version_sql::delete_version(tx, version.id)?;
+            Ok(Empty {})
+        })
+        .await
+}

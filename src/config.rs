@@ -1,0 +1,226 @@
+//! Configuration: defaults built into the binary, then an optional TOML file (`--config`),
+//! then `SFNLITE_*` environment variables, then command-line flags — each layer overriding
+//! the one before. `config/sfnlite.toml` documents every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+use crate::domain::arn::{is_account, is_region};
+use crate::store::Synchronous;
+
+/// sfnlite: the AWS Step Functions API for state machines, versions and aliases, on SQLite.
+#[derive(Debug, Parser)]
+#[command(name = "sfnlite", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the service (the default when no command is given).
+    Serve(ServeArgs),
+}
+
+/// Settings of the service. Each flag also reads its environment variable; unset values come
+/// from the `--config` file, then from the built-in defaults.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ServeArgs {
+    /// TOML file with any of the keys below (see config/sfnlite.toml).
+    #[arg(long, env = "SFNLITE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port. [default: 127.0.0.1:8083]
+    #[arg(long, env = "SFNLITE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// SQLite database file; its folder is created. [default: ./sfnlite-data/sfnlite.db]
+    #[arg(long, env = "SFNLITE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Region for requests that carry no SigV4 credential scope. [default: us-east-1]
+    #[arg(long, env = "SFNLITE_REGION")]
+    pub region: Option<String>,
+    /// Account for requests whose access key id is not 12 digits. [default: 123456789012]
+    #[arg(long, env = "SFNLITE_ACCOUNT_ID", value_name = "ID")]
+    pub account_id: Option<String>,
+    /// SQLite synchronous level: off, normal, full or extra; full fsyncs every commit. [default: full]
+    #[arg(long, env = "SFNLITE_SYNCHRONOUS", value_name = "LEVEL")]
+    pub synchronous: Option<String>,
+    /// Largest accepted request body in bytes; larger ones get 413. [default: 8388608]
+    #[arg(long, env = "SFNLITE_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Versions allowed per state machine. [default: 1000]
+    #[arg(long, env = "SFNLITE_VERSION_QUOTA", value_name = "N")]
+    pub version_quota: Option<i64>,
+    /// Log filter (tracing syntax: error, warn, info, debug, or per-module); per-call lines are at debug. [default: info]
+    #[arg(long, env = "SFNLITE_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// The keys of the configuration file; unknown keys are an error so typos fail at start-up.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    db: Option<PathBuf>,
+    region: Option<String>,
+    account_id: Option<String>,
+    synchronous: Option<String>,
+    max_body_bytes: Option<usize>,
+    version_quota: Option<i64>,
+    log: Option<String>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub db: PathBuf,
+    pub region: String,
+    pub account_id: String,
+    pub synchronous: Synchronous,
+    pub max_body_bytes: usize,
+    pub version_quota: i64,
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8083)),
+            db: PathBuf::from("./sfnlite-data/sfnlite.db"),
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            synchronous: Synchronous::Full,
+            max_body_bytes: 8 * 1024 * 1024,
+            version_quota: 1000,
+            log: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// A configuration for tests and embedding: defaults, a free loopback port, this database.
+    pub fn for_tests(db: &Path) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db: db.to_owned(),
+            ..Config::default()
+        }
+    }
+
+    /// Resolves flags (already merged with the environment by clap) over the file over defaults.
+    pub fn resolve(args: &ServeArgs) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("invalid config file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let d = Config::default();
+        let listen = args.listen.clone().or(file.listen);
+        let listen = match listen {
+            Some(s) => s
+                .parse()
+                .with_context(|| format!("invalid listen address '{s}'"))?,
+            None => d.listen,
+        };
+        let region = args.region.clone().or(file.region).unwrap_or(d.region);
+        if !is_region(&region) {
+            bail!("invalid region '{region}'");
+        }
+        let account_id = args
+            .account_id
+            .clone()
+            .or(file.account_id)
+            .unwrap_or(d.account_id);
+        if !is_account(&account_id) {
+            bail!("invalid account id '{account_id}': it must be 12 digits");
+        }
+        let synchronous = match args.synchronous.clone().or(file.synchronous) {
+            Some(s) => Synchronous::parse(&s)
+                .with_context(|| format!("invalid synchronous level '{s}'"))?,
+            None => d.synchronous,
+        };
+        let version_quota = args
+            .version_quota
+            .or(file.version_quota)
+            .unwrap_or(d.version_quota);
+        if version_quota < 1 {
+            bail!("version_quota must be at least 1");
+        }
+        let max_body_bytes = args
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(d.max_body_bytes);
+        Ok(Config {
+            listen,
+            db: args.db.clone().or(file.db).unwrap_or(d.db),
+            region,
+            account_id,
+            synchronous,
+            max_body_bytes,
+            version_quota,
+            log: args.log.clone().or(file.log).unwrap_or(d.log),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_and_file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "region = \"eu-west-1\"\nversion_quota = 5\n").unwrap();
+        let args = ServeArgs {
+            config: Some(file),
+            version_quota: Some(7),
+            ..ServeArgs::default()
+        };
+        let c = Config::resolve(&args).unwrap();
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.version_quota, 7);
+        assert_eq!(c.account_id, "123456789012");
+    }
+
+    #[test]
+    fn unknown_file_keys_fail_at_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "regoin = \"eu-west-1\"\n").unwrap();
+        assert!(Config::resolve(&ServeArgs {
+            config: Some(file),
+            ..ServeArgs::default()
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn the_documented_config_file_holds_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/sfnlite.toml");
+        let c = Config::resolve(&ServeArgs {
+            config: Some(path),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        let d = Config::default();
+        assert_eq!(
+            (c.listen, c.db, c.region, c.account_id),
+            (d.listen, d.db, d.region, d.account_id)
+        );
+        assert_eq!(
+            (c.synchronous, c.max_body_bytes, c.version_quota, c.log),
+            (d.synchronous, d.max_body_bytes, d.version_quota, d.log)
+        );
+    }
+}

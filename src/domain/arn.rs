@@ -1,0 +1,220 @@
+//! The one parser for state machine, version and alias ARNs. Every operation goes through
+//! [`parse_state_machine_arn`], so all of them tell the three kinds apart the same way:
+//! `…:stateMachine:NAME` (machine), `…:stateMachine:NAME:7` (version),
+//! `…:stateMachine:NAME:prod` (alias; alias names always hold a non-digit).
+
+use std::fmt;
+
+use super::names::{is_valid_alias_name, is_valid_machine_name};
+
+/// Why a string is not an ARN sfnlite accepts. The text is the reason inside AWS's
+/// `Invalid Arn: '<reason>'` framing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArnError(pub String);
+
+impl fmt::Display for ArnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The unqualified ARN of a state machine: `arn:<partition>:states:<region>:<account>:stateMachine:<name>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MachineArn {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    pub name: String,
+}
+
+impl MachineArn {
+    /// The version ARN `<machine>:<number>`.
+    pub fn version(&self, number: i64) -> String {
+        format!("{self}:{number}")
+    }
+
+    /// The alias ARN `<machine>:<alias>`.
+    pub fn alias(&self, alias: &str) -> String {
+        format!("{self}:{alias}")
+    }
+}
+
+impl fmt::Display for MachineArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:{}:states:{}:{}:stateMachine:{}",
+            self.partition, self.region, self.account, self.name
+        )
+    }
+}
+
+/// What a well-formed `stateMachine` ARN names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateMachineRef {
+    Machine(MachineArn),
+    Version(MachineArn, i64),
+    Alias(MachineArn, String),
+}
+
+impl StateMachineRef {
+    pub fn machine(&self) -> &MachineArn {
+        match self {
+            StateMachineRef::Machine(m)
+            | StateMachineRef::Version(m, _)
+            | StateMachineRef::Alias(m, _) => m,
+        }
+    }
+}
+
+/// Parses any state machine, version or alias ARN.
+///
+/// A value not starting with `arn:` fails with `Invalid ARN prefix: <value>`; any other shape
+/// problem (service, resource type, region, account, empty or invalid name, bad qualifier)
+/// with `Invalid ARN: <value>` (aws-behavior.md §13.2 item 9).
+pub fn parse_state_machine_arn(value: &str) -> Result<StateMachineRef, ArnError> {
+    let invalid = || ArnError(format!("Invalid ARN: {value}"));
+    let Some(rest) = value.strip_prefix("arn:") else {
+        return Err(ArnError(format!("Invalid ARN prefix: {value}")));
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    // partition, service, region, account, resource type, name [, qualifier]
+    if parts.len() != 6 && parts.len() != 7 {
+        return Err(invalid());
+    }
+    let (partition, service, region, account, kind, name) =
+        (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
+    if !is_partition(partition)
+        || service != "states"
+        || !is_region(region)
+        || !is_account(account)
+        || kind != "stateMachine"
+        || !is_valid_machine_name(name)
+    {
+        return Err(invalid());
+    }
+    let machine = MachineArn {
+        partition: partition.to_owned(),
+        region: region.to_owned(),
+        account: account.to_owned(),
+        name: name.to_owned(),
+    };
+    match parts.get(6) {
+        None => Ok(StateMachineRef::Machine(machine)),
+        Some(q) if !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()) => {
+            // Versions are numbered from 1 and a quota caps them far below i64; anything
+            // that does not fit cannot name a version.
+            let n: i64 = q.parse().map_err(|_| invalid())?;
+            Ok(StateMachineRef::Version(machine, n))
+        }
+        Some(q) if is_valid_alias_name(q) => Ok(StateMachineRef::Alias(machine, (*q).to_owned())),
+        Some(_) => Err(invalid()),
+    }
+}
+
+fn is_partition(p: &str) -> bool {
+    matches!(
+        p,
+        "aws"
+            | "aws-cn"
+            | "aws-us-gov"
+            | "aws-iso"
+            | "aws-iso-b"
+            | "aws-iso-e"
+            | "aws-iso-f"
+            | "aws-eusc"
+    )
+}
+
+/// Region names look like `us-east-1`, `ap-southeast-2`, `us-gov-west-1`.
+pub fn is_region(r: &str) -> bool {
+    let segs: Vec<&str> = r.split('-').collect();
+    segs.len() >= 3
+        && segs[..segs.len() - 1]
+            .iter()
+            .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase()))
+        && segs[segs.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !segs[segs.len() - 1].is_empty()
+        && r.len() <= 32
+}
+
+/// AWS account ids are exactly twelve digits.
+pub fn is_account(a: &str) -> bool {
+    a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The partition that owns a region.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:demo";
+
+    #[test]
+    fn unqualified_version_and_alias_arns_are_told_apart() {
+        assert!(
+            matches!(parse_state_machine_arn(SM), Ok(StateMachineRef::Machine(m)) if m.name == "demo")
+        );
+        assert!(matches!(
+            parse_state_machine_arn(&format!("{SM}:7")),
+            Ok(StateMachineRef::Version(_, 7))
+        ));
+        assert!(
+            matches!(parse_state_machine_arn(&format!("{SM}:prod")), Ok(StateMachineRef::Alias(_, a)) if a == "prod")
+        );
+    }
+
+    #[test]
+    fn machine_arn_round_trips_through_display() {
+        let m = parse_state_machine_arn(SM).unwrap();
+        assert_eq!(m.machine().to_string(), SM);
+        assert_eq!(m.machine().version(3), format!("{SM}:3"));
+    }
+
+    #[test]
+    fn value_without_arn_prefix_names_the_prefix() {
+        assert_eq!(
+            parse_state_machine_arn("invalid_arn").unwrap_err().0,
+            "Invalid ARN prefix: invalid_arn"
+        );
+    }
+
+    #[test]
+    fn malformed_arns_are_rejected() {
+        for bad in [
+            "arn:aws:lambda:us-east-1:123456789012:stateMachine:demo",
+            "arn:aws:states:us-east-1:12345:stateMachine:demo",
+            "arn:aws:states:useast:123456789012:stateMachine:demo",
+            "arn:aws:states:us-east-1:123456789012:activity:demo",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:demo:",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:demo:a b",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:demo:1:2",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:demo:99999999999999999999999",
+            "arn:foo:states:us-east-1:123456789012:stateMachine:demo",
+        ] {
+            assert_eq!(
+                parse_state_machine_arn(bad).unwrap_err().0,
+                format!("Invalid ARN: {bad}"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn partition_follows_region() {
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("eu-west-1"), "aws");
+    }
+}

@@ -1,0 +1,48 @@
+//! Renders an [`ApiError`] as an AWS JSON 1.0 error response: the status table, the body
+//! `{"__type", "message", …}` and the `x-amzn-ErrorType` header.
+
+use axum::http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use crate::api::ApiError;
+
+/// The HTTP status of each error (aws-behavior.md §13.3 item 11).
+pub fn status(e: &ApiError) -> StatusCode {
+    match e {
+        ApiError::ConflictException(_) => StatusCode::CONFLICT,
+        ApiError::ServiceQuotaExceededException(_) => StatusCode::PAYMENT_REQUIRED,
+        ApiError::RequestEntityTooLargeException(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        ApiError::NotFoundException(_) => StatusCode::NOT_FOUND,
+        ApiError::MethodNotAllowedException(_) => StatusCode::METHOD_NOT_ALLOWED,
+        ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// The JSON body: the bare error name in `__type`, the text in `message`, and the modelled
+/// extra members.
+pub fn body(e: &ApiError) -> Vec<u8> {
+    let message = match e {
+        // The detail is for the log, not for the client.
+        ApiError::InternalFailure(_) => "Internal failure".to_owned(),
+        other => other.to_string(),
+    };
+    let mut obj = Map::new();
+    obj.insert("__type".into(), json!(e.code()));
+    obj.insert("message".into(), json!(message));
+    match e {
+        ApiError::ResourceNotFound {
+            resource_name: Some(name),
+            ..
+        }
+        | ApiError::TooManyTags {
+            resource_name: name,
+            ..
+        } => {
+            obj.insert("resourceName".into(), json!(name));
+        }
+        _ => {}
+    }
+    serde_json::to_vec(&Value::Object(obj)).unwrap_or_default()
+}

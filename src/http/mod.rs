@@ -1,0 +1,196 @@
+//! The AWS JSON 1.0 protocol: `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`,
+//! the caller's scope from the SigV4 `Authorization` header, body limits, request ids and
+//! error rendering, plus `GET /health`. Knows HTTP, nothing about SQL.
+
+pub mod error;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use axum::Router;
+
+use crate::api::{self, ApiError, Ctx, Limits};
+use crate::domain::arn::{is_account, is_region};
+use crate::domain::scope::Scope;
+use crate::store::Store;
+
+const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+/// What the protocol layer needs for every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub limits: Arc<Limits>,
+    pub default_region: String,
+    pub default_account: String,
+    pub max_body_bytes: usize,
+}
+
+/// The service's router: every request goes through [`handle`], so no path or method ever
+/// falls through to a framework default (HTML, empty bodies).
+pub fn router(state: AppState) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+async fn handle(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response<Body> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let started = Instant::now();
+    let mut response = match (uri.path(), &method) {
+        ("/", &Method::POST) => serve_api(&state, &headers, body, &request_id, started).await,
+        ("/health", &Method::GET) => health(&state).await,
+        ("/", _) => error_response(&ApiError::MethodNotAllowedException(format!(
+            "Method {method} is not allowed on /"
+        ))),
+        (path, _) => error_response(&ApiError::NotFoundException(format!(
+            "No such path: {path}"
+        ))),
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    response
+}
+
+async fn serve_api(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    request_id: &str,
+    started: Instant,
+) -> Response<Body> {
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let scope = scope_of(headers, &state.default_region, &state.default_account);
+    let outcome = match api::operation_for(target) {
+        Err(e) => Err(e),
+        Ok(op) => match axum::body::to_bytes(body, state.max_body_bytes).await {
+            Err(_) => Err(ApiError::RequestEntityTooLargeException(format!(
+                "Request body is larger than the limit of {} bytes",
+                state.max_body_bytes
+            ))),
+            Ok(bytes) => {
+                let ctx = Ctx {
+                    store: state.store.clone(),
+                    scope: scope.clone(),
+                    limits: state.limits.clone(),
+                };
+                api::dispatch(ctx, op, &bytes).await
+            }
+        },
+    };
+    let elapsed_us = started.elapsed().as_micros() as u64;
+    let operation = target
+        .and_then(|t| t.strip_prefix(api::TARGET_PREFIX))
+        .unwrap_or("-");
+    match outcome {
+        Ok(body) => {
+            tracing::debug!(request_id, operation, account = %scope.account, region = %scope.region, outcome = "ok", elapsed_us);
+            json_response(StatusCode::OK, body)
+        }
+        Err(e) => {
+            match &e {
+                ApiError::InternalFailure(detail) => {
+                    tracing::error!(request_id, operation, detail = %detail, "internal failure")
+                }
+                ApiError::ServiceUnavailable(cause) => {
+                    tracing::warn!(request_id, operation, cause = %cause, "storage unavailable")
+                }
+                _ => {
+                    tracing::debug!(request_id, operation, account = %scope.account, outcome = e.code(), elapsed_us)
+                }
+            }
+            error_response(&e)
+        }
+    }
+}
+
+async fn health(state: &AppState) -> Response<Body> {
+    match state.store.ping().await {
+        Ok(()) => json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec()),
+        Err(e) => error_response(&ApiError::from(e)),
+    }
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    r
+}
+
+/// An AWS-shaped error response.
+pub fn error_response(e: &ApiError) -> Response<Body> {
+    let mut r = json_response(error::status(e), error::body(e));
+    r.headers_mut()
+        .insert("x-amzn-ErrorType", HeaderValue::from_static(e.code()));
+    r
+}
+
+/// The caller's scope (aws-behavior.md §13.2 item 10): region from the SigV4 credential scope,
+/// account from a 12-digit access key id; the configured defaults otherwise.
+pub fn scope_of(headers: &HeaderMap, default_region: &str, default_account: &str) -> Scope {
+    let credential = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .map(|c| c.split([',', ' ']).next().unwrap_or(""));
+    let mut parts = credential.unwrap_or("").split('/');
+    let access_key = parts.next().unwrap_or("");
+    let region = parts
+        .nth(1)
+        .filter(|r| is_region(r))
+        .unwrap_or(default_region);
+    let account = if is_account(access_key) {
+        access_key
+    } else {
+        default_account
+    };
+    Scope::new(region, account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(auth: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(auth).unwrap());
+        h
+    }
+
+    #[test]
+    fn scope_comes_from_the_sigv4_credential() {
+        let h = headers("AWS4-HMAC-SHA256 Credential=111122223333/20260101/eu-west-1/states/aws4_request, SignedHeaders=host, Signature=x");
+        assert_eq!(
+            scope_of(&h, "us-east-1", "123456789012"),
+            Scope::new("eu-west-1", "111122223333")
+        );
+    }
+
+    #[test]
+    fn non_numeric_access_key_uses_the_default_account() {
+        let h = headers("AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/cn-north-1/states/aws4_request, SignedHeaders=host, Signature=x");
+        let s = scope_of(&h, "us-east-1", "123456789012");
+        assert_eq!(
+            (s.account.as_str(), s.region.as_str(), s.partition.as_str()),
+            ("123456789012", "cn-north-1", "aws-cn")
+        );
+    }
+
+    #[test]
+    fn no_authorization_uses_the_defaults() {
+        assert_eq!(
+            scope_of(&HeaderMap::new(), "us-west-2", "123456789012"),
+            Scope::new("us-west-2", "123456789012")
+        );
+    }
+}

@@ -1,0 +1,28 @@
+//! sfnlite: the AWS Step Functions API for state machines, revisions, versions and aliases,
+//! durable in SQLite.
+//!
+//! # Layout
+//!
+//! Requests flow one way: `http → api → {domain, store}`, and `store → domain`.
+//!
+//! - [`http`]: the AWS JSON 1.0 protocol (routing on `X-Amz-Target`, caller scope from SigV4,
+//!   body limits, error rendering). Knows HTTP, nothing about SQL.
+//! - [`api`]: one async fn per AWS operation, typed inputs and outputs, [`api::ApiError`] (the
+//!   service's error vocabulary) and model-constraint checks. No HTTP types.
+//! - [`domain`]: ARNs, names, scopes, pagination tokens, configurations and the States Language
+//!   checker. Pure; std and serde only.
+//! - [`store`]: SQLite through an r2d2 pool, refinery migrations from `migrations/`, one
+//!   transaction per operation, all SQL.
+//! - [`config`] and [`app`]: start-up — layered configuration, then open, bind and serve.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod store;
+
+pub use app::App;
+pub use config::Config;

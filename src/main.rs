@@ -1,0 +1,54 @@
+//! The `sfnlite` binary: `sfnlite [serve] [flags]` starts the service.
+
+use anyhow::Context;
+use clap::Parser;
+use sfnlite::config::{Cli, Command};
+use sfnlite::{App, Config};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let args = match &cli.command {
+        Some(Command::Serve(args)) => args,
+        None => &cli.serve,
+    };
+    let config = Config::resolve(args)?;
+    let filter = EnvFilter::try_new(&config.log)
+        .with_context(|| format!("invalid log filter '{}'", config.log))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let app = App::build(&config).await?;
+    let addr = app.local_addr();
+    // Printed verbatim whatever the log format, so scripts and tests can find the port.
+    eprintln!("listening on {addr}");
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address can use the API");
+    }
+    tracing::info!(db = %config.db.display(), "sfnlite started");
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("sfnlite stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
