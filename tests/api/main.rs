@@ -1,1 +1,11 @@
+//! The integration suite: one test binary (one link of aws-sdk-sfn) whose tests each start
+//! the real server on a random loopback port with a fresh temporary database, and drive it
+//! with `aws-sdk-sfn` or, for what SDKs never send, raw HTTP.
 
+mod aliases;
+mod concurrency;
+mod helpers;
+mod protocol;
+mod state_machines;
+mod tags;
+mod versions;

@@ -1,0 +1,291 @@
+//! The AWS JSON 1.0 protocol edges that SDKs never produce (aws-behavior.md §13.3).
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn unknown_target_is_unknown_operation_exception() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .raw(Some("AWSStepFunctions.Frobnicate"), b"{}".to_vec())
+        .await;
+    assert_error(
+        &r,
+        400,
+        "UnknownOperationException",
+        "Unknown operation: 'AWSStepFunctions.Frobnicate'",
+    );
+}
+
+#[tokio::test]
+async fn missing_target_is_unknown_operation_exception() {
+    let app = TestApp::spawn().await;
+    let r = app.raw(None, b"{}".to_vec()).await;
+    assert_error(
+        &r,
+        400,
+        "UnknownOperationException",
+        "Unknown operation: ''",
+    );
+}
+
+#[tokio::test]
+async fn model_operation_not_implemented_is_unsupported_operation() {
+    let app = TestApp::spawn().await;
+    let r = app.call("CreateActivity", json!({"name": "a"})).await;
+    assert_error(
+        &r,
+        400,
+        "UnsupportedOperation",
+        "CreateActivity is not supported by sfnlite",
+    );
+}
+
+#[tokio::test]
+async fn empty_body_is_an_empty_object() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .raw(Some("AWSStepFunctions.ListStateMachines"), Vec::new())
+        .await;
+    assert_eq!(r.0, 200);
+    assert_eq!(r.1, json!({"stateMachines": []}));
+}
+
+#[tokio::test]
+async fn body_that_is_not_a_json_object_is_a_serialization_exception() {
+    let app = TestApp::spawn().await;
+    for body in [&b"not json"[..], b"[1,2]", b"\"s\"", b"{\"maxResults\":"] {
+        let r = app
+            .raw(Some("AWSStepFunctions.ListStateMachines"), body.to_vec())
+            .await;
+        assert_eq!(r.0, 400, "{body:?}");
+        assert_eq!(r.1["__type"], "SerializationException", "{body:?}");
+    }
+}
+
+#[tokio::test]
+async fn member_of_the_wrong_type_is_a_serialization_exception() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .call("ListStateMachines", json!({"maxResults": "ten"}))
+        .await;
+    assert_eq!(r.0, 400);
+    assert_eq!(r.1["__type"], "SerializationException");
+    let r = app.call("CreateStateMachine", json!({"name": "x", "definition": base_definition(), "roleArn": ROLE, "publish": "yes"})).await;
+    assert_eq!(r.1["__type"], "SerializationException");
+}
+
+#[tokio::test]
+async fn unknown_members_are_ignored() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .call("ListStateMachines", json!({"someFutureMember": 1}))
+        .await;
+    assert_eq!(r.0, 200);
+}
+
+#[tokio::test]
+async fn body_over_the_limit_is_413() {
+    let app = TestApp::spawn_with(|c| c.max_body_bytes = 1024).await;
+    let big = json!({"name": "x".repeat(2000)}).to_string().into_bytes();
+    let r = app
+        .raw(Some("AWSStepFunctions.CreateStateMachine"), big)
+        .await;
+    assert_eq!(r.0, 413);
+    assert_eq!(r.1["__type"], "RequestEntityTooLargeException");
+    // The service is still up and the rejected request changed nothing.
+    let r = app.call("ListStateMachines", json!({})).await;
+    assert_eq!(r.1, json!({"stateMachines": []}));
+}
+
+#[tokio::test]
+async fn other_methods_and_paths_get_json_errors() {
+    let app = TestApp::spawn().await;
+    let http = reqwest::Client::new();
+    let r = http.get(format!("{}/", app.url)).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    assert!(r.headers().contains_key("x-amzn-requestid"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["__type"], "MethodNotAllowedException");
+    let r = http
+        .post(format!("{}/nope", app.url))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["__type"], "NotFoundException");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_the_json_content_type() {
+    let app = TestApp::spawn().await;
+    for r in [
+        app.call("ListStateMachines", json!({})).await,
+        app.raw(None, vec![]).await,
+    ] {
+        let id =
+            r.2.get("x-amzn-requestid")
+                .expect("request id")
+                .to_str()
+                .unwrap();
+        assert_eq!(id.len(), 36);
+        assert_eq!(
+            r.2.get("content-type").unwrap(),
+            "application/x-amz-json-1.0"
+        );
+    }
+}
+
+#[tokio::test]
+async fn health_answers_ok_when_the_database_does() {
+    let app = TestApp::spawn().await;
+    let r = reqwest::get(format!("{}/health", app.url)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        json!({"status": "ok"})
+    );
+}
+
+#[tokio::test]
+async fn timestamps_are_epoch_seconds_numbers() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .call(
+            "CreateStateMachine",
+            json!({"name": "t", "definition": base_definition(), "roleArn": ROLE}),
+        )
+        .await;
+    let date = r.1["creationDate"].as_f64().expect("a JSON number");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - date).abs() < 60.0, "{date} vs {now}");
+}
+
+#[tokio::test]
+async fn missing_required_members_are_reported_in_the_coral_framing() {
+    let app = TestApp::spawn().await;
+    let r = app.call("CreateStateMachine", json!({"name": "x"})).await;
+    assert_error(
+        &r,
+        400,
+        "ValidationException",
+        "2 validation errors detected: Value null at 'definition' failed to satisfy constraint: Member must not be null; \
+         Value null at 'roleArn' failed to satisfy constraint: Member must not be null",
+    );
+}
+
+#[tokio::test]
+async fn the_binary_prints_its_port_and_serves_on_it() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sfnlite"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("db/sfnlite.db"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let stderr = child.stderr.take().unwrap();
+    let line = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("listening on "))
+        .expect("the listening line");
+    let addr = line.trim_start_matches("listening on ").to_owned();
+    let r = reqwest::get(format!("http://{addr}/health")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn accounts_and_regions_never_see_each_other() {
+    let app = TestApp::spawn().await;
+    let a = app.client_as("111111111111", "us-east-1");
+    let b = app.client_as("222222222222", "us-east-1");
+    let a_west = app.client_as("111111111111", "us-west-2");
+    let arn = a
+        .create_state_machine()
+        .name("shared-name")
+        .definition(base_definition())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn;
+    assert_eq!(
+        arn,
+        "arn:aws:states:us-east-1:111111111111:stateMachine:shared-name"
+    );
+    a.publish_state_machine_version()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+
+    for other in [&b, &a_west] {
+        assert!(other
+            .list_state_machines()
+            .send()
+            .await
+            .unwrap()
+            .state_machines
+            .is_empty());
+        let (code, _) = failure(
+            other
+                .describe_state_machine()
+                .state_machine_arn(&arn)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "StateMachineDoesNotExist");
+        let (code, _) = failure(
+            other
+                .publish_state_machine_version()
+                .state_machine_arn(&arn)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "StateMachineDoesNotExist");
+        let (code, _) = failure(
+            other
+                .list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "ResourceNotFound");
+        // Deleting another tenant's machine is a no-op for the owner.
+        other
+            .delete_state_machine()
+            .state_machine_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+    }
+    // The same name is free in another account.
+    let b_arn = b
+        .create_state_machine()
+        .name("shared-name")
+        .definition(base_definition())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        b_arn.state_machine_arn,
+        "arn:aws:states:us-east-1:222222222222:stateMachine:shared-name"
+    );
+    let d = a
+        .describe_state_machine()
+        .state_machine_arn(format!("{arn}:1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.state_machine_arn, format!("{arn}:1"));
+}
