@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test sfnlite has, from a clean clone on a bare machine: unit tests, the
+# Runs every test sfnlite has, from a clean clone on a bare machine: lints, unit tests, the
 # integration suite (real server on a random loopback port, driven by aws-sdk-sfn and raw
-# HTTP) and the lints. Pinned tools are installed locally by the steps that need them.
+# HTTP), and the States Language corpus cross-check against the asl-validator npm package.
+# Pinned tools are installed locally (tests/asl/node_modules) by the steps that need them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +12,7 @@ cargo clippy --locked --all-targets -- -D warnings
 
 echo "== unit and integration tests"
 cargo test --locked
+
+echo "== States Language corpus vs asl-validator"
+npm ci --prefix tests/asl --no-audit --no-fund --loglevel=error
+node tests/asl/crosscheck.js

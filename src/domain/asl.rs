@@ -637,6 +637,24 @@ mod tests {
         );
     }
 
+    /// The corpus in `tests/asl/` is also run through the asl-validator package
+    /// (`tests/asl/crosscheck.js`), so both checkers agree on it.
+    #[test]
+    fn corpus_valid_definitions_pass_and_invalid_ones_fail() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/asl");
+        let mut seen = 0;
+        for (kind, expect_valid) in [("valid", true), ("invalid", false)] {
+            for entry in std::fs::read_dir(root.join(kind)).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                let problems = check(&text);
+                assert_eq!(problems.is_empty(), expect_valid, "{}: {problems:?}", path.display());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 40, "corpus too small: {seen}");
+    }
+
     #[test]
     fn not_json_is_an_invalid_json_description() {
         assert_eq!(check("{nope")[0].code, "INVALID_JSON_DESCRIPTION");
