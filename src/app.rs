@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -17,12 +18,13 @@ use crate::store::Store;
 pub struct App {
     listener: TcpListener,
     state: AppState,
+    shutdown_grace: Duration,
 }
 
 impl App {
     /// Opens the database and binds the listen address. Nothing is scanned at start-up.
     pub async fn build(config: &Config) -> anyhow::Result<App> {
-        let store = Store::open(&config.db, config.synchronous)?;
+        let store = Store::open(&config.db, &config.store_options())?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -36,7 +38,11 @@ impl App {
             default_account: config.account_id.clone(),
             max_body_bytes: config.max_body_bytes,
         };
-        Ok(App { listener, state })
+        Ok(App {
+            listener,
+            state,
+            shutdown_grace: Duration::from_millis(config.shutdown_grace_ms),
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -53,9 +59,29 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server =
+            axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stopping_tx.send(());
+            });
+        let grace = self.shutdown_grace;
+        // Once shutdown starts, in-flight requests get a bounded time to finish; a client that
+        // holds a connection open cannot keep the process (and its database lock) alive.
+        let deadline = async move {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = server => served?,
+            () = deadline => tracing::warn!(
+                grace_ms = grace.as_millis() as u64,
+                "requests still open at the end of the shutdown grace period"
+            ),
+        }
         if let Err(e) = store.checkpoint() {
             tracing::warn!(error = %e, "checkpoint at shutdown failed");
         }

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 use crate::domain::arn::{is_account, is_region};
-use crate::store::Synchronous;
+use crate::store::{StoreOptions, Synchronous};
 
 /// sfnlite: the AWS Step Functions API for state machines, versions and aliases, on SQLite.
 #[derive(Debug, Parser)]
@@ -56,6 +56,18 @@ pub struct ServeArgs {
     /// Versions allowed per state machine. [default: 1000]
     #[arg(long, env = "SFNLITE_VERSION_QUOTA", value_name = "N")]
     pub version_quota: Option<i64>,
+    /// How long a write waits for another process's lock on the file before answering 503. [default: 5000]
+    #[arg(long, env = "SFNLITE_BUSY_TIMEOUT_MS", value_name = "MS")]
+    pub busy_timeout_ms: Option<u64>,
+    /// Cap on the database size in bytes; writes beyond it answer 503 and change nothing. 0 = no cap. [default: 0]
+    #[arg(long, env = "SFNLITE_MAX_DB_BYTES", value_name = "BYTES")]
+    pub max_db_bytes: Option<u64>,
+    /// Serve the database read-only: reads work, writes answer 503. [default: false]
+    #[arg(long, env = "SFNLITE_READ_ONLY", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub read_only: Option<bool>,
+    /// Longest wait for in-flight requests at shutdown before closing anyway. [default: 10000]
+    #[arg(long, env = "SFNLITE_SHUTDOWN_GRACE_MS", value_name = "MS")]
+    pub shutdown_grace_ms: Option<u64>,
     /// Log filter (tracing syntax: error, warn, info, debug, or per-module); per-call lines are at debug. [default: info]
     #[arg(long, env = "SFNLITE_LOG", value_name = "FILTER")]
     pub log: Option<String>,
@@ -72,6 +84,10 @@ struct FileConfig {
     synchronous: Option<String>,
     max_body_bytes: Option<usize>,
     version_quota: Option<i64>,
+    busy_timeout_ms: Option<u64>,
+    max_db_bytes: Option<u64>,
+    read_only: Option<bool>,
+    shutdown_grace_ms: Option<u64>,
     log: Option<String>,
 }
 
@@ -85,6 +101,11 @@ pub struct Config {
     pub synchronous: Synchronous,
     pub max_body_bytes: usize,
     pub version_quota: i64,
+    pub busy_timeout_ms: u64,
+    /// 0 means no cap.
+    pub max_db_bytes: u64,
+    pub read_only: bool,
+    pub shutdown_grace_ms: u64,
     pub log: String,
 }
 
@@ -98,12 +119,26 @@ impl Default for Config {
             synchronous: Synchronous::Full,
             max_body_bytes: 8 * 1024 * 1024,
             version_quota: 1000,
+            busy_timeout_ms: 5000,
+            max_db_bytes: 0,
+            read_only: false,
+            shutdown_grace_ms: 10_000,
             log: "info".into(),
         }
     }
 }
 
 impl Config {
+    /// How the store is opened.
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            synchronous: self.synchronous,
+            busy_timeout: std::time::Duration::from_millis(self.busy_timeout_ms),
+            max_db_bytes: (self.max_db_bytes > 0).then_some(self.max_db_bytes),
+            read_only: self.read_only,
+        }
+    }
+
     /// A configuration for tests and embedding: defaults, a free loopback port, this database.
     pub fn for_tests(db: &Path) -> Self {
         Config {
@@ -168,6 +203,19 @@ impl Config {
             synchronous,
             max_body_bytes,
             version_quota,
+            busy_timeout_ms: args
+                .busy_timeout_ms
+                .or(file.busy_timeout_ms)
+                .unwrap_or(d.busy_timeout_ms),
+            max_db_bytes: args
+                .max_db_bytes
+                .or(file.max_db_bytes)
+                .unwrap_or(d.max_db_bytes),
+            read_only: args.read_only.or(file.read_only).unwrap_or(d.read_only),
+            shutdown_grace_ms: args
+                .shutdown_grace_ms
+                .or(file.shutdown_grace_ms)
+                .unwrap_or(d.shutdown_grace_ms),
             log: args.log.clone().or(file.log).unwrap_or(d.log),
         })
     }

@@ -1,5 +1,7 @@
 //! The `sfnlite` binary: `sfnlite [serve] [flags]` starts the service.
 
+use std::io::Write;
+
 use anyhow::Context;
 use clap::Parser;
 use sfnlite::config::{Cli, Command};
@@ -16,15 +18,18 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::resolve(args)?;
     let filter = EnvFilter::try_new(&config.log)
         .with_context(|| format!("invalid log filter '{}'", config.log))?;
+    // A closed stderr (a supervisor that stopped reading) must never take the service down:
+    // write errors are dropped instead of being reported through a panicking eprintln!.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .init();
 
     let app = App::build(&config).await?;
     let addr = app.local_addr();
     // Printed verbatim whatever the log format, so scripts and tests can find the port.
-    eprintln!("listening on {addr}");
+    let _ = writeln!(std::io::stderr(), "listening on {addr}");
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address can use the API");
     }

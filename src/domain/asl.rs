@@ -648,7 +648,12 @@ mod tests {
                 let path = entry.unwrap().path();
                 let text = std::fs::read_to_string(&path).unwrap();
                 let problems = check(&text);
-                assert_eq!(problems.is_empty(), expect_valid, "{}: {problems:?}", path.display());
+                assert_eq!(
+                    problems.is_empty(),
+                    expect_valid,
+                    "{}: {problems:?}",
+                    path.display()
+                );
                 seen += 1;
             }
         }

@@ -11,9 +11,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use r2d2::Pool;
+use r2d2::{ManageConnection, Pool};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{ErrorCode, Transaction, TransactionBehavior};
+use std::fs::{File, OpenOptions};
+
+use anyhow::{anyhow, bail};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -97,6 +102,31 @@ impl Synchronous {
     }
 }
 
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub synchronous: Synchronous,
+    /// How long a statement waits for another process's lock before failing (then 503).
+    pub busy_timeout: Duration,
+    /// Cap on the database size (`PRAGMA max_page_count`); a write beyond it fails as
+    /// "disk full" and changes nothing.
+    pub max_db_bytes: Option<u64>,
+    /// Open the file read-only: reads work, writes answer 503. Used to prove the read-only
+    /// fault path without file permissions (which root ignores).
+    pub read_only: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            synchronous: Synchronous::Full,
+            busy_timeout: Duration::from_secs(5),
+            max_db_bytes: None,
+            read_only: false,
+        }
+    }
+}
+
 /// The database: a pool of connections plus a gate that serialises writers.
 #[derive(Clone)]
 pub struct Store {
@@ -104,70 +134,66 @@ pub struct Store {
     /// SQLite admits one writer at a time anyway; queuing writers here instead of in
     /// SQLite's busy handler keeps latency fair and never surfaces SQLITE_BUSY to a client.
     write_gate: Arc<Mutex<()>>,
+    /// The exclusive lock on `<db>.lock`, held while any clone of this store lives: one
+    /// sfnlite per database, so nothing another process writes can surprise this one.
+    _owner: Arc<File>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`, applies pending migrations and
-    /// checks that the schema is one this binary knows.
-    pub fn open(path: &Path, synchronous: Synchronous) -> Result<Store, anyhow::Error> {
+    /// Opens (creating if needed) the database at `path`, takes the owner lock, checks that
+    /// the schema is one this binary knows and applies pending migrations (all in one
+    /// transaction). Every failure names the file and the cause; nothing is scanned.
+    pub fn open(path: &Path, options: &StoreOptions) -> anyhow::Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                anyhow::anyhow!("cannot create database folder {}: {e}", dir.display())
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow!("cannot create database folder {}: {e}", dir.display()))?;
         }
-        let manager = SqliteConnectionManager::file(path).with_init(move |c| {
+        let owner = lock_owner(path)?;
+        let opts = options.clone();
+        let mut manager = SqliteConnectionManager::file(path).with_init(move |c| {
             // WAL lets readers run beside the single writer; foreign keys are per connection
             // and off by default in SQLite, and they carry the cascade and no-dangling-route rules.
+            c.busy_timeout(opts.busy_timeout)?;
             c.execute_batch(&format!(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA foreign_keys = ON;
-                 PRAGMA synchronous = {};",
-                synchronous.pragma()
+                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
+                opts.synchronous.pragma()
             ))?;
-            c.busy_timeout(Duration::from_secs(5))
+            if let Some(bytes) = opts.max_db_bytes {
+                let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+                c.execute_batch(&format!(
+                    "PRAGMA max_page_count = {};",
+                    (bytes / page.max(1) as u64).max(1)
+                ))?;
+            }
+            Ok(())
         });
+        if options.read_only {
+            manager = manager
+                .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX);
+        }
+        let fail = |e: &dyn std::fmt::Display| open_failure(path, e);
+        // One direct connection first: r2d2 would retry a failing open until its timeout,
+        // while a corrupt or locked file should be reported at once.
+        manager.connect().map_err(|e| fail(&e))?;
         let pool = Pool::builder()
             .max_size(8)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
-            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
-        let mut conn = pool
-            .get()
-            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
-        let report = embedded::migrations::runner()
-            .set_abort_divergent(true)
-            .run(&mut *conn)
-            .map_err(|e| anyhow::anyhow!("cannot migrate database {}: {e}", path.display()))?;
-        let newest_known = embedded::migrations::runner()
-            .get_migrations()
-            .iter()
-            .map(|m| m.version())
-            .max()
-            .unwrap_or(0);
-        let applied: Option<i64> = conn
-            .query_row(
-                "SELECT MAX(version) FROM refinery_schema_history",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| {
-                anyhow::anyhow!("cannot read schema version of {}: {e}", path.display())
-            })?;
-        if applied.unwrap_or(0) > i64::from(newest_known) {
-            anyhow::bail!(
-                "database {} has schema version {} but this sfnlite knows only up to {newest_known}; upgrade sfnlite",
-                path.display(),
-                applied.unwrap_or(0)
-            );
+            .map_err(|e| fail(&e))?;
+        let mut conn = pool.get().map_err(|e| fail(&e))?;
+        check_schema_known(&conn, path)?;
+        if !options.read_only {
+            embedded::migrations::runner()
+                .set_grouped(true)
+                .set_abort_divergent(true)
+                .run(&mut *conn)
+                .map_err(|e| fail(&e))?;
         }
-        tracing::debug!(
-            applied = report.applied_migrations().len(),
-            "migrations done"
-        );
         drop(conn);
         Ok(Store {
             pool,
             write_gate: Arc::new(Mutex::new(())),
+            _owner: Arc::new(owner),
         })
     }
 
@@ -246,4 +272,85 @@ pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+/// Takes the exclusive lock on `<db>.lock`, or explains who holds it.
+fn lock_owner(path: &Path) -> anyhow::Result<File> {
+    let lock_path = lock_path(path);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| anyhow!("cannot create lock file {}: {e}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "database {} is in use by another sfnlite process (lock file {} is held); stop it first",
+            path.display(),
+            lock_path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => bail!("cannot lock {}: {e}", lock_path.display()),
+    }
+}
+
+/// The owner lock file beside the database.
+pub fn lock_path(db: &Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    name.into()
+}
+
+/// A start-up failure in words an operator can act on.
+fn open_failure(path: &Path, e: &dyn std::fmt::Display) -> anyhow::Error {
+    let text = e.to_string();
+    let cause = if text.contains("not a database") || text.contains("malformed") {
+        "the file is corrupt or not an SQLite database"
+    } else if text.contains("locked") || text.contains("busy") {
+        "the database is locked by another process"
+    } else if text.contains("readonly") || text.contains("read-only") {
+        "the database is read-only"
+    } else if text.contains("unable to open") {
+        "the file cannot be opened"
+    } else {
+        "it could not be opened"
+    };
+    anyhow!("cannot use database {}: {cause} ({text})", path.display())
+}
+
+/// Refuses a database whose schema is newer than any migration this binary carries.
+fn check_schema_known(conn: &Connection, path: &Path) -> anyhow::Result<()> {
+    let newest_known = embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| m.version())
+        .max()
+        .unwrap_or(0);
+    let has_history: bool = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history'",
+            [],
+            |_| Ok(true),
+        )
+        .optional()
+        .map_err(|e| open_failure(path, &e))?
+        .unwrap_or(false);
+    if !has_history {
+        return Ok(());
+    }
+    let applied: Option<i64> = conn
+        .query_row(
+            "SELECT MAX(version) FROM refinery_schema_history",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| open_failure(path, &e))?;
+    let applied = applied.unwrap_or(0);
+    if applied > i64::from(newest_known) {
+        bail!(
+            "cannot use database {}: its schema version {applied} is newer than this sfnlite knows ({newest_known}); upgrade sfnlite",
+            path.display()
+        );
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod aliases;
 mod concurrency;
+mod durability;
 mod helpers;
 mod protocol;
 mod state_machines;
