@@ -10,8 +10,16 @@ echo "== format and lints"
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 
+echo "== release binary (used by the crash harness)"
+cargo build --locked --release --bin sfnlite
+export SFNLITE_BIN="$PWD/target/release/sfnlite"
+export SFNLITE_CRASH_CYCLES="${SFNLITE_CRASH_CYCLES:-20}"
+
 echo "== unit and integration tests"
-cargo test --locked
+cargo test --locked -- --skip crash::
+
+echo "== crash harness: $SFNLITE_CRASH_CYCLES SIGKILL cycles on the release binary"
+cargo test --locked --test api crash:: -- --nocapture
 
 echo "== States Language corpus vs asl-validator"
 npm ci --prefix tests/asl --no-audit --no-fund --loglevel=error

@@ -4,6 +4,7 @@
 
 mod aliases;
 mod concurrency;
+mod crash;
 mod durability;
 mod helpers;
 mod protocol;
