@@ -327,60 +327,72 @@ async fn verify(http: &reqwest::Client, url: &str, model: &Mutex<Model>, alias_m
                 break;
             }
         }
-        let mut sorted = listed.clone();
-        sorted.dedup();
+        let mut distinct = listed.clone();
+        distinct.dedup();
         assert_eq!(
-            sorted.len(),
+            distinct.len(),
             listed.len(),
             "a version is listed twice: {listed:?}"
         );
-        let mut m = model.lock().unwrap();
-        let known = m.versions.get(&arn).cloned().unwrap_or_default();
+        let (known, uncertain, since) = {
+            let mut m = model.lock().unwrap();
+            let known = m.versions.get(&arn).cloned().unwrap_or_default();
+            let uncertain = m.uncertain_version.remove(&arn);
+            // Snapshots acknowledged since the last check are all read back; older ones
+            // (already read back once) by a sample, so long runs stay linear.
+            let since = m.verified_upto.get(&arn).copied().unwrap_or(0);
+            (known, uncertain, since)
+        };
         for n in known.keys() {
             assert!(
                 listed.contains(n),
                 "acknowledged version {arn}:{n} is missing"
             );
         }
-        let uncertain = m.uncertain_version.remove(&arn);
-        for n in &listed {
-            if !known.contains_key(n) {
-                let def = uncertain
-                    .clone()
-                    .unwrap_or_else(|| panic!("unacknowledged version {arn}:{n} exists"));
-                drop(m);
-                let d = call(
-                    http,
-                    url,
-                    "DescribeStateMachine",
-                    json!({"stateMachineArn": format!("{arn}:{n}")}),
-                )
-                .await
-                .unwrap();
-                assert_eq!(
-                    d["definition"], def,
-                    "an in-flight version committed with the wrong snapshot"
-                );
-                m = model.lock().unwrap();
-                let high = m.high_water.get(&arn).copied().unwrap_or(0);
-                assert!(*n > high, "in-flight version {n} reused a number");
-                m.high_water.insert(arn.clone(), *n);
-                let rev = d["revisionId"].as_str().map(str::to_owned);
-                m.versions.entry(arn.clone()).or_default().insert(
-                    *n,
-                    Snapshot {
-                        definition: def,
-                        revision_id: rev,
-                    },
-                );
-            }
+        let extra: Vec<i64> = listed
+            .iter()
+            .copied()
+            .filter(|n| !known.contains_key(n))
+            .collect();
+        assert!(
+            extra.len() <= 1,
+            "more than the one in-flight version appeared: {extra:?}"
+        );
+        for n in extra {
+            let def = uncertain
+                .clone()
+                .unwrap_or_else(|| panic!("unacknowledged version {arn}:{n} exists"));
+            let d = call(
+                http,
+                url,
+                "DescribeStateMachine",
+                json!({"stateMachineArn": format!("{arn}:{n}")}),
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                d["definition"], def,
+                "an in-flight version committed with the wrong snapshot"
+            );
+            let rev = d["revisionId"].as_str().map(str::to_owned);
+            let mut m = model.lock().unwrap();
+            let high = m.high_water.get(&arn).copied().unwrap_or(0);
+            assert!(n > high, "in-flight version {n} reused a number");
+            m.high_water.insert(arn.clone(), n);
+            m.versions.entry(arn.clone()).or_default().insert(
+                n,
+                Snapshot {
+                    definition: def,
+                    revision_id: rev,
+                },
+            );
         }
-        // Snapshots acknowledged since the last check are all read back; older ones (already
-        // read back once) by a sample, so long runs stay linear.
-        let since = m.verified_upto.get(&arn).copied().unwrap_or(0);
-        m.verified_upto
-            .insert(arn.clone(), known.keys().max().copied().unwrap_or(0));
-        drop(m);
+        let newest = known.keys().max().copied().unwrap_or(0);
+        model
+            .lock()
+            .unwrap()
+            .verified_upto
+            .insert(arn.clone(), newest);
         let older: Vec<i64> = known.keys().copied().filter(|n| *n <= since).collect();
         let sample: Vec<i64> = (0..older.len().min(25))
             .map(|i| older[(i * 7919 + since as usize) % older.len()])
