@@ -7,11 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::api::Limits;
-use crate::config::Config;
-use crate::http::{router, AppState};
+use crate::config::{AuthMode, Config};
+use crate::http::{router, AppState, RequestLimits};
 use crate::store::Store;
 
 /// A bound, ready-to-serve sfnlite.
@@ -19,6 +23,8 @@ pub struct App {
     listener: TcpListener,
     state: AppState,
     shutdown_grace: Duration,
+    idle_timeout: Duration,
+    max_header_bytes: usize,
 }
 
 impl App {
@@ -30,55 +36,77 @@ impl App {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let state = AppState {
             store,
-            limits: Arc::new(Limits {
-                version_quota: config.version_quota,
-                alias_quota: 100,
-            }),
+            limits: Arc::new(Limits { version_quota: config.version_quota, alias_quota: 100 }),
             default_region: config.region.clone(),
             default_account: config.account_id.clone(),
-            max_body_bytes: config.max_body_bytes,
+            requests: Arc::new(RequestLimits {
+                max_body_bytes: config.max_body_bytes,
+                idle_timeout: Duration::from_millis(config.idle_timeout_ms),
+                request_timeout: Duration::from_millis(config.request_timeout_ms),
+                max_json_depth: config.max_json_depth,
+            }),
+            keys: match &config.auth {
+                AuthMode::Off => None,
+                AuthMode::SigV4(keys) => Some(Arc::new(keys.clone())),
+            },
         };
         Ok(App {
             listener,
             state,
             shutdown_grace: Duration::from_millis(config.shutdown_grace_ms),
+            idle_timeout: Duration::from_millis(config.idle_timeout_ms),
+            max_header_bytes: config.max_header_bytes,
         })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, lets in-flight requests finish, then checkpoints
-    /// the WAL so the database file is complete on its own.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    /// Serves until `shutdown` resolves, lets in-flight requests finish (at most the
+    /// shutdown grace period), then checkpoints the WAL so the database file is complete on
+    /// its own.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let store = self.state.store.clone();
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let server =
-            axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = stopping_tx.send(());
-            });
-        let grace = self.shutdown_grace;
-        // Once shutdown starts, in-flight requests get a bounded time to finish; a client that
-        // holds a connection open cannot keep the process (and its database lock) alive.
-        let deadline = async move {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(grace).await;
-            } else {
-                std::future::pending::<()>().await;
+        let service = router(self.state);
+        let graceful = GracefulShutdown::new();
+        let mut builder = http1::Builder::new();
+        // The header timeout drops a client that trickles its request head; the head size is
+        // capped by the read buffer. Bodies are timed chunk by chunk in `http`.
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.idle_timeout)
+            .max_buf_size(self.max_header_bytes.max(8192))
+            .keep_alive(true);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let stream = match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(e) => {
+                            // Out of file descriptors and similar: back off instead of spinning.
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                    });
+                }
+                () = &mut shutdown => break,
             }
-        };
+        }
+        drop(self.listener);
         tokio::select! {
-            served = server => served?,
-            () = deadline => tracing::warn!(
-                grace_ms = grace.as_millis() as u64,
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(self.shutdown_grace) => tracing::warn!(
+                grace_ms = self.shutdown_grace.as_millis() as u64,
                 "requests still open at the end of the shutdown grace period"
             ),
         }

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 use crate::domain::arn::{is_account, is_region};
+use crate::http::sigv4::{Keys, Secret};
 use crate::store::{StoreOptions, Synchronous};
 
 /// sfnlite: the AWS Step Functions API for state machines, versions and aliases, on SQLite.
@@ -68,6 +69,24 @@ pub struct ServeArgs {
     /// Longest wait for in-flight requests at shutdown before closing anyway. [default: 10000]
     #[arg(long, env = "SFNLITE_SHUTDOWN_GRACE_MS", value_name = "MS")]
     pub shutdown_grace_ms: Option<u64>,
+    /// Largest request head (request line and headers) in bytes; at least 8192. [default: 16384]
+    #[arg(long, env = "SFNLITE_MAX_HEADER_BYTES", value_name = "BYTES")]
+    pub max_header_bytes: Option<usize>,
+    /// Longest a whole request may take before it answers 408. [default: 30000]
+    #[arg(long, env = "SFNLITE_REQUEST_TIMEOUT_MS", value_name = "MS")]
+    pub request_timeout_ms: Option<u64>,
+    /// A connection that trickles its headers or body longer than this is dropped. [default: 10000]
+    #[arg(long, env = "SFNLITE_IDLE_TIMEOUT_MS", value_name = "MS")]
+    pub idle_timeout_ms: Option<u64>,
+    /// Deepest JSON nesting accepted in a request body. [default: 64]
+    #[arg(long, env = "SFNLITE_MAX_JSON_DEPTH", value_name = "N")]
+    pub max_json_depth: Option<usize>,
+    /// Request authentication: off, or sigv4 (verify every signature). [default: off]
+    #[arg(long, env = "SFNLITE_AUTH_MODE", value_name = "MODE")]
+    pub auth_mode: Option<String>,
+    /// Credentials accepted in sigv4 mode: AKID:SECRET[:SESSION_TOKEN], comma-separated.
+    #[arg(long, env = "SFNLITE_ACCESS_KEYS", value_name = "LIST", hide_env_values = true)]
+    pub access_keys: Option<String>,
     /// Log filter (tracing syntax: error, warn, info, debug, or per-module); per-call lines are at debug. [default: info]
     #[arg(long, env = "SFNLITE_LOG", value_name = "FILTER")]
     pub log: Option<String>,
@@ -88,6 +107,12 @@ struct FileConfig {
     max_db_bytes: Option<u64>,
     read_only: Option<bool>,
     shutdown_grace_ms: Option<u64>,
+    max_header_bytes: Option<usize>,
+    request_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_json_depth: Option<usize>,
+    auth_mode: Option<String>,
+    access_keys: Option<Vec<String>>,
     log: Option<String>,
 }
 
@@ -106,7 +131,48 @@ pub struct Config {
     pub max_db_bytes: u64,
     pub read_only: bool,
     pub shutdown_grace_ms: u64,
+    pub max_header_bytes: usize,
+    pub request_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub max_json_depth: usize,
+    pub auth: AuthMode,
     pub log: String,
+}
+
+/// Request authentication.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Any request is accepted; the signature only names the caller's account and region.
+    #[default]
+    Off,
+    /// Every request must carry a valid SigV4 signature by one of these keys.
+    SigV4(Keys),
+}
+
+impl std::fmt::Debug for AuthMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuthMode::Off => f.write_str("Off"),
+            AuthMode::SigV4(keys) => write!(f, "SigV4({} keys, secrets redacted)", keys.len()),
+        }
+    }
+}
+
+/// Parses `AKID:SECRET[:TOKEN]` entries.
+fn parse_keys<'a>(entries: impl IntoIterator<Item = &'a str>) -> anyhow::Result<Keys> {
+    let mut keys = Keys::new();
+    for entry in entries.into_iter().map(str::trim).filter(|e| !e.is_empty()) {
+        let mut parts = entry.splitn(3, ':');
+        let (Some(id), Some(secret)) = (parts.next(), parts.next()) else {
+            bail!("invalid access key entry (expected AKID:SECRET[:TOKEN])");
+        };
+        if id.is_empty() || secret.is_empty() {
+            bail!("invalid access key entry (expected AKID:SECRET[:TOKEN])");
+        }
+        let session_token = parts.next().map(str::to_owned);
+        keys.insert(id.to_owned(), Secret { secret_access_key: secret.to_owned(), session_token });
+    }
+    Ok(keys)
 }
 
 impl Default for Config {
@@ -123,6 +189,11 @@ impl Default for Config {
             max_db_bytes: 0,
             read_only: false,
             shutdown_grace_ms: 10_000,
+            max_header_bytes: 16 * 1024,
+            request_timeout_ms: 30_000,
+            idle_timeout_ms: 10_000,
+            max_json_depth: 64,
+            auth: AuthMode::Off,
             log: "info".into(),
         }
     }
@@ -191,6 +262,20 @@ impl Config {
         if version_quota < 1 {
             bail!("version_quota must be at least 1");
         }
+        let auth = match args.auth_mode.clone().or(file.auth_mode).as_deref() {
+            None | Some("off") => AuthMode::Off,
+            Some("sigv4") => {
+                let keys = match &args.access_keys {
+                    Some(list) => parse_keys(list.split(','))?,
+                    None => parse_keys(file.access_keys.iter().flatten().map(String::as_str))?,
+                };
+                if keys.is_empty() {
+                    bail!("auth_mode = sigv4 needs at least one access key (access_keys or SFNLITE_ACCESS_KEYS)");
+                }
+                AuthMode::SigV4(keys)
+            }
+            Some(other) => bail!("invalid auth_mode '{other}': use off or sigv4"),
+        };
         let max_body_bytes = args
             .max_body_bytes
             .or(file.max_body_bytes)
@@ -216,6 +301,11 @@ impl Config {
                 .shutdown_grace_ms
                 .or(file.shutdown_grace_ms)
                 .unwrap_or(d.shutdown_grace_ms),
+            max_header_bytes: args.max_header_bytes.or(file.max_header_bytes).unwrap_or(d.max_header_bytes).max(8192),
+            request_timeout_ms: args.request_timeout_ms.or(file.request_timeout_ms).unwrap_or(d.request_timeout_ms),
+            idle_timeout_ms: args.idle_timeout_ms.or(file.idle_timeout_ms).unwrap_or(d.idle_timeout_ms),
+            max_json_depth: args.max_json_depth.or(file.max_json_depth).unwrap_or(d.max_json_depth),
+            auth,
             log: args.log.clone().or(file.log).unwrap_or(d.log),
         })
     }

@@ -72,6 +72,22 @@ pub enum ApiError {
     /// A method other than POST on `/` (405).
     #[error("{0}")]
     MethodNotAllowedException(String),
+    /// A request body that stalled past the idle timeout, or a request that ran past the
+    /// request timeout (408; SDKs retry it).
+    #[error("{0}")]
+    RequestTimeoutException(String),
+    /// `auth_mode = sigv4` and no Authorization header (403).
+    #[error("{0}")]
+    MissingAuthenticationTokenException(String),
+    /// A malformed SigV4 Authorization header (400).
+    #[error("{0}")]
+    IncompleteSignatureException(String),
+    /// An access key sfnlite does not know (403).
+    #[error("{0}")]
+    UnrecognizedClientException(String),
+    /// A signature that does not verify, or a request signed too long ago (403).
+    #[error("{0}")]
+    InvalidSignatureException(String),
     /// Storage busy, locked, full, read-only or failing (503): clients retry.
     #[error("{0}")]
     ServiceUnavailable(String),
@@ -106,6 +122,11 @@ impl ApiError {
             ApiError::RequestEntityTooLargeException(_) => "RequestEntityTooLargeException",
             ApiError::NotFoundException(_) => "NotFoundException",
             ApiError::MethodNotAllowedException(_) => "MethodNotAllowedException",
+            ApiError::RequestTimeoutException(_) => "RequestTimeoutException",
+            ApiError::MissingAuthenticationTokenException(_) => "MissingAuthenticationTokenException",
+            ApiError::IncompleteSignatureException(_) => "IncompleteSignatureException",
+            ApiError::UnrecognizedClientException(_) => "UnrecognizedClientException",
+            ApiError::InvalidSignatureException(_) => "InvalidSignatureException",
             ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
             ApiError::InternalFailure(_) => "InternalFailure",
         }

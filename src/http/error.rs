@@ -14,6 +14,10 @@ pub fn status(e: &ApiError) -> StatusCode {
         ApiError::RequestEntityTooLargeException(_) => StatusCode::PAYLOAD_TOO_LARGE,
         ApiError::NotFoundException(_) => StatusCode::NOT_FOUND,
         ApiError::MethodNotAllowedException(_) => StatusCode::METHOD_NOT_ALLOWED,
+        ApiError::RequestTimeoutException(_) => StatusCode::REQUEST_TIMEOUT,
+        ApiError::MissingAuthenticationTokenException(_)
+        | ApiError::UnrecognizedClientException(_)
+        | ApiError::InvalidSignatureException(_) => StatusCode::FORBIDDEN,
         ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         ApiError::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,

@@ -3,14 +3,16 @@
 //! error rendering, plus `GET /health`. Knows HTTP, nothing about SQL.
 
 pub mod error;
+pub mod sigv4;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use axum::Router;
+use http_body_util::BodyExt;
 
 use crate::api::{self, ApiError, Ctx, Limits};
 use crate::domain::arn::{is_account, is_region};
@@ -19,6 +21,19 @@ use crate::store::Store;
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
+/// Limits on what one request may cost.
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    /// Largest body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    /// Longest a body may stall between chunks (408 and the connection is dropped).
+    pub idle_timeout: Duration,
+    /// Longest a whole request may take (408).
+    pub request_timeout: Duration,
+    /// Deepest JSON nesting accepted in a body or a definition.
+    pub max_json_depth: usize,
+}
+
 /// What the protocol layer needs for every request.
 #[derive(Clone)]
 pub struct AppState {
@@ -26,7 +41,9 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub default_region: String,
     pub default_account: String,
-    pub max_body_bytes: usize,
+    pub requests: Arc<RequestLimits>,
+    /// `Some` when `auth_mode = sigv4`: every API request must be signed by one of these keys.
+    pub keys: Option<Arc<sigv4::Keys>>,
 }
 
 /// The service's router: every request goes through [`handle`], so no path or method ever
@@ -45,7 +62,16 @@ async fn handle(
     let request_id = uuid::Uuid::new_v4().to_string();
     let started = Instant::now();
     let mut response = match (uri.path(), &method) {
-        ("/", &Method::POST) => serve_api(&state, &headers, body, &request_id, started).await,
+        ("/", &Method::POST) => {
+            let served = serve_api(&state, &method, &uri, &headers, body, &request_id, started);
+            match tokio::time::timeout(state.requests.request_timeout, served).await {
+                Ok(r) => r,
+                Err(_) => error_response(&ApiError::RequestTimeoutException(format!(
+                    "Request did not complete within {} ms",
+                    state.requests.request_timeout.as_millis()
+                ))),
+            }
+        }
         ("/health", &Method::GET) => health(&state).await,
         ("/", _) => error_response(&ApiError::MethodNotAllowedException(format!(
             "Method {method} is not allowed on /"
@@ -60,8 +86,50 @@ async fn handle(
     response
 }
 
+/// Reads a body up to `limit` bytes, giving each chunk at most `idle` to arrive: a client
+/// that trickles its body is cut off instead of holding a task forever.
+async fn read_body(body: Body, headers: &HeaderMap, limits: &RequestLimits) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::RequestEntityTooLargeException(format!(
+            "Request body is larger than the limit of {} bytes",
+            limits.max_body_bytes
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        return Err(too_large());
+    }
+    let mut body = body;
+    let mut out = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    loop {
+        let frame = match tokio::time::timeout(limits.idle_timeout, body.frame()).await {
+            Err(_) => {
+                return Err(ApiError::RequestTimeoutException(format!(
+                    "Request body stalled for more than {} ms",
+                    limits.idle_timeout.as_millis()
+                )))
+            }
+            Ok(None) => return Ok(out),
+            Ok(Some(Err(e))) => return Err(ApiError::SerializationException(format!("Could not read the request body: {e}"))),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > limits.max_body_bytes {
+                return Err(too_large());
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+}
+
+/// The API path: authenticate, decode the target, read the body, dispatch, log one line.
 async fn serve_api(
     state: &AppState,
+    method: &Method,
+    uri: &Uri,
     headers: &HeaderMap,
     body: Body,
     request_id: &str,
@@ -69,23 +137,25 @@ async fn serve_api(
 ) -> Response<Body> {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
     let scope = scope_of(headers, &state.default_region, &state.default_account);
-    let outcome = match api::operation_for(target) {
-        Err(e) => Err(e),
-        Ok(op) => match axum::body::to_bytes(body, state.max_body_bytes).await {
-            Err(_) => Err(ApiError::RequestEntityTooLargeException(format!(
-                "Request body is larger than the limit of {} bytes",
-                state.max_body_bytes
-            ))),
-            Ok(bytes) => {
-                let ctx = Ctx {
-                    store: state.store.clone(),
-                    scope: scope.clone(),
-                    limits: state.limits.clone(),
-                };
-                api::dispatch(ctx, op, &bytes).await
-            }
-        },
-    };
+    let outcome = async {
+        if state.keys.is_some() && !headers.contains_key(header::AUTHORIZATION) {
+            return Err(missing_token());
+        }
+        let op = api::operation_for(target)?;
+        let bytes = read_body(body, headers, &state.requests).await?;
+        if let Some(keys) = &state.keys {
+            sigv4::verify(keys, method, uri, headers, &bytes, time::OffsetDateTime::now_utc()).map_err(auth_error)?;
+        }
+        if crate::domain::json_depth_exceeds(&bytes, state.requests.max_json_depth) {
+            return Err(ApiError::SerializationException(format!(
+                "Request body nests JSON deeper than {} levels",
+                state.requests.max_json_depth
+            )));
+        }
+        let ctx = Ctx { store: state.store.clone(), scope: scope.clone(), limits: state.limits.clone() };
+        api::dispatch(ctx, op, &bytes).await
+    }
+    .await;
     let elapsed_us = started.elapsed().as_micros() as u64;
     let operation = target
         .and_then(|t| t.strip_prefix(api::TARGET_PREFIX))
@@ -109,6 +179,21 @@ async fn serve_api(
             }
             error_response(&e)
         }
+    }
+}
+
+fn missing_token() -> ApiError {
+    ApiError::MissingAuthenticationTokenException("Missing Authentication Token".into())
+}
+
+fn auth_error(e: sigv4::AuthError) -> ApiError {
+    match e {
+        sigv4::AuthError::Missing => missing_token(),
+        sigv4::AuthError::Incomplete(m) => ApiError::IncompleteSignatureException(m),
+        sigv4::AuthError::UnknownKey => {
+            ApiError::UnrecognizedClientException("The security token included in the request is invalid.".into())
+        }
+        sigv4::AuthError::BadSignature(m) => ApiError::InvalidSignatureException(m),
     }
 }
 
