@@ -36,7 +36,10 @@ impl App {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let state = AppState {
             store,
-            limits: Arc::new(Limits { version_quota: config.version_quota, alias_quota: 100 }),
+            limits: Arc::new(Limits {
+                version_quota: config.version_quota,
+                alias_quota: 100,
+            }),
             default_region: config.region.clone(),
             default_account: config.account_id.clone(),
             requests: Arc::new(RequestLimits {
@@ -61,13 +64,18 @@ impl App {
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` resolves, lets in-flight requests finish (at most the
     /// shutdown grace period), then checkpoints the WAL so the database file is complete on
     /// its own.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
         let service = router(self.state);
         let graceful = GracefulShutdown::new();

@@ -85,7 +85,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SFNLITE_AUTH_MODE", value_name = "MODE")]
     pub auth_mode: Option<String>,
     /// Credentials accepted in sigv4 mode: AKID:SECRET[:SESSION_TOKEN], comma-separated.
-    #[arg(long, env = "SFNLITE_ACCESS_KEYS", value_name = "LIST", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SFNLITE_ACCESS_KEYS",
+        value_name = "LIST",
+        hide_env_values = true
+    )]
     pub access_keys: Option<String>,
     /// Log filter (tracing syntax: error, warn, info, debug, or per-module); per-call lines are at debug. [default: info]
     #[arg(long, env = "SFNLITE_LOG", value_name = "FILTER")]
@@ -170,7 +175,13 @@ fn parse_keys<'a>(entries: impl IntoIterator<Item = &'a str>) -> anyhow::Result<
             bail!("invalid access key entry (expected AKID:SECRET[:TOKEN])");
         }
         let session_token = parts.next().map(str::to_owned);
-        keys.insert(id.to_owned(), Secret { secret_access_key: secret.to_owned(), session_token });
+        keys.insert(
+            id.to_owned(),
+            Secret {
+                secret_access_key: secret.to_owned(),
+                session_token,
+            },
+        );
     }
     Ok(keys)
 }
@@ -301,10 +312,23 @@ impl Config {
                 .shutdown_grace_ms
                 .or(file.shutdown_grace_ms)
                 .unwrap_or(d.shutdown_grace_ms),
-            max_header_bytes: args.max_header_bytes.or(file.max_header_bytes).unwrap_or(d.max_header_bytes).max(8192),
-            request_timeout_ms: args.request_timeout_ms.or(file.request_timeout_ms).unwrap_or(d.request_timeout_ms),
-            idle_timeout_ms: args.idle_timeout_ms.or(file.idle_timeout_ms).unwrap_or(d.idle_timeout_ms),
-            max_json_depth: args.max_json_depth.or(file.max_json_depth).unwrap_or(d.max_json_depth),
+            max_header_bytes: args
+                .max_header_bytes
+                .or(file.max_header_bytes)
+                .unwrap_or(d.max_header_bytes)
+                .max(8192),
+            request_timeout_ms: args
+                .request_timeout_ms
+                .or(file.request_timeout_ms)
+                .unwrap_or(d.request_timeout_ms),
+            idle_timeout_ms: args
+                .idle_timeout_ms
+                .or(file.idle_timeout_ms)
+                .unwrap_or(d.idle_timeout_ms),
+            max_json_depth: args
+                .max_json_depth
+                .or(file.max_json_depth)
+                .unwrap_or(d.max_json_depth),
             auth,
             log: args.log.clone().or(file.log).unwrap_or(d.log),
         })

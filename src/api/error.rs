@@ -123,7 +123,9 @@ impl ApiError {
             ApiError::NotFoundException(_) => "NotFoundException",
             ApiError::MethodNotAllowedException(_) => "MethodNotAllowedException",
             ApiError::RequestTimeoutException(_) => "RequestTimeoutException",
-            ApiError::MissingAuthenticationTokenException(_) => "MissingAuthenticationTokenException",
+            ApiError::MissingAuthenticationTokenException(_) => {
+                "MissingAuthenticationTokenException"
+            }
             ApiError::IncompleteSignatureException(_) => "IncompleteSignatureException",
             ApiError::UnrecognizedClientException(_) => "UnrecognizedClientException",
             ApiError::InvalidSignatureException(_) => "InvalidSignatureException",

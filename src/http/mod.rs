@@ -88,7 +88,11 @@ async fn handle(
 
 /// Reads a body up to `limit` bytes, giving each chunk at most `idle` to arrive: a client
 /// that trickles its body is cut off instead of holding a task forever.
-async fn read_body(body: Body, headers: &HeaderMap, limits: &RequestLimits) -> Result<Vec<u8>, ApiError> {
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limits: &RequestLimits,
+) -> Result<Vec<u8>, ApiError> {
     let too_large = || {
         ApiError::RequestEntityTooLargeException(format!(
             "Request body is larger than the limit of {} bytes",
@@ -113,7 +117,11 @@ async fn read_body(body: Body, headers: &HeaderMap, limits: &RequestLimits) -> R
                 )))
             }
             Ok(None) => return Ok(out),
-            Ok(Some(Err(e))) => return Err(ApiError::SerializationException(format!("Could not read the request body: {e}"))),
+            Ok(Some(Err(e))) => {
+                return Err(ApiError::SerializationException(format!(
+                    "Could not read the request body: {e}"
+                )))
+            }
             Ok(Some(Ok(frame))) => frame,
         };
         if let Ok(data) = frame.into_data() {
@@ -144,7 +152,15 @@ async fn serve_api(
         let op = api::operation_for(target)?;
         let bytes = read_body(body, headers, &state.requests).await?;
         if let Some(keys) = &state.keys {
-            sigv4::verify(keys, method, uri, headers, &bytes, time::OffsetDateTime::now_utc()).map_err(auth_error)?;
+            sigv4::verify(
+                keys,
+                method,
+                uri,
+                headers,
+                &bytes,
+                time::OffsetDateTime::now_utc(),
+            )
+            .map_err(auth_error)?;
         }
         if crate::domain::json_depth_exceeds(&bytes, state.requests.max_json_depth) {
             return Err(ApiError::SerializationException(format!(
@@ -152,7 +168,11 @@ async fn serve_api(
                 state.requests.max_json_depth
             )));
         }
-        let ctx = Ctx { store: state.store.clone(), scope: scope.clone(), limits: state.limits.clone() };
+        let ctx = Ctx {
+            store: state.store.clone(),
+            scope: scope.clone(),
+            limits: state.limits.clone(),
+        };
         api::dispatch(ctx, op, &bytes).await
     }
     .await;
@@ -190,9 +210,9 @@ fn auth_error(e: sigv4::AuthError) -> ApiError {
     match e {
         sigv4::AuthError::Missing => missing_token(),
         sigv4::AuthError::Incomplete(m) => ApiError::IncompleteSignatureException(m),
-        sigv4::AuthError::UnknownKey => {
-            ApiError::UnrecognizedClientException("The security token included in the request is invalid.".into())
-        }
+        sigv4::AuthError::UnknownKey => ApiError::UnrecognizedClientException(
+            "The security token included in the request is invalid.".into(),
+        ),
         sigv4::AuthError::BadSignature(m) => ApiError::InvalidSignatureException(m),
     }
 }

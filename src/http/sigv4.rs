@@ -14,7 +14,8 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 /// How far a request's `X-Amz-Date` may be from the server clock.
 const MAX_SKEW: Duration = Duration::minutes(5);
-const AMZ_DATE: &[FormatItem<'static>] = format_description!("[year][month][day]T[hour][minute][second]Z");
+const AMZ_DATE: &[FormatItem<'static>] =
+    format_description!("[year][month][day]T[hour][minute][second]Z");
 
 /// A configured credential: the secret, and the session token requests must carry if any.
 #[derive(Clone, PartialEq, Eq)]
@@ -57,7 +58,9 @@ struct Authorization<'a> {
 
 fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthError> {
     let incomplete = |what: &str| {
-        AuthError::Incomplete(format!("Authorization header requires '{what}' parameter. Authorization={value}"))
+        AuthError::Incomplete(format!(
+            "Authorization header requires '{what}' parameter. Authorization={value}"
+        ))
     };
     let Some(rest) = value.strip_prefix("AWS4-HMAC-SHA256 ") else {
         return Err(AuthError::Incomplete(format!(
@@ -106,12 +109,18 @@ pub fn verify(
     body: &[u8],
     now: OffsetDateTime,
 ) -> Result<(), AuthError> {
-    let Some(value) = headers.get("authorization") else { return Err(AuthError::Missing) };
-    let value = value.to_str().map_err(|_| AuthError::Incomplete("Authorization header is not ASCII".into()))?;
+    let Some(value) = headers.get("authorization") else {
+        return Err(AuthError::Missing);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AuthError::Incomplete("Authorization header is not ASCII".into()))?;
     let auth = parse_authorization(value)?;
     let secret = keys.get(auth.access_key).ok_or(AuthError::UnknownKey)?;
     if let Some(token) = &secret.session_token {
-        let sent = headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
+        let sent = headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok());
         if sent != Some(token.as_str()) {
             return Err(AuthError::UnknownKey);
         }
@@ -121,7 +130,11 @@ pub fn verify(
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| AuthError::Incomplete(format!("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization={value}")))?;
     let signed_at = PrimitiveDateTime::parse(amz_date, AMZ_DATE)
-        .map_err(|_| AuthError::Incomplete(format!("Date must be in ISO-8601 'basic format'. Got '{amz_date}'.")))?
+        .map_err(|_| {
+            AuthError::Incomplete(format!(
+                "Date must be in ISO-8601 'basic format'. Got '{amz_date}'."
+            ))
+        })?
         .assume_utc();
     let fmt = |t: OffsetDateTime| t.format(AMZ_DATE).unwrap_or_default();
     if signed_at < now - MAX_SKEW {
@@ -171,7 +184,9 @@ fn signature(
             .map(|v| collapse_spaces(&String::from_utf8_lossy(v.as_bytes())))
             .collect();
         if values.is_empty() {
-            return Err(AuthError::BadSignature(format!("'{name}' is listed in SignedHeaders but is not in the request")));
+            return Err(AuthError::BadSignature(format!(
+                "'{name}' is listed in SignedHeaders but is not in the request"
+            )));
         }
         canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
     }
@@ -184,12 +199,18 @@ fn signature(
         auth.signed_headers.join(";"),
         hex::encode(Sha256::digest(body)),
     );
-    let scope = format!("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
+    let scope = format!(
+        "{}/{}/{}/aws4_request",
+        auth.date, auth.region, auth.service
+    );
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
         hex::encode(Sha256::digest(canonical_request.as_bytes()))
     );
-    let k_date = hmac(format!("AWS4{}", secret.secret_access_key).as_bytes(), auth.date.as_bytes());
+    let k_date = hmac(
+        format!("AWS4{}", secret.secret_access_key).as_bytes(),
+        auth.date.as_bytes(),
+    );
     let k_region = hmac(&k_date, auth.region.as_bytes());
     let k_service = hmac(&k_region, auth.service.as_bytes());
     let k_signing = hmac(&k_service, b"aws4_request");
@@ -197,7 +218,8 @@ fn signature(
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
 }
@@ -212,7 +234,10 @@ fn canonical_uri(path: &str) -> String {
     if path.is_empty() {
         return "/".into();
     }
-    path.split('/').map(|seg| uri_encode(&percent_decode(seg))).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .map(|seg| uri_encode(&percent_decode(seg)))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Query parameters sorted by name then value, each encoded.
@@ -222,11 +247,18 @@ fn canonical_query(query: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (uri_encode(&percent_decode(k)), uri_encode(&percent_decode(v)))
+            (
+                uri_encode(&percent_decode(k)),
+                uri_encode(&percent_decode(v)),
+            )
         })
         .collect();
     pairs.sort();
-    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn uri_encode(s: &str) -> String {
@@ -271,7 +303,10 @@ mod tests {
     fn keys() -> Keys {
         Keys::from([(
             "AKIDEXAMPLE".to_string(),
-            Secret { secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(), session_token: None },
+            Secret {
+                secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+                session_token: None,
+            },
         )])
     }
 
@@ -288,16 +323,36 @@ mod tests {
                 .unwrap(),
         );
         let now = OffsetDateTime::from_unix_timestamp(1_440_938_160).unwrap();
-        assert_eq!(verify(&keys(), &Method::GET, &"/".parse().unwrap(), &h, b"", now), Ok(()));
+        assert_eq!(
+            verify(&keys(), &Method::GET, &"/".parse().unwrap(), &h, b"", now),
+            Ok(())
+        );
         h.insert("host", "other.amazonaws.com".parse().unwrap());
-        assert!(matches!(verify(&keys(), &Method::GET, &"/".parse().unwrap(), &h, b"", now), Err(AuthError::BadSignature(_))));
+        assert!(matches!(
+            verify(&keys(), &Method::GET, &"/".parse().unwrap(), &h, b"", now),
+            Err(AuthError::BadSignature(_))
+        ));
     }
 
     #[test]
     fn malformed_authorization_is_incomplete() {
         let mut h = HeaderMap::new();
-        h.insert("authorization", "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=x".parse().unwrap());
-        let r = verify(&keys(), &Method::POST, &"/".parse().unwrap(), &h, b"", OffsetDateTime::now_utc());
-        assert!(matches!(r, Err(AuthError::Incomplete(m)) if m.starts_with("Authorization header requires 'Credential' parameter.")));
+        h.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=x"
+                .parse()
+                .unwrap(),
+        );
+        let r = verify(
+            &keys(),
+            &Method::POST,
+            &"/".parse().unwrap(),
+            &h,
+            b"",
+            OffsetDateTime::now_utc(),
+        );
+        assert!(
+            matches!(r, Err(AuthError::Incomplete(m)) if m.starts_with("Authorization header requires 'Credential' parameter."))
+        );
     }
 }
