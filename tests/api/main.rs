@@ -8,6 +8,7 @@ mod crash;
 mod durability;
 mod helpers;
 mod protocol;
+mod security;
 mod state_machines;
 mod tags;
 mod versions;

@@ -1,0 +1,540 @@
+//! Hostile input and access: SigV4 verification, request limits, tenant isolation and the
+//! network-exposure warning.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_sdk_sfn::config::{retry::RetryConfig, BehaviorVersion, Credentials, Region};
+use serde_json::json;
+use sfnlite::config::AuthMode;
+use sfnlite::http::sigv4::{Keys, Secret};
+
+use crate::helpers::*;
+
+fn keys() -> Keys {
+    Keys::from([
+        (
+            "AKIDTEST".to_string(),
+            Secret {
+                secret_access_key: "secret-one".into(),
+                session_token: None,
+            },
+        ),
+        (
+            "111122223333".to_string(),
+            Secret {
+                secret_access_key: "secret-two".into(),
+                session_token: None,
+            },
+        ),
+        (
+            "ASIATEMP".to_string(),
+            Secret {
+                secret_access_key: "secret-three".into(),
+                session_token: Some("token-3".into()),
+            },
+        ),
+    ])
+}
+
+async fn sigv4_app() -> TestApp {
+    TestApp::spawn_with(|c| c.auth = AuthMode::SigV4(keys())).await
+}
+
+fn client(app: &TestApp, id: &str, secret: &str, token: Option<&str>) -> aws_sdk_sfn::Client {
+    let conf = aws_sdk_sfn::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&app.url)
+        .credentials_provider(Credentials::new(
+            id,
+            secret,
+            token.map(str::to_owned),
+            None,
+            "tests",
+        ))
+        .retry_config(RetryConfig::disabled())
+        .build();
+    aws_sdk_sfn::Client::from_conf(conf)
+}
+
+/// Signs a raw request with the aws-sigv4 crate (an implementation independent of ours).
+fn signed_request(
+    app: &TestApp,
+    body: &str,
+    secret: &str,
+    at: SystemTime,
+) -> reqwest::RequestBuilder {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    use aws_sigv4::sign::v4;
+    let identity =
+        aws_credential_types::Credentials::new("AKIDTEST", secret, None, None, "tests").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("states")
+        .time(at)
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let url = format!("{}/", app.url);
+    let host = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let headers = [
+        ("host", host.as_str()),
+        ("content-type", "application/x-amz-json-1.0"),
+        ("x-amz-target", "AWSStepFunctions.ListStateMachines"),
+    ];
+    let signable = SignableRequest::new(
+        "POST",
+        &url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut req = reqwest::Client::new().post(&url).body(body.to_owned());
+    for (k, v) in headers.iter().skip(1) {
+        req = req.header(*k, *v);
+    }
+    for (k, v) in instructions.headers() {
+        req = req.header(k, v);
+    }
+    req
+}
+
+#[tokio::test]
+async fn sigv4_accepts_correctly_signed_sdk_requests() {
+    let app = sigv4_app().await;
+    let c = client(&app, "AKIDTEST", "secret-one", None);
+    let arn = c
+        .create_state_machine()
+        .name("m")
+        .definition(base_definition())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn;
+    assert_eq!(
+        arn,
+        format!("arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:m")
+    );
+    // A 12-digit key id is still the caller's account.
+    let c2 = client(&app, "111122223333", "secret-two", None);
+    let arn2 = c2
+        .create_state_machine()
+        .name("m")
+        .definition(base_definition())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn;
+    assert_eq!(arn2, "arn:aws:states:us-east-1:111122223333:stateMachine:m");
+    let t = client(&app, "ASIATEMP", "secret-three", Some("token-3"));
+    t.list_state_machines().send().await.unwrap();
+}
+
+#[tokio::test]
+async fn sigv4_refuses_bad_credentials_with_aws_errors() {
+    let app = sigv4_app().await;
+    let (code, message) = failure(
+        client(&app, "AKIDTEST", "wrong", None)
+            .list_state_machines()
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidSignatureException");
+    assert!(
+        message.starts_with("The request signature we calculated does not match"),
+        "{message}"
+    );
+    let (code, message) = failure(
+        client(&app, "AKIDNOBODY", "x", None)
+            .list_state_machines()
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid."
+        )
+    );
+    let (code, _) = failure(
+        client(&app, "ASIATEMP", "secret-three", Some("stolen"))
+            .list_state_machines()
+            .send()
+            .await,
+    );
+    assert_eq!(code, "UnrecognizedClientException");
+
+    let r = app.call("ListStateMachines", json!({})).await;
+    assert_error(
+        &r,
+        403,
+        "MissingAuthenticationTokenException",
+        "Missing Authentication Token",
+    );
+    let r = reqwest::Client::new()
+        .post(format!("{}/", app.url))
+        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=abc",
+        )
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["__type"], "IncompleteSignatureException");
+}
+
+#[tokio::test]
+async fn sigv4_refuses_stale_signatures_and_tampered_bodies() {
+    let app = sigv4_app().await;
+    let fresh = signed_request(&app, "{}", "secret-one", SystemTime::now())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), 200);
+    let old = SystemTime::now() - Duration::from_secs(600);
+    let r = signed_request(&app, "{}", "secret-one", old)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["__type"], "InvalidSignatureException");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Signature expired: "),
+        "{body}"
+    );
+    // The signature covers the body.
+    let tampered = signed_request(&app, "{}", "secret-one", SystemTime::now())
+        .body(r#"{"maxResults":1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), 403);
+}
+
+fn raw_stream(app: &TestApp) -> TcpStream {
+    let s = TcpStream::connect(app.url.trim_start_matches("http://")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_dropped_after_the_idle_timeout() {
+    let app = TestApp::spawn_with(|c| c.idle_timeout_ms = 200).await;
+    let started = Instant::now();
+    let outcome = tokio::task::spawn_blocking({
+        let mut s = raw_stream(&app);
+        move || {
+            s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\n").unwrap();
+            let mut buf = [0u8; 512];
+            s.read(&mut buf)
+                .map(|n| String::from_utf8_lossy(&buf[..n]).into_owned())
+        }
+    })
+    .await
+    .unwrap();
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "dropped after {elapsed:?}"
+    );
+    // The server either closed the connection or answered 408 before closing it.
+    if let Ok(text) = outcome {
+        assert!(
+            text.is_empty() || text.starts_with("HTTP/1.1 408"),
+            "{text}"
+        );
+    }
+    assert_eq!(app.call("ListStateMachines", json!({})).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_body_gets_408() {
+    let app = TestApp::spawn_with(|c| c.idle_timeout_ms = 200).await;
+    let text = tokio::task::spawn_blocking({
+        let mut s = raw_stream(&app);
+        move || {
+            s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 100\r\n\r\n{\"max").unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            out
+        }
+    })
+    .await
+    .unwrap();
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("RequestTimeoutException"), "{text}");
+}
+
+#[tokio::test]
+async fn an_oversized_request_head_is_refused_and_the_service_stays_up() {
+    let app = TestApp::spawn_with(|c| c.max_header_bytes = 8192).await;
+    let text = tokio::task::spawn_blocking({
+        let mut s = raw_stream(&app);
+        move || {
+            let big = "a".repeat(64 * 1024);
+            let _ = s.write_all(
+                format!("POST / HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n").as_bytes(),
+            );
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            out
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 431"),
+        "{text}"
+    );
+    assert_eq!(app.call("ListStateMachines", json!({})).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_request_over_the_request_timeout_gets_408() {
+    let app = TestApp::spawn_with(|c| {
+        c.request_timeout_ms = 200;
+        c.busy_timeout_ms = 5000;
+    })
+    .await;
+    let arn = app.create_machine("m").await;
+    let other = rusqlite::Connection::open(&app.config.db).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let started = Instant::now();
+    let r = app
+        .call(
+            "PublishStateMachineVersion",
+            json!({"stateMachineArn": arn}),
+        )
+        .await;
+    assert_eq!(r.0, 408);
+    assert_eq!(r.1["__type"], "RequestTimeoutException");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    other.execute_batch("ROLLBACK").unwrap();
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_a_serialization_exception() {
+    let app = TestApp::spawn().await;
+    let deep = format!("{{\"x\":{}1{}}}", "[".repeat(100), "]".repeat(100));
+    let r = app
+        .raw(
+            Some("AWSStepFunctions.ListStateMachines"),
+            deep.into_bytes(),
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "SerializationException",
+        "Request body nests JSON deeper than 64 levels",
+    );
+    let deep_definition = format!("{{\"StartAt\":\"A\",\"States\":{{\"A\":{{\"Type\":\"Pass\",\"End\":true,\"Result\":{}1{}}}}}}}", "[".repeat(500), "]".repeat(500));
+    let r = app
+        .call(
+            "CreateStateMachine",
+            json!({"name": "deep", "definition": deep_definition, "roleArn": ROLE}),
+        )
+        .await;
+    assert_eq!(r.0, 400);
+    assert_eq!(r.1["__type"], "InvalidDefinition");
+}
+
+#[tokio::test]
+async fn binding_beyond_loopback_warns_at_start_up() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sfnlite"))
+        .args(["--listen", "0.0.0.0:0", "--db"])
+        .arg(dir.path().join("db"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines: Vec<String> = std::io::BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.contains("sfnlite started"))
+        .collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("listening beyond loopback")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn tenants_never_touch_each_others_versions_aliases_or_tags() {
+    let app = TestApp::spawn().await;
+    let owner = app.client_as("111111111111", "us-east-1");
+    let arn = owner
+        .create_state_machine()
+        .name("m")
+        .definition(base_definition())
+        .role_arn(ROLE)
+        .publish(true)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn;
+    let v1 = format!("{arn}:1");
+    let item = aws_sdk_sfn::types::RoutingConfigurationListItem::builder()
+        .state_machine_version_arn(&v1)
+        .weight(100)
+        .build()
+        .unwrap();
+    let alias = owner
+        .create_state_machine_alias()
+        .name("prod")
+        .routing_configuration(item.clone())
+        .send()
+        .await
+        .unwrap()
+        .state_machine_alias_arn;
+    owner
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(
+            aws_sdk_sfn::types::Tag::builder()
+                .key("k")
+                .value("v")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    for intruder in [
+        app.client_as("222222222222", "us-east-1"),
+        app.client_as("111111111111", "eu-west-1"),
+    ] {
+        let (code, _) = failure(
+            intruder
+                .describe_state_machine()
+                .state_machine_arn(&v1)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "StateMachineDoesNotExist");
+        let (code, _) = failure(
+            intruder
+                .list_state_machine_versions()
+                .state_machine_arn(&arn)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "StateMachineDoesNotExist");
+        let (code, _) = failure(
+            intruder
+                .list_state_machine_aliases()
+                .state_machine_arn(&arn)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "StateMachineDoesNotExist");
+        let (code, _) = failure(
+            intruder
+                .describe_state_machine_alias()
+                .state_machine_alias_arn(&alias)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "ResourceNotFound");
+        let (code, _) = failure(
+            intruder
+                .update_state_machine_alias()
+                .state_machine_alias_arn(&alias)
+                .description("x")
+                .send()
+                .await,
+        );
+        assert_eq!(code, "ResourceNotFound");
+        let (code, _) = failure(
+            intruder
+                .create_state_machine_alias()
+                .name("steal")
+                .routing_configuration(item.clone())
+                .send()
+                .await,
+        );
+        assert_eq!(code, "ResourceNotFound");
+        let (code, _) = failure(
+            intruder
+                .update_state_machine()
+                .state_machine_arn(&arn)
+                .definition(definition("x"))
+                .send()
+                .await,
+        );
+        assert_eq!(code, "StateMachineDoesNotExist");
+        let (code, _) = failure(
+            intruder
+                .untag_resource()
+                .resource_arn(&arn)
+                .tag_keys("k")
+                .send()
+                .await,
+        );
+        assert_eq!(code, "ResourceNotFound");
+        // Deletes by an intruder are no-ops for the owner.
+        intruder
+            .delete_state_machine_alias()
+            .state_machine_alias_arn(&alias)
+            .send()
+            .await
+            .unwrap();
+        intruder
+            .delete_state_machine_version()
+            .state_machine_version_arn(&v1)
+            .send()
+            .await
+            .unwrap();
+        intruder
+            .delete_state_machine()
+            .state_machine_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+    }
+    owner
+        .describe_state_machine_alias()
+        .state_machine_alias_arn(&alias)
+        .send()
+        .await
+        .unwrap();
+    owner
+        .describe_state_machine()
+        .state_machine_arn(&v1)
+        .send()
+        .await
+        .unwrap();
+    let tags = owner
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .tags
+        .unwrap();
+    assert_eq!(tags.len(), 1);
+}
