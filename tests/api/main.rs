@@ -6,6 +6,7 @@ mod aliases;
 mod concurrency;
 mod crash;
 mod durability;
+mod fuzz;
 mod helpers;
 mod protocol;
 mod security;
