@@ -18,6 +18,31 @@ use crate::config::{AuthMode, Config};
 use crate::http::{router, AppState, RequestLimits};
 use crate::store::Store;
 
+/// The protocol layer's state for a store and a configuration.
+pub fn app_state(store: Store, config: &Config) -> AppState {
+    AppState {
+        store,
+        limits: Arc::new(Limits {
+            version_quota: config.version_quota,
+            alias_quota: 100,
+        }),
+        default_region: config.region.clone(),
+        default_account: config.account_id.clone(),
+        requests: Arc::new(RequestLimits {
+            max_body_bytes: config.max_body_bytes,
+            idle_timeout: Duration::from_millis(config.idle_timeout_ms),
+            request_timeout: Duration::from_millis(config.request_timeout_ms),
+            max_json_depth: config.max_json_depth,
+        }),
+        keys: match &config.auth {
+            AuthMode::Off => None,
+            AuthMode::SigV4(keys) => Some(Arc::new(keys.clone())),
+        },
+        enable_reset: config.enable_reset,
+        metrics: Arc::new(crate::http::metrics::Metrics::new()),
+    }
+}
+
 /// A bound, ready-to-serve sfnlite.
 pub struct App {
     listener: TcpListener,
@@ -34,25 +59,7 @@ impl App {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let state = AppState {
-            store,
-            limits: Arc::new(Limits {
-                version_quota: config.version_quota,
-                alias_quota: 100,
-            }),
-            default_region: config.region.clone(),
-            default_account: config.account_id.clone(),
-            requests: Arc::new(RequestLimits {
-                max_body_bytes: config.max_body_bytes,
-                idle_timeout: Duration::from_millis(config.idle_timeout_ms),
-                request_timeout: Duration::from_millis(config.request_timeout_ms),
-                max_json_depth: config.max_json_depth,
-            }),
-            keys: match &config.auth {
-                AuthMode::Off => None,
-                AuthMode::SigV4(keys) => Some(Arc::new(keys.clone())),
-            },
-        };
+        let state = app_state(store, config);
         Ok(App {
             listener,
             state,

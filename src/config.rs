@@ -23,10 +23,39 @@ pub struct Cli {
     pub serve: ServeArgs,
 }
 
+// Parsed once at start-up, so the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the service (the default when no command is given).
     Serve(ServeArgs),
+    /// Write the whole state (every account and region) as JSON.
+    Export(ExportArgs),
+    /// Load a state written by `export` into a database.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Database to read (it may be in use by a running sfnlite).
+    #[arg(long, env = "SFNLITE_DB", value_name = "PATH")]
+    pub db: PathBuf,
+    /// Output file. [default: stdout]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Database to load into; created if missing. Refused while another sfnlite owns it.
+    #[arg(long, env = "SFNLITE_DB", value_name = "PATH")]
+    pub db: PathBuf,
+    /// Input file. [default: stdin]
+    #[arg(long = "in", value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Replace the database's current state; without it a non-empty database is refused.
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// Settings of the service. Each flag also reads its environment variable; unset values come
@@ -64,7 +93,7 @@ pub struct ServeArgs {
     #[arg(long, env = "SFNLITE_MAX_DB_BYTES", value_name = "BYTES")]
     pub max_db_bytes: Option<u64>,
     /// Serve the database read-only: reads work, writes answer 503. [default: false]
-    #[arg(long, env = "SFNLITE_READ_ONLY", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "SFNLITE_READ_ONLY", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub read_only: Option<bool>,
     /// Longest wait for in-flight requests at shutdown before closing anyway. [default: 10000]
     #[arg(long, env = "SFNLITE_SHUTDOWN_GRACE_MS", value_name = "MS")]
@@ -92,6 +121,12 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub access_keys: Option<String>,
+    /// Serve POST /_sfnlite/reset and POST /moto-api/reset, which wipe all state. [default: false]
+    #[arg(long, env = "SFNLITE_ENABLE_RESET", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub enable_reset: Option<bool>,
+    /// Log format: text or json. [default: text]
+    #[arg(long, env = "SFNLITE_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
     /// Log filter (tracing syntax: error, warn, info, debug, or per-module); per-call lines are at debug. [default: info]
     #[arg(long, env = "SFNLITE_LOG", value_name = "FILTER")]
     pub log: Option<String>,
@@ -118,6 +153,8 @@ struct FileConfig {
     max_json_depth: Option<usize>,
     auth_mode: Option<String>,
     access_keys: Option<Vec<String>>,
+    enable_reset: Option<bool>,
+    log_format: Option<String>,
     log: Option<String>,
 }
 
@@ -141,6 +178,9 @@ pub struct Config {
     pub idle_timeout_ms: u64,
     pub max_json_depth: usize,
     pub auth: AuthMode,
+    pub enable_reset: bool,
+    /// `text` or `json`.
+    pub log_format: String,
     pub log: String,
 }
 
@@ -205,6 +245,8 @@ impl Default for Config {
             idle_timeout_ms: 10_000,
             max_json_depth: 64,
             auth: AuthMode::Off,
+            enable_reset: false,
+            log_format: "text".into(),
             log: "info".into(),
         }
     }
@@ -287,6 +329,14 @@ impl Config {
             }
             Some(other) => bail!("invalid auth_mode '{other}': use off or sigv4"),
         };
+        let log_format = args
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .unwrap_or(d.log_format.clone());
+        if !matches!(log_format.as_str(), "text" | "json") {
+            bail!("invalid log_format '{log_format}': use text or json");
+        }
         let max_body_bytes = args
             .max_body_bytes
             .or(file.max_body_bytes)
@@ -330,6 +380,11 @@ impl Config {
                 .or(file.max_json_depth)
                 .unwrap_or(d.max_json_depth),
             auth,
+            enable_reset: args
+                .enable_reset
+                .or(file.enable_reset)
+                .unwrap_or(d.enable_reset),
+            log_format,
             log: args.log.clone().or(file.log).unwrap_or(d.log),
         })
     }

@@ -14,6 +14,8 @@
 //! - [`store`]: SQLite through an r2d2 pool, refinery migrations from `migrations/`, one
 //!   transaction per operation, all SQL.
 //! - [`config`] and [`app`]: start-up — layered configuration, then open, bind and serve.
+//! - [`transfer`] (`sfnlite export` / `import`) and [`test_server`] (an in-process server for
+//!   Rust test suites).
 
 #![forbid(unsafe_code)]
 
@@ -23,6 +25,14 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod store;
+pub mod test_server;
+pub mod transfer;
 
 pub use app::App;
 pub use config::Config;
+pub use test_server::TestServer;
+
+// The README's Rust examples are compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,30 +1,37 @@
-//! The `sfnlite` binary: `sfnlite [serve] [flags]` starts the service.
+//! The `sfnlite` binary: `sfnlite [serve] [flags]` starts the service; `sfnlite export` and
+//! `sfnlite import` move the whole state between databases.
 
 use std::io::Write;
 
 use anyhow::Context;
 use clap::Parser;
-use sfnlite::config::{Cli, Command};
+use sfnlite::config::{Cli, Command, ExportArgs, ImportArgs};
 use sfnlite::{App, Config};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let args = match &cli.command {
+    let args = match cli.command {
         Some(Command::Serve(args)) => args,
-        None => &cli.serve,
+        Some(Command::Export(args)) => return export(&args),
+        Some(Command::Import(args)) => return import(&args).await,
+        None => cli.serve,
     };
-    let config = Config::resolve(args)?;
+    let config = Config::resolve(&args)?;
     let filter = EnvFilter::try_new(&config.log)
         .with_context(|| format!("invalid log filter '{}'", config.log))?;
     // A closed stderr (a supervisor that stopped reading) must never take the service down:
     // write errors are dropped instead of being reported through a panicking eprintln!.
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .log_internal_errors(false)
-        .init();
+        .log_internal_errors(false);
+    if config.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
 
     let app = App::build(&config).await?;
     let addr = app.local_addr();
@@ -56,4 +63,34 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    match &args.out {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?,
+            );
+            sfnlite::transfer::export(&args.db, &mut file)?;
+            file.flush()?;
+        }
+        None => {
+            sfnlite::transfer::export(&args.db, &mut std::io::stdout().lock())?;
+        }
+    }
+    Ok(())
+}
+
+async fn import(args: &ImportArgs) -> anyhow::Result<()> {
+    match &args.input {
+        Some(path) => {
+            let mut file = std::fs::File::open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            sfnlite::transfer::import(&args.db, &mut file, args.replace).await
+        }
+        None => {
+            sfnlite::transfer::import(&args.db, &mut std::io::stdin().lock(), args.replace).await
+        }
+    }
 }

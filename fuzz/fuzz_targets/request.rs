@@ -2,11 +2,10 @@
 //! operation, the rest is the body. No panic and no 5xx.
 #![no_main]
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use sfnlite::api::Limits;
-use sfnlite::http::{router, AppState, RequestLimits};
+use sfnlite::http::router;
 use sfnlite::store::{Store, StoreOptions, Synchronous};
 
 const OPERATIONS: &[&str] = &[
@@ -22,19 +21,11 @@ fn runtime() -> &'static (tokio::runtime::Runtime, axum::Router) {
         let dir = std::env::temp_dir().join(format!("sfnlite-fuzz-{}", std::process::id()));
         let options = StoreOptions { synchronous: Synchronous::Off, ..StoreOptions::default() };
         let store = Store::open(&dir.join("fuzz.db"), &options).expect("store");
-        let state = AppState {
-            store,
-            limits: Arc::new(Limits { version_quota: 5, alias_quota: 3 }),
-            default_region: "us-east-1".into(),
-            default_account: "123456789012".into(),
-            requests: Arc::new(RequestLimits {
-                max_body_bytes: 1 << 20,
-                idle_timeout: Duration::from_secs(5),
-                request_timeout: Duration::from_secs(30),
-                max_json_depth: 64,
-            }),
-            keys: None,
-        };
+        let mut config = sfnlite::Config::for_tests(std::path::Path::new("unused"));
+        config.version_quota = 5;
+        config.max_body_bytes = 256 * 1024;
+        let mut state = sfnlite::app::app_state(store, &config);
+        state.limits = Arc::new(Limits { version_quota: 5, alias_quota: 3 });
         (tokio::runtime::Runtime::new().expect("runtime"), router(state))
     })
 }

@@ -3,6 +3,7 @@
 //! error rendering, plus `GET /health`. Knows HTTP, nothing about SQL.
 
 pub mod error;
+pub mod metrics;
 pub mod sigv4;
 
 use std::sync::Arc;
@@ -44,6 +45,9 @@ pub struct AppState {
     pub requests: Arc<RequestLimits>,
     /// `Some` when `auth_mode = sigv4`: every API request must be signed by one of these keys.
     pub keys: Option<Arc<sigv4::Keys>>,
+    /// Whether the reset paths are served.
+    pub enable_reset: bool,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The service's router: every request goes through [`handle`], so no path or method ever
@@ -73,6 +77,10 @@ async fn handle(
             }
         }
         ("/health", &Method::GET) => health(&state).await,
+        ("/metrics", &Method::GET) => render_metrics(&state).await,
+        ("/_sfnlite/reset" | "/moto-api/reset", &Method::POST) if state.enable_reset => {
+            reset(&state).await
+        }
         ("/", _) => error_response(&ApiError::MethodNotAllowedException(format!(
             "Method {method} is not allowed on /"
         ))),
@@ -176,10 +184,19 @@ async fn serve_api(
         api::dispatch(ctx, op, &bytes).await
     }
     .await;
-    let elapsed_us = started.elapsed().as_micros() as u64;
-    let operation = target
-        .and_then(|t| t.strip_prefix(api::TARGET_PREFIX))
+    let elapsed = started.elapsed();
+    let elapsed_us = elapsed.as_micros() as u64;
+    // Only known operations become metric labels, so hostile targets cannot grow the registry.
+    let operation = api::operation_for(target)
+        .map(|op| op.name())
         .unwrap_or("-");
+    let outcome_label = match &outcome {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    };
+    state
+        .metrics
+        .observe(operation, outcome_label, elapsed.as_secs_f64());
     match outcome {
         Ok(body) => {
             tracing::debug!(request_id, operation, account = %scope.account, region = %scope.region, outcome = "ok", elapsed_us);
@@ -214,6 +231,43 @@ fn auth_error(e: sigv4::AuthError) -> ApiError {
             "The security token included in the request is invalid.".into(),
         ),
         sigv4::AuthError::BadSignature(m) => ApiError::InvalidSignatureException(m),
+    }
+}
+
+/// Wipes every account's and region's state in one transaction.
+async fn reset(state: &AppState) -> Response<Body> {
+    match state
+        .store
+        .write(|tx| crate::store::admin::reset(tx).map_err(ApiError::from))
+        .await
+    {
+        Ok(()) => {
+            tracing::info!("state reset");
+            json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())
+        }
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn render_metrics(state: &AppState) -> Response<Body> {
+    let figures = state
+        .store
+        .read(|tx| {
+            let bytes = crate::store::admin::database_bytes(tx)?;
+            let versions = crate::store::admin::versions_stored(tx)?;
+            Ok::<_, ApiError>((bytes, versions))
+        })
+        .await;
+    match figures {
+        Ok((bytes, versions)) => {
+            let mut r = Response::new(Body::from(state.metrics.render(bytes, versions)));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            r
+        }
+        Err(e) => error_response(&e),
     }
 }
 

@@ -2,9 +2,11 @@
 //! Knows nothing about HTTP or AWS error texts; operations in `api` decide, inside the
 //! transactions this module opens, what a row means for a request.
 
+pub mod admin;
 pub mod aliases;
 pub mod state_machines;
 pub mod tags;
+pub mod transfer;
 pub mod versions;
 
 use std::path::Path;

@@ -5,13 +5,13 @@
 //! `SFNLITE_FUZZ_SEED` tune it; the seed is printed for replay.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Body;
 use http::Request;
 use serde_json::{json, Value};
 use sfnlite::api::Limits;
-use sfnlite::http::{router, AppState, RequestLimits};
+use sfnlite::http::router;
 use sfnlite::store::{Store, StoreOptions, Synchronous};
 use tower::ServiceExt;
 
@@ -289,22 +289,14 @@ async fn hostile_requests_never_panic_never_5xx_and_change_nothing_when_rejected
         ..StoreOptions::default()
     };
     let store = Store::open(&db, &options).unwrap();
-    let state = AppState {
-        store,
-        limits: Arc::new(Limits {
-            version_quota: 5,
-            alias_quota: 3,
-        }),
-        default_region: "us-east-1".into(),
-        default_account: ACCOUNT.into(),
-        requests: Arc::new(RequestLimits {
-            max_body_bytes: 256 * 1024,
-            idle_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(30),
-            max_json_depth: 64,
-        }),
-        keys: None,
-    };
+    let mut config = sfnlite::Config::for_tests(std::path::Path::new("unused"));
+    config.version_quota = 5;
+    config.max_body_bytes = 256 * 1024;
+    let mut state = sfnlite::app::app_state(store, &config);
+    state.limits = Arc::new(Limits {
+        version_quota: 5,
+        alias_quota: 3,
+    });
     let app = router(state);
     let reader = rusqlite::Connection::open(&db).unwrap();
     let mut rng = Rng(seed | 1);

@@ -8,6 +8,7 @@ mod crash;
 mod durability;
 mod fuzz;
 mod helpers;
+mod operations;
 mod protocol;
 mod security;
 mod state_machines;
