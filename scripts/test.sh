@@ -21,6 +21,19 @@ cargo test --locked -- --skip crash::
 echo "== crash harness: $SFNLITE_CRASH_CYCLES SIGKILL cycles on the release binary"
 cargo test --locked --test api crash:: -- --nocapture
 
+echo "== pinned clients (compat/.venv, compat/node_modules)"
+if [ ! -x compat/.venv/bin/python ]; then
+  python3 -m venv compat/.venv
+fi
+compat/.venv/bin/pip install --quiet --disable-pip-version-check -r compat/requirements.lock
+npm ci --prefix compat --no-audit --no-fund --loglevel=error
+
+echo "== four clients, one scenario; README snippets run against sfnlite"
+NODE_NO_WARNINGS=1 cargo test --locked --test api compat:: -- --ignored --nocapture
+
+echo "== a moto-style pytest suite against sfnlite with reset enabled"
+compat/.venv/bin/python -m pytest -q compat/moto_style
+
 echo "== States Language corpus vs asl-validator"
 npm ci --prefix tests/asl --no-audit --no-fund --loglevel=error
 node tests/asl/crosscheck.js

@@ -124,6 +124,9 @@ pub struct ServeArgs {
     /// Serve POST /_sfnlite/reset and POST /moto-api/reset, which wipe all state. [default: false]
     #[arg(long, env = "SFNLITE_ENABLE_RESET", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub enable_reset: Option<bool>,
+    /// Origins allowed to call from a browser (CORS), comma-separated; * allows any. [default: none]
+    #[arg(long, env = "SFNLITE_CORS_ORIGINS", value_name = "LIST")]
+    pub cors_origins: Option<String>,
     /// Log format: text or json. [default: text]
     #[arg(long, env = "SFNLITE_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -154,6 +157,7 @@ struct FileConfig {
     auth_mode: Option<String>,
     access_keys: Option<Vec<String>>,
     enable_reset: Option<bool>,
+    cors_origins: Option<Vec<String>>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -179,6 +183,8 @@ pub struct Config {
     pub max_json_depth: usize,
     pub auth: AuthMode,
     pub enable_reset: bool,
+    /// Browser origins allowed by CORS; `*` allows any; empty sends no CORS headers.
+    pub cors_origins: Vec<String>,
     /// `text` or `json`.
     pub log_format: String,
     pub log: String,
@@ -246,6 +252,7 @@ impl Default for Config {
             max_json_depth: 64,
             auth: AuthMode::Off,
             enable_reset: false,
+            cors_origins: Vec::new(),
             log_format: "text".into(),
             log: "info".into(),
         }
@@ -384,6 +391,15 @@ impl Config {
                 .enable_reset
                 .or(file.enable_reset)
                 .unwrap_or(d.enable_reset),
+            cors_origins: match &args.cors_origins {
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                None => file.cors_origins.unwrap_or(d.cors_origins),
+            },
             log_format,
             log: args.log.clone().or(file.log).unwrap_or(d.log),
         })

@@ -48,12 +48,55 @@ pub struct AppState {
     /// Whether the reset paths are served.
     pub enable_reset: bool,
     pub metrics: Arc<metrics::Metrics>,
+    /// Browser origins allowed by CORS (`*` for any); empty sends no CORS headers.
+    pub cors_origins: Vec<String>,
 }
 
 /// The service's router: every request goes through [`handle`], so no path or method ever
 /// falls through to a framework default (HTML, empty bodies).
 pub fn router(state: AppState) -> Router {
-    Router::new().fallback(handle).with_state(state)
+    let cors = cors_layer(&state.cors_origins);
+    let router = Router::new().fallback(handle).with_state(state);
+    match cors {
+        Some(layer) => router.layer(layer),
+        None => router,
+    }
+}
+
+/// CORS for the JavaScript SDK in a browser: it sends preflights for POST with its own
+/// headers, and reads the request id and error type from the response headers.
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let headers = [
+        "authorization",
+        "content-type",
+        "x-amz-target",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-user-agent",
+        "x-amz-content-sha256",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+    ];
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::POST, Method::GET])
+            .allow_headers(headers.map(header::HeaderName::from_static))
+            .expose_headers(
+                ["x-amzn-requestid", "x-amzn-errortype", "date"]
+                    .map(header::HeaderName::from_static),
+            )
+            .max_age(Duration::from_secs(600)),
+    )
 }
 
 async fn handle(

@@ -3,6 +3,7 @@
 //! with `aws-sdk-sfn` or, for what SDKs never send, raw HTTP.
 
 mod aliases;
+mod compat;
 mod concurrency;
 mod crash;
 mod durability;

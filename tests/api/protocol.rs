@@ -289,3 +289,72 @@ async fn accounts_and_regions_never_see_each_other() {
         .unwrap();
     assert_eq!(d.state_machine_arn, format!("{arn}:1"));
 }
+
+#[tokio::test]
+async fn cors_lets_configured_browser_origins_call_the_api() {
+    let app = TestApp::spawn_with(|c| c.cors_origins = vec!["http://localhost:5173".into()]).await;
+    let http = reqwest::Client::new();
+    // The preflight the JavaScript SDK's POST triggers in a browser.
+    let pre = http
+        .request(reqwest::Method::OPTIONS, format!("{}/", app.url))
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "amz-sdk-invocation-id,amz-sdk-request,authorization,content-type,x-amz-date,x-amz-target,x-amz-user-agent",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(pre.status().is_success(), "{}", pre.status());
+    assert_eq!(
+        pre.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    let allowed = pre.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for h in ["x-amz-target", "authorization", "amz-sdk-invocation-id"] {
+        assert!(allowed.contains(h), "{allowed}");
+    }
+    let r = http
+        .post(format!("{}/", app.url))
+        .header("origin", "http://localhost:5173")
+        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    assert!(r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .contains("x-amzn-requestid"));
+    let other = http
+        .post(format!("{}/", app.url))
+        .header("origin", "http://evil.example")
+        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn without_configured_origins_no_cors_headers_are_sent() {
+    let app = TestApp::spawn().await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/", app.url))
+        .header("origin", "http://localhost:5173")
+        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.headers().contains_key("access-control-allow-origin"));
+}
