@@ -8,9 +8,11 @@ pub mod state_machines;
 pub mod tags;
 pub mod transfer;
 pub mod versions;
+mod writer;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2::{ManageConnection, Pool};
@@ -29,7 +31,7 @@ mod embedded {
 /// A storage failure. `Unavailable` covers conditions the client may retry or an operator
 /// must fix (busy, locked, disk full, read-only, I/O error, corruption): it becomes 503
 /// ServiceUnavailable. `Internal` is a bug of ours.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("{0}")]
     Unavailable(String),
@@ -129,13 +131,16 @@ impl Default for StoreOptions {
     }
 }
 
-/// The database: a pool of connections plus a gate that serialises writers.
+/// The database: a pool of connections for reads and the single writer's queue.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool<SqliteConnectionManager>,
-    /// SQLite admits one writer at a time anyway; queuing writers here instead of in
-    /// SQLite's busy handler keeps latency fair and never surfaces SQLITE_BUSY to a client.
-    write_gate: Arc<Mutex<()>>,
+    /// Write requests go to one writer thread (group commit, see `writer`): SQLite admits
+    /// one writer at a time anyway, and queuing here never surfaces SQLITE_BUSY to a client.
+    writer: std::sync::mpsc::Sender<writer::Job>,
+    /// Bumped after every commit, before any request of it is answered; in-memory caches
+    /// keep an entry only while the epoch it was read at is current.
+    epoch: Arc<AtomicU64>,
     /// The exclusive lock on `<db>.lock`, held while any clone of this store lives: one
     /// sfnlite per database, so nothing another process writes can surprise this one.
     _owner: Arc<File>,
@@ -192,34 +197,70 @@ impl Store {
                 .map_err(|e| fail(&e))?;
         }
         drop(conn);
+        let epoch = Arc::new(AtomicU64::new(0));
+        let writer = writer::spawn(pool.clone(), epoch.clone())
+            .map_err(|e| anyhow!("cannot start the writer thread: {e}"))?;
         Ok(Store {
             pool,
-            write_gate: Arc::new(Mutex::new(())),
+            writer,
+            epoch,
             _owner: Arc::new(owner),
         })
     }
 
-    /// Runs `f` in its own IMMEDIATE transaction on a blocking thread; commits on `Ok`,
-    /// rolls back on `Err`. IMMEDIATE takes the write lock up front, so a read-then-write
-    /// never has to upgrade its lock, and one request's failure undoes only itself.
+    /// Runs `f` as one atomic write: in its own SAVEPOINT of the writer's current IMMEDIATE
+    /// transaction, answered only after that transaction commits. `Err` from `f` undoes
+    /// exactly what `f` did; a failed commit is reported to every request it covered.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        let store = self.clone();
-        run_blocking(move || {
-            let _gate = store.write_gate.lock().unwrap_or_else(|p| p.into_inner());
-            let mut conn = store.pool.get().map_err(StoreError::from)?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(StoreError::from)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(StoreError::from)?;
-            Ok(out)
-        })
-        .await
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: writer::Job = Box::new(
+            move |tx: Option<&Transaction<'_>>| -> (bool, writer::Completion) {
+                let Some(tx) = tx else {
+                    return (
+                        false,
+                        Box::new(move |commit: Result<(), StoreError>| {
+                            let e = commit.err().unwrap_or_else(|| {
+                                StoreError::Internal("write was not run".into())
+                            });
+                            let _ = done_tx.send(Err(E::from(e)));
+                        }),
+                    );
+                };
+                match f(tx) {
+                    Ok(value) => (
+                        true,
+                        Box::new(move |commit: Result<(), StoreError>| {
+                            let _ = done_tx.send(commit.map(|()| value).map_err(E::from));
+                        }),
+                    ),
+                    Err(e) => (
+                        false,
+                        Box::new(move |_| {
+                            let _ = done_tx.send(Err(e));
+                        }),
+                    ),
+                }
+            },
+        );
+        if self.writer.send(job).is_err() {
+            return Err(StoreError::Internal("the writer thread has stopped".into()).into());
+        }
+        match done_rx.await {
+            Ok(result) => result,
+            Err(_) => {
+                Err(StoreError::Internal("a write request failed inside the writer".into()).into())
+            }
+        }
+    }
+
+    /// The current commit epoch (see the `epoch` field).
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
     }
 
     /// Runs `f` on a pooled connection inside a read transaction, so it sees one snapshot.

@@ -52,9 +52,9 @@ pub fn find_version(
         .optional()?)
 }
 
-/// How many live versions a machine has (for the quota).
+/// How many live versions a machine has (for the quota): a trigger-maintained count.
 pub fn count_versions(c: &Connection, machine_id: i64) -> Result<i64, StoreError> {
-    let mut st = c.prepare_cached("SELECT COUNT(*) FROM versions WHERE state_machine_id = ?1")?;
+    let mut st = c.prepare_cached("SELECT version_count FROM state_machines WHERE id = ?1")?;
     Ok(st.query_row([machine_id], |r| r.get(0))?)
 }
 
