@@ -41,6 +41,7 @@ pub fn app_state(store: Store, config: &Config) -> AppState {
         enable_reset: config.enable_reset,
         metrics: Arc::new(crate::http::metrics::Metrics::new()),
         cors_origins: config.cors_origins.clone(),
+        cache: Arc::new(crate::api::cache::ResponseCache::default()),
     }
 }
 

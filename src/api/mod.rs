@@ -3,6 +3,7 @@
 //! call to [`dispatch`] and its result back into a response.
 
 pub mod aliases;
+pub mod cache;
 pub mod error;
 pub mod state_machines;
 pub mod tags;
@@ -12,6 +13,7 @@ pub mod versions;
 use std::future::Future;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -36,6 +38,8 @@ pub struct Ctx {
     pub store: Store,
     pub scope: Scope,
     pub limits: Arc<Limits>,
+    /// Hot read answers, valid only for the store's current commit epoch.
+    pub cache: Arc<cache::ResponseCache>,
 }
 
 macro_rules! operations {
@@ -121,11 +125,13 @@ pub fn operation_for(target: Option<&str>) -> Result<Operation, ApiError> {
 }
 
 /// Runs operation `op` on a raw JSON body; returns the JSON response body.
-pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Bytes, ApiError> {
     use Operation::*;
     match op {
         CreateStateMachine => call(ctx, body, state_machines::create_state_machine).await,
-        DescribeStateMachine => call(ctx, body, state_machines::describe_state_machine).await,
+        DescribeStateMachine => {
+            state_machines::describe_state_machine_cached(ctx, decode(body)?).await
+        }
         UpdateStateMachine => call(ctx, body, state_machines::update_state_machine).await,
         DeleteStateMachine => call(ctx, body, state_machines::delete_state_machine).await,
         ListStateMachines => call(ctx, body, state_machines::list_state_machines).await,
@@ -133,7 +139,7 @@ pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Vec<u8>, A
             call(ctx, body, state_machines::validate_state_machine_definition).await
         }
         PublishStateMachineVersion => {
-            call(ctx, body, versions::publish_state_machine_version).await
+            versions::publish_state_machine_version_cached(ctx, decode(body)?).await
         }
         ListStateMachineVersions => call(ctx, body, versions::list_state_machine_versions).await,
         DeleteStateMachineVersion => call(ctx, body, versions::delete_state_machine_version).await,
@@ -148,7 +154,7 @@ pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Vec<u8>, A
     }
 }
 
-async fn call<I, O, F, Fut>(ctx: Ctx, body: &[u8], op: F) -> Result<Vec<u8>, ApiError>
+async fn call<I, O, F, Fut>(ctx: Ctx, body: &[u8], op: F) -> Result<Bytes, ApiError>
 where
     I: DeserializeOwned,
     O: Serialize,
@@ -157,7 +163,13 @@ where
 {
     let input = decode(body)?;
     let output = op(ctx, input).await?;
-    serde_json::to_vec(&output)
+    encode(&output)
+}
+
+/// Serialises a response body.
+pub fn encode<O: Serialize>(output: &O) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(output)
+        .map(Bytes::from)
         .map_err(|e| ApiError::InternalFailure(format!("encoding response: {e}")))
 }
 

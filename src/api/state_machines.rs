@@ -1,11 +1,13 @@
 //! CreateStateMachine, DescribeStateMachine, UpdateStateMachine, DeleteStateMachine,
 //! ListStateMachines and ValidateStateMachineDefinition.
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::cache::{CacheKey, Cached};
 use super::validate::Violations;
 use super::versions::publish_revision;
-use super::{find_owned_machine, page_size, parse_arn, secs, ApiError, Ctx};
+use super::{encode, find_owned_machine, page_size, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::StateMachineRef;
 use crate::domain::asl;
 use crate::domain::config::{
@@ -390,6 +392,38 @@ pub struct DescribeStateMachineOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub encryption_configuration: serde_json::Value,
+}
+
+/// DescribeStateMachine through the response cache: a version's answer never changes until
+/// it is deleted, and a machine's until its next update, and every commit retires the cache's
+/// older entries, so a cached answer is always the current one.
+pub async fn describe_state_machine_cached(
+    ctx: Ctx,
+    input: DescribeStateMachineInput,
+) -> Result<Bytes, ApiError> {
+    let owned = input
+        .state_machine_arn
+        .as_deref()
+        .and_then(|a| parse_arn(a).ok())
+        .is_some_and(|t| !matches!(t, StateMachineRef::Alias(..)) && ctx.scope.owns(t.machine()));
+    let key = owned.then(|| {
+        let metadata_only = input.included_data.as_deref() == Some("METADATA_ONLY");
+        CacheKey::Describe(
+            input.state_machine_arn.clone().unwrap_or_default(),
+            metadata_only,
+        )
+    });
+    // Read before the database is, so a commit in between makes the entry unusable.
+    let epoch = ctx.store.epoch();
+    if let Some(Cached::Body(body)) = key.as_ref().and_then(|k| ctx.cache.get(k, epoch)) {
+        return Ok(body);
+    }
+    let cache = ctx.cache.clone();
+    let body = encode(&describe_state_machine(ctx, input).await?)?;
+    if let Some(key) = key {
+        cache.put(key, epoch, Cached::Body(body.clone()));
+    }
+    Ok(body)
 }
 
 /// DescribeStateMachine on a machine ARN (its current revision) or a version ARN (that

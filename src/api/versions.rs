@@ -1,12 +1,14 @@
 //! PublishStateMachineVersion, ListStateMachineVersions and DeleteStateMachineVersion, and
 //! the one publishing rule Create/UpdateStateMachine share with them.
 
+use bytes::Bytes;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
+use super::cache::{CacheKey, Cached};
 use super::state_machines::{check_paging, resume_after, Empty};
 use super::validate::Violations;
-use super::{find_owned_machine, page_size, parse_arn, secs, ApiError, Ctx};
+use super::{encode, find_owned_machine, page_size, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::{MachineArn, StateMachineRef};
 use crate::domain::{now_millis, token};
 use crate::store::state_machines::{self as sql, MachineRow, RevisionRow};
@@ -58,13 +60,20 @@ pub struct PublishStateMachineVersionOutput {
     pub state_machine_version_arn: String,
 }
 
-/// PublishStateMachineVersion: snapshots the current revision as a numbered version, or
-/// returns the version it already has (with its original creation date, whatever the
-/// description). `revisionId` makes it conditional; `INITIAL` names the initial configuration.
-pub async fn publish_state_machine_version(
-    ctx: Ctx,
-    input: PublishStateMachineVersionInput,
-) -> Result<PublishStateMachineVersionOutput, ApiError> {
+/// The `revisionId` precondition: `INITIAL` names the never-revised configuration.
+fn check_revision(expected: Option<&str>, current: Option<&str>) -> Result<(), ApiError> {
+    let actual = current.unwrap_or(INITIAL);
+    match expected {
+        Some(expected) if expected != actual => Err(ApiError::ConflictException(format!(
+            "Failed to publish the State Machine version for revision {expected}. The current State Machine revision is {actual}."
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn check_publish_input(
+    input: &PublishStateMachineVersionInput,
+) -> Result<(String, StateMachineRef), ApiError> {
     let mut v = Violations::default();
     v.required("stateMachineArn", &input.state_machine_arn);
     v.length(
@@ -76,25 +85,91 @@ pub async fn publish_state_machine_version(
     );
     v.length("description", input.description.as_deref(), 0, 256, true);
     v.finish()?;
-    let arn_text = input.state_machine_arn.unwrap_or_default();
+    let arn_text = input.state_machine_arn.clone().unwrap_or_default();
     let target = parse_arn(&arn_text)?;
+    Ok((arn_text, target))
+}
+
+/// PublishStateMachineVersion with its hot path: when the current revision already has a
+/// version, the answer comes from the response cache or a read transaction, without
+/// queueing behind writes; otherwise [`publish_state_machine_version`] publishes.
+pub async fn publish_state_machine_version_cached(
+    ctx: Ctx,
+    input: PublishStateMachineVersionInput,
+) -> Result<Bytes, ApiError> {
+    let (arn_text, target) = check_publish_input(&input)?;
+    let StateMachineRef::Machine(machine_arn) = &target else {
+        return Err(ApiError::does_not_exist(&arn_text));
+    };
+    if !ctx.scope.owns(machine_arn) {
+        return Err(ApiError::does_not_exist(&arn_text));
+    }
+    let key = CacheKey::Publish(arn_text.clone());
+    // Read before the database is, so a commit in between makes the entry unusable.
+    let epoch = ctx.store.epoch();
+    if let Some(Cached::Publish { revision, body }) = ctx.cache.get(&key, epoch) {
+        check_revision(input.revision_id.as_deref(), revision.as_deref())?;
+        return Ok(body);
+    }
+    let scope = ctx.scope.clone();
+    let probe = target.clone();
+    let existing = ctx
+        .store
+        .read(move |tx| {
+            let Some(m) = find_owned_machine(&scope, tx, &probe)? else {
+                return Ok::<_, ApiError>(None);
+            };
+            let current = sql::current_revision(tx, m.id)?;
+            Ok(version_sql::find_version_for_revision(tx, current.id)?
+                .map(|v| (current.revision_id, v)))
+        })
+        .await?;
+    if let Some((revision, version)) = existing {
+        check_revision(input.revision_id.as_deref(), revision.as_deref())?;
+        let body = encode(&PublishStateMachineVersionOutput {
+            creation_date: secs(version.created_ms),
+            state_machine_version_arn: machine_arn.version(version.number),
+        })?;
+        ctx.cache.put(
+            key,
+            epoch,
+            Cached::Publish {
+                revision,
+                body: body.clone(),
+            },
+        );
+        return Ok(body);
+    }
+    encode(&publish_state_machine_version(ctx, input).await?)
+}
+
+/// PublishStateMachineVersion: snapshots the current revision as a numbered version, or
+/// returns the version it already has (with its original creation date, whatever the
+/// description). `revisionId` makes it conditional; `INITIAL` names the initial configuration.
+pub async fn publish_state_machine_version(
+    ctx: Ctx,
+    input: PublishStateMachineVersionInput,
+) -> Result<PublishStateMachineVersionOutput, ApiError> {
+    let (arn_text, target) = check_publish_input(&input)?;
     let quota = ctx.limits.version_quota;
     let scope = ctx.scope.clone();
     ctx.store
         .write(move |tx| {
             let missing = || ApiError::does_not_exist(&arn_text);
-            let StateMachineRef::Machine(machine_arn) = &target else { return Err(missing()) };
+            let StateMachineRef::Machine(machine_arn) = &target else {
+                return Err(missing());
+            };
             let m = find_owned_machine(&scope, tx, &target)?.ok_or_else(missing)?;
             let current = sql::current_revision(tx, m.id)?;
-            if let Some(expected) = &input.revision_id {
-                let actual = current.revision_id.as_deref().unwrap_or(INITIAL);
-                if expected != actual {
-                    return Err(ApiError::ConflictException(format!(
-                        "Failed to publish the State Machine version for revision {expected}. The current State Machine revision is {actual}."
-                    )));
-                }
-            }
-            let version = publish_revision(tx, &m, &current, input.description.as_deref(), quota, machine_arn)?;
+            check_revision(input.revision_id.as_deref(), current.revision_id.as_deref())?;
+            let version = publish_revision(
+                tx,
+                &m,
+                &current,
+                input.description.as_deref(),
+                quota,
+                machine_arn,
+            )?;
             Ok(PublishStateMachineVersionOutput {
                 creation_date: secs(version.created_ms),
                 state_machine_version_arn: machine_arn.version(version.number),

@@ -50,6 +50,7 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Browser origins allowed by CORS (`*` for any); empty sends no CORS headers.
     pub cors_origins: Vec<String>,
+    pub cache: Arc<crate::api::cache::ResponseCache>,
 }
 
 /// The service's router: every request goes through [`handle`], so no path or method ever
@@ -223,6 +224,7 @@ async fn serve_api(
             store: state.store.clone(),
             scope: scope.clone(),
             limits: state.limits.clone(),
+            cache: state.cache.clone(),
         };
         api::dispatch(ctx, op, &bytes).await
     }
@@ -321,8 +323,8 @@ async fn health(state: &AppState) -> Response<Body> {
     }
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
-    let mut r = Response::new(Body::from(body));
+fn json_response(status: StatusCode, body: impl Into<Body>) -> Response<Body> {
+    let mut r = Response::new(body.into());
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));

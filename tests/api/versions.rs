@@ -784,3 +784,94 @@ async fn numbering_continues_across_a_restart_in_mid_sequence() {
     assert_eq!(again.state_machine_version_arn, v.state_machine_version_arn);
     assert_eq!(again.creation_date, v.creation_date);
 }
+
+#[tokio::test]
+async fn cached_answers_never_outlive_a_commit() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    let arn = app.create_machine("m").await;
+    // Warm the hot-read answers twice each, then change what they describe.
+    for _ in 0..2 {
+        assert_eq!(
+            c.publish_state_machine_version()
+                .state_machine_arn(&arn)
+                .send()
+                .await
+                .unwrap()
+                .state_machine_version_arn,
+            format!("{arn}:1")
+        );
+        assert_eq!(
+            c.describe_state_machine()
+                .state_machine_arn(&arn)
+                .send()
+                .await
+                .unwrap()
+                .revision_id,
+            None
+        );
+        c.describe_state_machine()
+            .state_machine_arn(format!("{arn}:1"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let rev = c
+        .update_state_machine()
+        .state_machine_arn(&arn)
+        .definition(definition("next"))
+        .send()
+        .await
+        .unwrap()
+        .revision_id;
+    assert_eq!(
+        c.describe_state_machine()
+            .state_machine_arn(&arn)
+            .send()
+            .await
+            .unwrap()
+            .revision_id,
+        rev
+    );
+    let (code, _) = failure(
+        c.publish_state_machine_version()
+            .state_machine_arn(&arn)
+            .revision_id("INITIAL")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "ConflictException");
+    assert_eq!(
+        c.publish_state_machine_version()
+            .state_machine_arn(&arn)
+            .send()
+            .await
+            .unwrap()
+            .state_machine_version_arn,
+        format!("{arn}:2")
+    );
+    c.delete_state_machine_version()
+        .state_machine_version_arn(format!("{arn}:1"))
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = failure(
+        c.describe_state_machine()
+            .state_machine_arn(format!("{arn}:1"))
+            .send()
+            .await,
+    );
+    assert_eq!(code, "StateMachineDoesNotExist");
+    c.delete_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = failure(
+        c.publish_state_machine_version()
+            .state_machine_arn(&arn)
+            .send()
+            .await,
+    );
+    assert_eq!(code, "StateMachineDoesNotExist");
+}
