@@ -397,3 +397,61 @@ fn check_schema_known(conn: &Connection, path: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_in_a_batch_rolls_back_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
+        store
+            .write(|tx| {
+                tx.execute_batch("CREATE TABLE t (x INTEGER)")
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        let writes = (0..64).map(|i| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                s.write(move |tx| {
+                    tx.execute("INSERT INTO t VALUES (?1)", [i])?;
+                    if i % 2 == 1 {
+                        return Err(StoreError::Internal("odd".into()));
+                    }
+                    Ok(())
+                })
+                .await
+            })
+        });
+        let mut ok = 0;
+        for w in writes {
+            if w.await.unwrap().is_ok() {
+                ok += 1;
+            }
+        }
+        assert_eq!(ok, 32);
+        let rows: Vec<i64> = store
+            .read(|tx| {
+                let mut st = tx.prepare("SELECT x FROM t ORDER BY x")?;
+                let rows = st
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<Vec<i64>, _>>()?;
+                Ok::<_, StoreError>(rows)
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, (0..64).filter(|i| i % 2 == 0).collect::<Vec<i64>>());
+    }
+
+    #[tokio::test]
+    async fn every_commit_moves_the_epoch_before_the_caller_hears_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
+        let before = store.epoch();
+        store.write(|_| Ok::<_, StoreError>(())).await.unwrap();
+        assert!(store.epoch() > before);
+    }
+}
