@@ -57,7 +57,8 @@ pub struct AppState {
 /// falls through to a framework default (HTML, empty bodies).
 pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.cors_origins);
-    let router = Router::new().fallback(handle).with_state(state);
+    // Shared behind one Arc: the handler's state is cloned on every request.
+    let router = Router::new().fallback(handle).with_state(Arc::new(state));
     match cors {
         Some(layer) => router.layer(layer),
         None => router,
@@ -101,7 +102,7 @@ fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
 }
 
 async fn handle(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,

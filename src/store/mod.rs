@@ -182,8 +182,11 @@ impl Store {
         // One direct connection first: r2d2 would retry a failing open until its timeout,
         // while a corrupt or locked file should be reported at once.
         manager.connect().map_err(|e| fail(&e))?;
+        // Connections open on demand: r2d2 would otherwise open all eight before the first
+        // request, which is most of the start-up time.
         let pool = Pool::builder()
             .max_size(8)
+            .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| fail(&e))?;
