@@ -45,9 +45,9 @@ def main():
 
     def create():
         r = sfn.create_state_machine(name="compat-boto3", definition=definition("v0"), roleArn=ROLE)
+        ctx["arn"] = r["stateMachineArn"]  # kept first, so later steps still run against other emulators
         assert r["stateMachineArn"] == "arn:aws:states:us-east-1:123456789012:stateMachine:compat-boto3", r
         assert r["creationDate"].year >= 2024
-        ctx["arn"] = r["stateMachineArn"]
 
     def update():
         r = sfn.update_state_machine(stateMachineArn=ctx["arn"], definition=definition("v1"))
