@@ -16,7 +16,10 @@ export SFNLITE_BIN="$PWD/target/release/sfnlite"
 export SFNLITE_CRASH_CYCLES="${SFNLITE_CRASH_CYCLES:-20}"
 
 echo "== unit and integration tests"
-cargo test --locked -- --skip crash::
+cargo test --locked -- --skip crash:: --skip fuzz::
+
+echo "== fuzzing: 100,000 generated and mutated requests through the router"
+cargo test --locked --test api fuzz:: -- --nocapture
 
 echo "== crash harness: $SFNLITE_CRASH_CYCLES SIGKILL cycles on the release binary"
 cargo test --locked --test api crash:: -- --nocapture
