@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::state_machines::{check_paging, resume_after, Empty};
+use super::state_machines::Empty;
 use super::validate::Violations;
+use super::{check_paging, resume_after};
 use super::{find_owned_machine, page_size, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::{MachineArn, StateMachineRef};
 use crate::domain::names::{is_valid_alias_name, ALIAS_NAME_PATTERN};

@@ -19,9 +19,11 @@ use serde::Serialize;
 
 use crate::domain::arn::{parse_state_machine_arn, StateMachineRef};
 use crate::domain::scope::Scope;
+use crate::domain::token;
 use crate::store::state_machines::{find_machine, MachineRow};
 use crate::store::{Store, StoreError};
 pub use error::ApiError;
+use validate::Violations;
 
 /// Per-deployment limits the operations enforce.
 #[derive(Debug, Clone)]
@@ -209,6 +211,26 @@ pub fn page_size(max_results: Option<i64>) -> usize {
     match max_results {
         None | Some(0) => 100,
         Some(n) => n.clamp(1, 1000) as usize,
+    }
+}
+
+/// Model constraints of `maxResults` and `nextToken` (PageSize, PageToken).
+pub fn check_paging(v: &mut Violations, max_results: Option<i64>, next_token: Option<&str>) {
+    v.range("maxResults", max_results, 0, 1000);
+    v.length("nextToken", next_token, 1, 1024, false);
+}
+
+/// Decodes a client's token for listing `(op, owner)`; absent means the first page.
+pub fn resume_after(
+    next_token: Option<&str>,
+    op: &str,
+    owner: &str,
+) -> Result<Option<i64>, ApiError> {
+    match next_token {
+        None => Ok(None),
+        Some(t) => token::decode(t, op, owner)
+            .map(Some)
+            .ok_or_else(ApiError::invalid_token),
     }
 }
 

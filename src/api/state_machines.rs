@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::cache::{CacheKey, Cached};
 use super::validate::Violations;
 use super::versions::publish_revision;
-use super::{encode, find_owned_machine, page_size, parse_arn, secs, ApiError, Ctx};
+use super::{
+    check_paging, encode, find_owned_machine, page_size, parse_arn, resume_after, secs, ApiError,
+    Ctx,
+};
 use crate::domain::arn::StateMachineRef;
 use crate::domain::asl;
 use crate::domain::config::{
@@ -713,26 +716,6 @@ pub struct ListStateMachinesOutput {
     pub state_machines: Vec<StateMachineListItem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-}
-
-/// Model constraints of `maxResults` and `nextToken` (PageSize, PageToken).
-pub fn check_paging(v: &mut Violations, max_results: Option<i64>, next_token: Option<&str>) {
-    v.range("maxResults", max_results, 0, 1000);
-    v.length("nextToken", next_token, 1, 1024, false);
-}
-
-/// Decodes a client's token for listing `(op, owner)`; absent means the first page.
-pub fn resume_after(
-    next_token: Option<&str>,
-    op: &str,
-    owner: &str,
-) -> Result<Option<i64>, ApiError> {
-    match next_token {
-        None => Ok(None),
-        Some(t) => token::decode(t, op, owner)
-            .map(Some)
-            .ok_or_else(ApiError::invalid_token),
-    }
 }
 
 /// ListStateMachines: the caller's machines, oldest first.

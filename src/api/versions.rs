@@ -6,8 +6,9 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::cache::{CacheKey, Cached};
-use super::state_machines::{check_paging, resume_after, Empty};
+use super::state_machines::Empty;
 use super::validate::Violations;
+use super::{check_paging, resume_after};
 use super::{encode, find_owned_machine, page_size, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::{MachineArn, StateMachineRef};
 use crate::domain::{now_millis, token};

@@ -198,11 +198,12 @@ async fn serve_api(
 ) -> Response<Body> {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
     let scope = scope_of(headers, &state.default_region, &state.default_account);
+    let operation = api::operation_for(target);
     let outcome = async {
         if state.keys.is_some() && !headers.contains_key(header::AUTHORIZATION) {
             return Err(missing_token());
         }
-        let op = api::operation_for(target)?;
+        let op = operation.clone()?;
         let bytes = read_body(body, headers, &state.requests).await?;
         if let Some(keys) = &state.keys {
             sigv4::verify(
@@ -233,9 +234,7 @@ async fn serve_api(
     let elapsed = started.elapsed();
     let elapsed_us = elapsed.as_micros() as u64;
     // Only known operations become metric labels, so hostile targets cannot grow the registry.
-    let operation = api::operation_for(target)
-        .map(|op| op.name())
-        .unwrap_or("-");
+    let operation = operation.map(|op| op.name()).unwrap_or("-");
     let outcome_label = match &outcome {
         Ok(_) => "ok",
         Err(e) => e.code(),

@@ -9,8 +9,7 @@
 //! release build) tune it.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,42 +33,32 @@ impl Rng {
 }
 
 struct Server {
-    child: Child,
+    binary: Binary,
     url: String,
 }
 
 impl Server {
     fn start(bin: &str, db: &std::path::Path) -> Server {
-        let mut child = Command::new(bin)
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--version-quota",
-                "1000000",
-                "--log",
-                "warn",
-                "--db",
-            ])
-            .arg(db)
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("sfnlite starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
-            .expect("the listening line");
-        std::thread::spawn(move || lines.for_each(drop));
-        Server {
-            child,
-            url: format!("http://{addr}/"),
-        }
+        let mut cmd = Command::new(bin);
+        cmd.args([
+            "--listen",
+            "127.0.0.1:0",
+            "--version-quota",
+            "1000000",
+            "--log",
+            "warn",
+            "--db",
+        ])
+        .arg(db);
+        let mut binary = Binary::start(cmd);
+        binary.drain_stderr();
+        let url = format!("http://{}/", binary.addr);
+        Server { binary, url }
     }
 
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
+    /// SIGKILL: `Child::kill` sends it on Unix.
+    fn kill(self) {
+        self.binary.kill();
     }
 }
 

@@ -236,23 +236,13 @@ async fn a_file_locked_at_start_up_refuses_to_start() {
 
 #[tokio::test]
 async fn sigterm_finishes_cleanly_with_exit_code_zero() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sfnlite.db");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sfnlite"))
-        .args(["--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
-        .expect("listening line");
-    // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let mut cmd = sfnlite_command(&["--listen", "127.0.0.1:0", "--db"]);
+    cmd.arg(&db);
+    let mut server = Binary::start(cmd);
+    server.drain_stderr();
+    let addr = server.addr.clone();
     let http = reqwest::Client::new();
     let r = http
         .post(format!("http://{addr}/"))
@@ -263,11 +253,11 @@ async fn sigterm_finishes_cleanly_with_exit_code_zero() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &server.child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = child.wait().unwrap();
+    let exit = server.child.wait().unwrap();
     assert_eq!(exit.code(), Some(0), "{exit:?}");
     // Checkpointed: the WAL is empty and the main file alone holds the data.
     let wal = std::fs::metadata(dir.path().join("sfnlite.db-wal"))

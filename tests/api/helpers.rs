@@ -199,3 +199,60 @@ pub fn assert_error(
         Some(code)
     );
 }
+
+/// The sfnlite binary started as a process, with the address from its `listening on ADDR`
+/// line and the rest of its stderr.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub addr: String,
+    pub stderr: Option<std::io::Lines<std::io::BufReader<std::process::ChildStderr>>>,
+}
+
+impl Binary {
+    /// Starts `cmd` (an sfnlite command line) with stderr piped and waits for its address.
+    pub fn start(mut cmd: std::process::Command) -> Binary {
+        use std::io::BufRead;
+        let mut child = cmd
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sfnlite starts");
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
+            .expect("the listening line");
+        Binary {
+            child,
+            addr,
+            stderr: Some(lines),
+        }
+    }
+
+    /// The remaining stderr lines, for tests that read the logs.
+    pub fn log_lines(&mut self) -> impl Iterator<Item = String> {
+        self.stderr
+            .take()
+            .expect("stderr not taken yet")
+            .map_while(Result::ok)
+    }
+
+    /// Keeps reading stderr on a thread so the process never blocks on a full pipe.
+    pub fn drain_stderr(&mut self) {
+        if let Some(lines) = self.stderr.take() {
+            std::thread::spawn(move || lines.for_each(drop));
+        }
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `sfnlite` with `args`, as built for this test run.
+pub fn sfnlite_command(args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfnlite"));
+    cmd.args(args);
+    cmd
+}

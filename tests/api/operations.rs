@@ -1,8 +1,7 @@
 //! Conveniences for test suites and operators: reset, export/import, the in-process test
 //! server, metrics, logs and `--version`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use aws_sdk_sfn::types::{RoutingConfigurationListItem, Tag};
 use serde_json::{json, Value};
@@ -354,20 +353,12 @@ fn version_flag_prints_the_version() {
 #[tokio::test]
 async fn json_logs_carry_one_line_per_call() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--log", "debug", "--db"])
-        .arg(dir.path().join("db"))
-        .env("SFNLITE_LOG_FORMAT", "json")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap())
-        .lines()
-        .map_while(Result::ok);
-    let addr = lines
-        .by_ref()
-        .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
-        .unwrap();
+    let mut cmd = sfnlite_command(&["--listen", "127.0.0.1:0", "--log", "debug", "--db"]);
+    cmd.arg(dir.path().join("db"))
+        .env("SFNLITE_LOG_FORMAT", "json");
+    let mut server = Binary::start(cmd);
+    let addr = server.addr.clone();
+    let mut lines = server.log_lines();
     let r = reqwest::Client::new()
         .post(format!("http://{addr}/"))
         .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
@@ -382,8 +373,7 @@ async fn json_logs_carry_one_line_per_call() {
             (v["fields"]["request_id"] == request_id.as_str()).then_some(v)
         })
         .unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.kill();
     assert_eq!(call["fields"]["operation"], "ListStateMachines");
     assert_eq!(call["fields"]["outcome"], "ok");
     assert_eq!(call["fields"]["account"], ACCOUNT);

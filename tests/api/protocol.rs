@@ -182,25 +182,16 @@ async fn missing_required_members_are_reported_in_the_coral_framing() {
 
 #[tokio::test]
 async fn the_binary_prints_its_port_and_serves_on_it() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sfnlite"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(dir.path().join("db/sfnlite.db"))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let stderr = child.stderr.take().unwrap();
-    let line = BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
-        .find(|l| l.starts_with("listening on "))
-        .expect("the listening line");
-    let addr = line.trim_start_matches("listening on ").to_owned();
-    let r = reqwest::get(format!("http://{addr}/health")).await.unwrap();
+    let mut cmd = sfnlite_command(&["serve", "--listen", "127.0.0.1:0", "--db"]);
+    cmd.arg(dir.path().join("db/sfnlite.db"));
+    let mut server = Binary::start(cmd);
+    server.drain_stderr();
+    let r = reqwest::get(format!("http://{}/health", server.addr))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.kill();
 }
 
 #[tokio::test]

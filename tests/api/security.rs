@@ -360,21 +360,15 @@ async fn deeply_nested_json_is_a_serialization_exception() {
 
 #[tokio::test]
 async fn binding_beyond_loopback_warns_at_start_up() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sfnlite"))
-        .args(["--listen", "0.0.0.0:0", "--db"])
-        .arg(dir.path().join("db"))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines: Vec<String> = std::io::BufReader::new(child.stderr.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
+    let mut cmd = sfnlite_command(&["--listen", "0.0.0.0:0", "--db"]);
+    cmd.arg(dir.path().join("db"));
+    let mut server = Binary::start(cmd);
+    let lines: Vec<String> = server
+        .log_lines()
         .take_while(|l| !l.contains("sfnlite started"))
         .collect();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.kill();
     assert!(
         lines
             .iter()
