@@ -378,6 +378,93 @@ async fn binding_beyond_loopback_warns_at_start_up() {
 }
 
 #[tokio::test]
+async fn accounts_and_regions_never_see_each_other() {
+    let app = TestApp::spawn().await;
+    let a = app.client_as("111111111111", "us-east-1");
+    let b = app.client_as("222222222222", "us-east-1");
+    let a_west = app.client_as("111111111111", "us-west-2");
+    let arn = a
+        .create_state_machine()
+        .name("shared-name")
+        .definition(base_definition())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn;
+    assert_eq!(
+        arn,
+        "arn:aws:states:us-east-1:111111111111:stateMachine:shared-name"
+    );
+    a.publish_state_machine_version()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+
+    for other in [&b, &a_west] {
+        assert!(other
+            .list_state_machines()
+            .send()
+            .await
+            .unwrap()
+            .state_machines
+            .is_empty());
+        let (code, _) = failure(
+            other
+                .describe_state_machine()
+                .state_machine_arn(&arn)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "StateMachineDoesNotExist");
+        let (code, _) = failure(
+            other
+                .publish_state_machine_version()
+                .state_machine_arn(&arn)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "StateMachineDoesNotExist");
+        let (code, _) = failure(
+            other
+                .list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "ResourceNotFound");
+        // Deleting another tenant's machine is a no-op for the owner.
+        other
+            .delete_state_machine()
+            .state_machine_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+    }
+    // The same name is free in another account.
+    let b_arn = b
+        .create_state_machine()
+        .name("shared-name")
+        .definition(base_definition())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        b_arn.state_machine_arn,
+        "arn:aws:states:us-east-1:222222222222:stateMachine:shared-name"
+    );
+    let d = a
+        .describe_state_machine()
+        .state_machine_arn(format!("{arn}:1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.state_machine_arn, format!("{arn}:1"));
+}
+
+#[tokio::test]
 async fn tenants_never_touch_each_others_versions_aliases_or_tags() {
     let app = TestApp::spawn().await;
     let owner = app.client_as("111111111111", "us-east-1");
