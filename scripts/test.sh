@@ -1,42 +1,72 @@
 #!/usr/bin/env bash
 # Runs every test sfnlite has, from a clean clone on a bare machine: lints, unit tests, the
 # integration suite (real server on a random loopback port, driven by aws-sdk-sfn and raw
-# HTTP), and the States Language corpus cross-check against the asl-validator npm package.
-# Pinned tools are installed locally (tests/asl/node_modules) by the steps that need them.
+# HTTP), fuzzing, the crash harness, the pinned clients and the States Language corpus
+# cross-check against the asl-validator npm package. Pinned tools are installed locally
+# (compat/.venv, compat/node_modules, tests/asl/node_modules) by the steps that need them.
+# It ends with one summary line: the steps that ran, how long, and pass or fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== format and lints"
+started=$SECONDS
+passed=0
+current=""
+ran=()
+
+step() {
+  if [ -n "$current" ]; then
+    passed=$((passed + 1))
+    ran+=("$current")
+  fi
+  current="$1"
+  echo "== $1"
+}
+
+finish() {
+  local status=$?
+  local took=$((SECONDS - started))
+  if [ "$status" -eq 0 ]; then
+    [ -n "$current" ] && { passed=$((passed + 1)); ran+=("$current"); }
+    printf '== all steps passed in %s s: ' "$took"; (IFS='|'; echo "${ran[*]}" | sed 's/|/, /g')
+    echo "summary: ${passed} passed, 0 failed"
+  else
+    echo "== FAILED at step '${current}' after ${took} s (exit ${status})"
+    echo "summary: ${passed} passed, 1 failed"
+  fi
+}
+trap finish EXIT
+
+step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 
-echo "== release binary (used by the crash harness)"
+step "release binary (used by the crash harness)"
 cargo build --locked --release --bin sfnlite
 export SFNLITE_BIN="$PWD/target/release/sfnlite"
 export SFNLITE_CRASH_CYCLES="${SFNLITE_CRASH_CYCLES:-20}"
 
-echo "== unit and integration tests"
+step "unit and integration tests"
 cargo test --locked -- --skip crash:: --skip fuzz::
 
-echo "== fuzzing: 100,000 generated and mutated requests through the router"
+step "fuzzing: 100,000 generated and mutated requests through the router"
 cargo test --locked --test api fuzz:: -- --nocapture
 
-echo "== crash harness: $SFNLITE_CRASH_CYCLES SIGKILL cycles on the release binary"
+step "crash harness: $SFNLITE_CRASH_CYCLES SIGKILL cycles on the release binary"
 cargo test --locked --test api crash:: -- --nocapture
 
-echo "== pinned clients (compat/.venv, compat/node_modules)"
+step "pinned clients (compat/.venv, compat/node_modules)"
 if [ ! -x compat/.venv/bin/python ]; then
   python3 -m venv compat/.venv
 fi
 compat/.venv/bin/pip install --quiet --disable-pip-version-check -r compat/requirements.lock
 npm ci --prefix compat --no-audit --no-fund --loglevel=error
 
-echo "== four clients, one scenario; README snippets run against sfnlite"
+step "four clients, one scenario; README snippets run against sfnlite"
 NODE_NO_WARNINGS=1 cargo test --locked --test api compat:: -- --ignored --nocapture
 
-echo "== a moto-style pytest suite against sfnlite with reset enabled"
+step "a moto-style pytest suite against sfnlite with reset enabled"
 compat/.venv/bin/python -m pytest -q compat/moto_style
 
-echo "== States Language corpus vs asl-validator"
+step "States Language corpus vs asl-validator"
 npm ci --prefix tests/asl --no-audit --no-fund --loglevel=error
 node tests/asl/crosscheck.js

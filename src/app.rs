@@ -24,7 +24,7 @@ pub fn app_state(store: Store, config: &Config) -> AppState {
         store,
         limits: Arc::new(Limits {
             version_quota: config.version_quota,
-            alias_quota: 100,
+            alias_quota: config.alias_quota,
         }),
         default_region: config.region.clone(),
         default_account: config.account_id.clone(),
@@ -57,10 +57,11 @@ pub struct App {
 impl App {
     /// Opens the database and binds the listen address. Nothing is scanned at start-up.
     pub async fn build(config: &Config) -> anyhow::Result<App> {
-        let store = Store::open(&config.db, &config.store_options())?;
+        // Bind first: a port that is taken must not leave a new database file behind.
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let store = Store::open(&config.db, &config.store_options())?;
         let state = app_state(store, config);
         Ok(App {
             listener,
@@ -94,7 +95,7 @@ impl App {
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(self.idle_timeout)
-            .max_buf_size(self.max_header_bytes.max(8192))
+            .max_buf_size(self.max_header_bytes)
             .keep_alive(true);
         tokio::pin!(shutdown);
         loop {

@@ -38,7 +38,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Database to read (it may be in use by a running sfnlite).
-    #[arg(long, env = "SFNLITE_DB", value_name = "PATH")]
+    #[arg(long, env = "SFNLITE_DB", value_name = "PATH", default_value = DEFAULT_DB)]
     pub db: PathBuf,
     /// Output file. [default: stdout]
     #[arg(long, value_name = "FILE")]
@@ -48,7 +48,7 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Database to load into; created if missing. Refused while another sfnlite owns it.
-    #[arg(long, env = "SFNLITE_DB", value_name = "PATH")]
+    #[arg(long, env = "SFNLITE_DB", value_name = "PATH", default_value = DEFAULT_DB)]
     pub db: PathBuf,
     /// Input file. [default: stdin]
     #[arg(long = "in", value_name = "FILE")]
@@ -86,6 +86,9 @@ pub struct ServeArgs {
     /// Versions allowed per state machine. [default: 1000]
     #[arg(long, env = "SFNLITE_VERSION_QUOTA", value_name = "N")]
     pub version_quota: Option<i64>,
+    /// Aliases allowed per state machine. [default: 100]
+    #[arg(long, env = "SFNLITE_ALIAS_QUOTA", value_name = "N")]
+    pub alias_quota: Option<i64>,
     /// How long a write waits for another process's lock on the file before answering 503. [default: 5000]
     #[arg(long, env = "SFNLITE_BUSY_TIMEOUT_MS", value_name = "MS")]
     pub busy_timeout_ms: Option<u64>,
@@ -135,6 +138,12 @@ pub struct ServeArgs {
     pub log: Option<String>,
 }
 
+/// Where the database lives unless told otherwise (serve, export and import alike).
+pub const DEFAULT_DB: &str = "./sfnlite-data/sfnlite.db";
+
+/// hyper cannot buffer a request head in less.
+pub const MIN_HEADER_BYTES: usize = 8192;
+
 /// The keys of the configuration file; unknown keys are an error so typos fail at start-up.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,6 +155,7 @@ struct FileConfig {
     synchronous: Option<String>,
     max_body_bytes: Option<usize>,
     version_quota: Option<i64>,
+    alias_quota: Option<i64>,
     busy_timeout_ms: Option<u64>,
     max_db_bytes: Option<u64>,
     read_only: Option<bool>,
@@ -172,6 +182,7 @@ pub struct Config {
     pub synchronous: Synchronous,
     pub max_body_bytes: usize,
     pub version_quota: i64,
+    pub alias_quota: i64,
     pub busy_timeout_ms: u64,
     /// 0 means no cap.
     pub max_db_bytes: u64,
@@ -209,23 +220,39 @@ impl std::fmt::Debug for AuthMode {
     }
 }
 
-/// Parses `AKID:SECRET[:TOKEN]` entries.
-fn parse_keys<'a>(entries: impl IntoIterator<Item = &'a str>) -> anyhow::Result<Keys> {
+/// Parses `AKID:SECRET[:TOKEN][@ACCOUNT]` entries. Each key belongs to one account: the one
+/// after `@`, else the key id itself when it is 12 digits, else `default_account`. Requests
+/// signed with a key act in its account whatever else their headers say.
+fn parse_keys<'a>(
+    entries: impl IntoIterator<Item = &'a str>,
+    default_account: &str,
+) -> anyhow::Result<Keys> {
+    let invalid =
+        || anyhow::anyhow!("invalid access key entry (expected AKID:SECRET[:TOKEN][@ACCOUNT])");
     let mut keys = Keys::new();
     for entry in entries.into_iter().map(str::trim).filter(|e| !e.is_empty()) {
-        let mut parts = entry.splitn(3, ':');
+        // Secrets and session tokens are base64, which has no '@'.
+        let (credential, account) = match entry.rsplit_once('@') {
+            Some((c, a)) if is_account(a) => (c, Some(a)),
+            Some(_) => bail!("invalid access key entry: the account after '@' must be 12 digits"),
+            None => (entry, None),
+        };
+        let mut parts = credential.splitn(3, ':');
         let (Some(id), Some(secret)) = (parts.next(), parts.next()) else {
-            bail!("invalid access key entry (expected AKID:SECRET[:TOKEN])");
+            return Err(invalid());
         };
         if id.is_empty() || secret.is_empty() {
-            bail!("invalid access key entry (expected AKID:SECRET[:TOKEN])");
+            return Err(invalid());
         }
-        let session_token = parts.next().map(str::to_owned);
+        let account = account
+            .or(is_account(id).then_some(id))
+            .unwrap_or(default_account);
         keys.insert(
             id.to_owned(),
             Secret {
                 secret_access_key: secret.to_owned(),
-                session_token,
+                session_token: parts.next().map(str::to_owned),
+                account: account.to_owned(),
             },
         );
     }
@@ -236,12 +263,13 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8083)),
-            db: PathBuf::from("./sfnlite-data/sfnlite.db"),
+            db: PathBuf::from(DEFAULT_DB),
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             synchronous: Synchronous::Full,
             max_body_bytes: 8 * 1024 * 1024,
             version_quota: 1000,
+            alias_quota: 100,
             busy_timeout_ms: 5000,
             max_db_bytes: 0,
             read_only: false,
@@ -322,12 +350,29 @@ impl Config {
         if version_quota < 1 {
             bail!("version_quota must be at least 1");
         }
+        let alias_quota = args
+            .alias_quota
+            .or(file.alias_quota)
+            .unwrap_or(d.alias_quota);
+        if alias_quota < 1 {
+            bail!("alias_quota must be at least 1");
+        }
+        let max_header_bytes = args
+            .max_header_bytes
+            .or(file.max_header_bytes)
+            .unwrap_or(d.max_header_bytes);
+        if max_header_bytes < MIN_HEADER_BYTES {
+            bail!("max_header_bytes must be at least {MIN_HEADER_BYTES} (got {max_header_bytes})");
+        }
         let auth = match args.auth_mode.clone().or(file.auth_mode).as_deref() {
             None | Some("off") => AuthMode::Off,
             Some("sigv4") => {
                 let keys = match &args.access_keys {
-                    Some(list) => parse_keys(list.split(','))?,
-                    None => parse_keys(file.access_keys.iter().flatten().map(String::as_str))?,
+                    Some(list) => parse_keys(list.split(','), &account_id)?,
+                    None => parse_keys(
+                        file.access_keys.iter().flatten().map(String::as_str),
+                        &account_id,
+                    )?,
                 };
                 if keys.is_empty() {
                     bail!("auth_mode = sigv4 needs at least one access key (access_keys or SFNLITE_ACCESS_KEYS)");
@@ -356,6 +401,7 @@ impl Config {
             synchronous,
             max_body_bytes,
             version_quota,
+            alias_quota,
             busy_timeout_ms: args
                 .busy_timeout_ms
                 .or(file.busy_timeout_ms)
@@ -369,11 +415,7 @@ impl Config {
                 .shutdown_grace_ms
                 .or(file.shutdown_grace_ms)
                 .unwrap_or(d.shutdown_grace_ms),
-            max_header_bytes: args
-                .max_header_bytes
-                .or(file.max_header_bytes)
-                .unwrap_or(d.max_header_bytes)
-                .max(8192),
+            max_header_bytes,
             request_timeout_ms: args
                 .request_timeout_ms
                 .or(file.request_timeout_ms)
@@ -447,5 +489,39 @@ mod tests {
         })
         .unwrap();
         assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn each_access_key_belongs_to_one_account() {
+        let keys = parse_keys(
+            [
+                "AKIDBOUND:s1@111122223333",
+                "222233334444:s2",
+                "AKIDPLAIN:s3:tok+/=",
+                "ASIAX:s4:tok@555566667777",
+            ],
+            "123456789012",
+        )
+        .unwrap();
+        assert_eq!(keys["AKIDBOUND"].account, "111122223333");
+        assert_eq!(keys["222233334444"].account, "222233334444");
+        assert_eq!(keys["AKIDPLAIN"].account, "123456789012");
+        assert_eq!(keys["AKIDPLAIN"].session_token.as_deref(), Some("tok+/="));
+        assert_eq!(keys["ASIAX"].account, "555566667777");
+        assert_eq!(keys["ASIAX"].session_token.as_deref(), Some("tok"));
+        assert!(parse_keys(["AKID:s@1234"], "123456789012").is_err());
+    }
+
+    #[test]
+    fn a_request_head_limit_below_the_minimum_is_refused() {
+        let err = Config::resolve(&ServeArgs {
+            max_header_bytes: Some(100),
+            ..ServeArgs::default()
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "max_header_bytes must be at least 8192 (got 100)"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The `sfnlite` binary: `sfnlite [serve] [flags]` starts the service; `sfnlite export` and
 //! `sfnlite import` move the whole state between databases.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use clap::Parser;
@@ -30,19 +30,7 @@ async fn run() -> anyhow::Result<()> {
         None => cli.serve,
     };
     let config = Config::resolve(&args)?;
-    let filter = EnvFilter::try_new(&config.log)
-        .with_context(|| format!("invalid log filter '{}'", config.log))?;
-    // A closed stderr (a supervisor that stopped reading) must never take the service down:
-    // write errors are dropped instead of being reported through a panicking eprintln!.
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .log_internal_errors(false);
-    if config.log_format == "json" {
-        logs.json().init();
-    } else {
-        logs.init();
-    }
+    init_logs(&config.log, config.log_format == "json")?;
 
     let app = App::build(&config).await?;
     let addr = app.local_addr();
@@ -51,9 +39,39 @@ async fn run() -> anyhow::Result<()> {
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address can use the API");
     }
-    tracing::info!(db = %config.db.display(), "sfnlite started");
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        listen = %addr,
+        db = %config.db.display(),
+        "sfnlite started"
+    );
     app.run_until(shutdown_signal()).await?;
     tracing::info!("sfnlite stopped");
+    Ok(())
+}
+
+/// Logs to stderr, coloured only on a terminal. The migration library's own chatter is kept
+/// below the default level: sfnlite logs one line per migration it applies.
+fn init_logs(filter: &str, json: bool) -> anyhow::Result<()> {
+    let quiet = format!("{filter},refinery=warn,refinery_core=warn");
+    let filter = EnvFilter::try_new(if filter.contains("refinery") {
+        filter
+    } else {
+        &quiet
+    })
+    .with_context(|| format!("invalid log filter '{filter}'"))?;
+    // A closed stderr (a supervisor that stopped reading) must never take the service down:
+    // write errors are dropped instead of being reported through a panicking eprintln!.
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false);
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     Ok(())
 }
 

@@ -18,9 +18,17 @@ const PROGRESS_EVERY: usize = 1000;
 fn progress(verb: &'static str) -> impl FnMut(usize) {
     move |done| {
         if done % PROGRESS_EVERY == 0 {
-            eprintln_quiet(&format!("{verb} {done} state machines…"));
+            eprintln_quiet(&format!(
+                "{verb} {}…",
+                counted(done, "state machine", "state machines")
+            ));
         }
     }
+}
+
+/// `1 alias`, `2 aliases`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn eprintln_quiet(line: &str) {
@@ -41,17 +49,13 @@ pub fn export(db: &Path, out: &mut dyn Write) -> anyhow::Result<Export> {
         .map_err(|e| anyhow::anyhow!("cannot export {}: {e}", db.display()))?;
     serde_json::to_writer_pretty(&mut *out, &data)?;
     writeln!(out)?;
+    let versions = data.state_machines.iter().map(|m| m.versions.len()).sum();
+    let aliases = data.state_machines.iter().map(|m| m.aliases.len()).sum();
     eprintln_quiet(&format!(
-        "exported {} state machines, {} versions, {} aliases",
-        data.state_machines.len(),
-        data.state_machines
-            .iter()
-            .map(|m| m.versions.len())
-            .sum::<usize>(),
-        data.state_machines
-            .iter()
-            .map(|m| m.aliases.len())
-            .sum::<usize>()
+        "exported {}, {}, {}",
+        counted(data.state_machines.len(), "state machine", "state machines"),
+        counted(versions, "version", "versions"),
+        counted(aliases, "alias", "aliases")
     ));
     Ok(data)
 }
@@ -92,7 +96,10 @@ pub async fn import(db: &Path, input: &mut dyn Read, replace: bool) -> anyhow::R
             ImportError::Store(e) => anyhow::anyhow!("cannot import into {}: {e}", db.display()),
         })?;
     store.checkpoint().ok();
-    eprintln_quiet(&format!("imported {machines} state machines"));
+    eprintln_quiet(&format!(
+        "imported {}",
+        counted(machines, "state machine", "state machines")
+    ));
     Ok(())
 }
 
@@ -104,5 +111,17 @@ enum ImportError {
 impl From<crate::store::StoreError> for ImportError {
     fn from(e: crate::store::StoreError) -> Self {
         ImportError::Store(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted;
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(counted(1, "alias", "aliases"), "1 alias");
+        assert_eq!(counted(0, "alias", "aliases"), "0 aliases");
+        assert_eq!(counted(2, "version", "versions"), "2 versions");
     }
 }

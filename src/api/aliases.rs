@@ -459,7 +459,7 @@ pub async fn list_state_machine_aliases(
             let mut rows = sql::list_aliases(tx, m.id, version_id, after, limit + 1)?;
             let next_token = (rows.len() > limit).then(|| {
                 rows.truncate(limit);
-                token::encode(OP, &arn, rows[limit - 1].id)
+                token::encode(OP, &arn, &rows[limit - 1].id)
             });
             let machine = target.machine();
             Ok(ListStateMachineAliasesOutput {

@@ -155,6 +155,11 @@ impl ApiError {
         }
     }
 
+    /// The request ran past `request_timeout_ms`; nothing it asked for was written.
+    pub fn request_timeout() -> Self {
+        ApiError::RequestTimeoutException("Request did not complete within its time limit".into())
+    }
+
     /// `Invalid Token: 'Invalid token'`.
     pub fn invalid_token() -> Self {
         ApiError::InvalidToken("Invalid Token: 'Invalid token'".into())
@@ -170,10 +175,24 @@ impl From<ArnError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(cause) => {
+            StoreError::Unavailable { cause, .. } => {
                 ApiError::ServiceUnavailable(format!("Service unavailable: {cause}"))
             }
-            StoreError::Internal(detail) => ApiError::InternalFailure(detail),
+            // The whole chain goes to the log line; the client sees only "Internal failure".
+            StoreError::Internal { ref detail, .. } => {
+                let mut text = detail.clone();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    let s_text = s.to_string();
+                    if !text.contains(&s_text) {
+                        text.push_str(": ");
+                        text.push_str(&s_text);
+                    }
+                    source = s.source();
+                }
+                ApiError::InternalFailure(text)
+            }
+            StoreError::Timeout => ApiError::request_timeout(),
         }
     }
 }

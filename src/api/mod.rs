@@ -221,11 +221,11 @@ pub fn check_paging(v: &mut Violations, max_results: Option<i64>, next_token: Op
 }
 
 /// Decodes a client's token for listing `(op, owner)`; absent means the first page.
-pub fn resume_after(
+pub fn resume_after<K: std::str::FromStr>(
     next_token: Option<&str>,
     op: &str,
     owner: &str,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<Option<K>, ApiError> {
     match next_token {
         None => Ok(None),
         Some(t) => token::decode(t, op, owner)

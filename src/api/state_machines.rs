@@ -11,7 +11,7 @@ use super::{
     check_paging, encode, find_owned_machine, page_size, parse_arn, resume_after, secs, ApiError,
     Ctx,
 };
-use crate::domain::arn::StateMachineRef;
+use crate::domain::arn::{is_role_arn, StateMachineRef};
 use crate::domain::asl;
 use crate::domain::config::{
     EncryptionConfiguration, LoggingConfiguration, TracingConfiguration, CUSTOMER_MANAGED_KMS_KEY,
@@ -129,11 +129,16 @@ fn check_service_rules(
                 .cloud_watch_logs_log_group
                 .as_ref()
                 .and_then(|g| g.log_group_arn.as_deref());
-            if !arn.is_some_and(|a| a.starts_with("arn:") && a.ends_with(":*")) {
+            let Some(arn) = arn.filter(|a| a.starts_with("arn:")) else {
                 return Err(ApiError::InvalidLoggingConfiguration(format!(
                     "Invalid Logging Configuration: The CloudWatch Logs Resource ARN is not valid: '{}'",
                     arn.unwrap_or("null")
                 )));
+            };
+            if !arn.ends_with(":*") {
+                return Err(ApiError::InvalidLoggingConfiguration(
+                    "Invalid Logging Configuration: Log Group ARN must be provided with '*' qualifier.".into(),
+                ));
             }
         }
     }
@@ -154,19 +159,12 @@ fn check_service_rules(
     Ok(())
 }
 
-/// A role ARN must at least be an ARN; sfnlite has no IAM to check it against.
+/// `roleArn` must name an IAM role; sfnlite has no IAM to check that it exists.
 fn check_role_arn(role: &str) -> Result<(), ApiError> {
-    if !role.starts_with("arn:") {
-        return Err(ApiError::InvalidArn(format!(
-            "Invalid Arn: 'Invalid ARN prefix: {role}'"
-        )));
+    if is_role_arn(role) {
+        return Ok(());
     }
-    if role.splitn(6, ':').count() < 6 {
-        return Err(ApiError::InvalidArn(format!(
-            "Invalid Arn: 'Invalid ARN: {role}'"
-        )));
-    }
-    Ok(())
+    Err(ApiError::InvalidArn(format!("Invalid Role Arn: '{role}'")))
 }
 
 /// InvalidDefinition in AWS's form: `Invalid State Machine Definition: '<problems>'`.
@@ -718,7 +716,9 @@ pub struct ListStateMachinesOutput {
     pub next_token: Option<String>,
 }
 
-/// ListStateMachines: the caller's machines, oldest first.
+/// ListStateMachines: the caller's machines by name, ascending in byte order, as AWS lists
+/// them. The token names the last name served, so pages stay stable under concurrent
+/// creates and deletes.
 pub async fn list_state_machines(
     ctx: Ctx,
     input: ListStateMachinesInput,
@@ -728,15 +728,21 @@ pub async fn list_state_machines(
     check_paging(&mut v, input.max_results, input.next_token.as_deref());
     v.finish()?;
     let owner = ctx.scope.key();
-    let after = resume_after(input.next_token.as_deref(), OP, &owner)?.unwrap_or(0);
+    let after: Option<String> = resume_after(input.next_token.as_deref(), OP, &owner)?;
     let limit = page_size(input.max_results);
     let scope = ctx.scope.clone();
     ctx.store
         .read(move |tx| {
-            let mut rows = sql::list_machines(tx, &scope.account, &scope.region, after, limit + 1)?;
+            let mut rows = sql::list_machines(
+                tx,
+                &scope.account,
+                &scope.region,
+                after.as_deref(),
+                limit + 1,
+            )?;
             let next_token = (rows.len() > limit).then(|| {
                 rows.truncate(limit);
-                token::encode(OP, &owner, rows[limit - 1].id)
+                token::encode(OP, &owner, &rows[limit - 1].name)
             });
             Ok(ListStateMachinesOutput {
                 state_machines: rows

@@ -235,7 +235,7 @@ pub async fn list_state_machine_versions(
             let mut rows = version_sql::list_versions(tx, m.id, before, limit + 1)?;
             let next_token = (rows.len() > limit).then(|| {
                 rows.truncate(limit);
-                token::encode(OP, &arn_text, rows[limit - 1].number)
+                token::encode(OP, &arn_text, &rows[limit - 1].number)
             });
             Ok(ListStateMachineVersionsOutput {
                 state_machine_versions: rows

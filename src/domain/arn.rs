@@ -112,18 +112,63 @@ pub fn parse_state_machine_arn(value: &str) -> Result<StateMachineRef, ArnError>
     }
 }
 
+/// The partitions and the regions each owns, as the AWS SDKs ship them (botocore's
+/// `partitions.json`, `regionRegex`). A region that matches none belongs to `aws`, as the
+/// SDKs resolve it.
+const PARTITIONS: &[(&str, &str)] = &[
+    ("aws", r"^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$"),
+    ("aws-cn", r"^cn\-\w+\-\d+$"),
+    ("aws-eusc", r"^eusc\-(de)\-\w+\-\d+$"),
+    ("aws-iso", r"^us\-iso\-\w+\-\d+$"),
+    ("aws-iso-b", r"^us\-isob\-\w+\-\d+$"),
+    ("aws-iso-e", r"^eu\-isoe\-\w+\-\d+$"),
+    ("aws-iso-f", r"^us\-isof\-\w+\-\d+$"),
+    ("aws-us-gov", r"^us\-gov\-\w+\-\d+$"),
+];
+
+static PARTITION_REGEXES: std::sync::LazyLock<Vec<(&'static str, regex::Regex)>> =
+    std::sync::LazyLock::new(|| {
+        PARTITIONS
+            .iter()
+            .map(|(p, re)| {
+                (
+                    *p,
+                    regex::Regex::new(re).expect("the partition table is valid"),
+                )
+            })
+            .collect()
+    });
+
 fn is_partition(p: &str) -> bool {
-    matches!(
-        p,
-        "aws"
-            | "aws-cn"
-            | "aws-us-gov"
-            | "aws-iso"
-            | "aws-iso-b"
-            | "aws-iso-e"
-            | "aws-iso-f"
-            | "aws-eusc"
-    )
+    PARTITIONS.iter().any(|(name, _)| *name == p)
+}
+
+/// Whether `arn` is an IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<path/name>`
+/// (IAM's name characters; a path is slash-separated).
+pub fn is_role_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let Some(path_and_name) = resource.strip_prefix("role/") else {
+        return false;
+    };
+    let name = path_and_name.rsplit('/').next().unwrap_or("");
+    is_partition(partition)
+        && is_account(account)
+        && !name.is_empty()
+        && name.len() <= 64
+        && path_and_name.len() <= 576
+        && path_and_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
 }
 
 /// Region names look like `us-east-1`, `ap-southeast-2`, `us-gov-west-1`.
@@ -145,13 +190,10 @@ pub fn is_account(a: &str) -> bool {
 
 /// The partition that owns a region.
 pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
+    PARTITION_REGEXES
+        .iter()
+        .find(|(_, re)| re.is_match(region))
+        .map_or("aws", |(p, _)| p)
 }
 
 #[cfg(test)]
@@ -212,9 +254,43 @@ mod tests {
     }
 
     #[test]
-    fn partition_follows_region() {
-        assert_eq!(partition_of("cn-north-1"), "aws-cn");
-        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition_of("eu-west-1"), "aws");
+    fn only_iam_role_arns_are_role_arns() {
+        for good in [
+            "arn:aws:iam::123456789012:role/StepFunctionsRole",
+            "arn:aws:iam::123456789012:role/service-role/path/My.Role@x",
+            "arn:aws-cn:iam::123456789012:role/r",
+        ] {
+            assert!(is_role_arn(good), "{good}");
+        }
+        for bad in [
+            "arn:aws:iam::123456789012:policy/P",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam::1234:role/r",
+            "arn:aws:iam:us-east-1:123456789012:role/r",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:role/a b",
+            "arn:nope:iam::123456789012:role/r",
+            "not-an-arn",
+        ] {
+            assert!(!is_role_arn(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn partition_follows_region_as_the_sdks_resolve_it() {
+        for (region, partition) in [
+            ("cn-north-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("eu-west-1", "aws"),
+            ("us-east-1", "aws"),
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("eu-isoe-west-1", "aws-iso-e"),
+            ("us-isof-south-1", "aws-iso-f"),
+            ("eusc-de-east-1", "aws-eusc"),
+            ("xx-nowhere-1", "aws"),
+        ] {
+            assert_eq!(partition_of(region), partition, "{region}");
+        }
     }
 }

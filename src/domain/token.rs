@@ -7,13 +7,14 @@ use base64::Engine;
 
 const VERSION: &str = "sfn1";
 
-/// Encodes the position after `last_key` in the listing `(operation, owner)`.
-pub fn encode(operation: &str, owner: &str, last_key: i64) -> String {
+/// Encodes the position after `last_key` in the listing `(operation, owner)`. Keys are
+/// numbers or names, neither of which holds a line break.
+pub fn encode(operation: &str, owner: &str, last_key: &impl std::fmt::Display) -> String {
     URL_SAFE_NO_PAD.encode(format!("{VERSION}\n{operation}\n{owner}\n{last_key}"))
 }
 
 /// The last key served, if `token` was minted for exactly this listing.
-pub fn decode(token: &str, operation: &str, owner: &str) -> Option<i64> {
+pub fn decode<K: std::str::FromStr>(token: &str, operation: &str, owner: &str) -> Option<K> {
     let raw = URL_SAFE_NO_PAD.decode(token).ok()?;
     let text = String::from_utf8(raw).ok()?;
     let mut parts = text.split('\n');
@@ -30,13 +31,21 @@ mod tests {
 
     #[test]
     fn token_round_trips_for_its_own_listing_only() {
-        let t = encode("ListStateMachineVersions", "arn:m", 42);
+        let t = encode("ListStateMachineVersions", "arn:m", &42);
         assert_eq!(decode(&t, "ListStateMachineVersions", "arn:m"), Some(42));
-        assert_eq!(decode(&t, "ListStateMachineVersions", "arn:other"), None);
-        assert_eq!(decode(&t, "ListStateMachineAliases", "arn:m"), None);
         assert_eq!(
-            decode("InvalidToken", "ListStateMachineVersions", "arn:m"),
+            decode::<i64>(&t, "ListStateMachineVersions", "arn:other"),
             None
+        );
+        assert_eq!(decode::<i64>(&t, "ListStateMachineAliases", "arn:m"), None);
+        assert_eq!(
+            decode::<i64>("InvalidToken", "ListStateMachineVersions", "arn:m"),
+            None
+        );
+        let named = encode("ListStateMachines", "scope", &"statemachine_10");
+        assert_eq!(
+            decode::<String>(&named, "ListStateMachines", "scope").as_deref(),
+            Some("statemachine_10")
         );
     }
 }

@@ -20,7 +20,25 @@ pub fn status(e: &ApiError) -> StatusCode {
         | ApiError::InvalidSignatureException(_) => StatusCode::FORBIDDEN,
         ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         ApiError::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
+        // Listed one by one, so a new error has to be given its status on purpose.
+        ApiError::ValidationException(_)
+        | ApiError::InvalidArn(_)
+        | ApiError::InvalidName(_)
+        | ApiError::InvalidDefinition(_)
+        | ApiError::InvalidLoggingConfiguration(_)
+        | ApiError::InvalidTracingConfiguration(_)
+        | ApiError::InvalidEncryptionConfiguration(_)
+        | ApiError::InvalidToken(_)
+        | ApiError::StateMachineDoesNotExist(_)
+        | ApiError::StateMachineAlreadyExists(_)
+        | ApiError::StateMachineDeleting(_)
+        | ApiError::MissingRequiredParameter(_)
+        | ApiError::ResourceNotFound { .. }
+        | ApiError::TooManyTags { .. }
+        | ApiError::UnknownOperationException(_)
+        | ApiError::UnsupportedOperation(_)
+        | ApiError::SerializationException(_)
+        | ApiError::IncompleteSignatureException(_) => StatusCode::BAD_REQUEST,
     }
 }
 

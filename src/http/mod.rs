@@ -112,31 +112,54 @@ async fn handle(
     let started = Instant::now();
     let mut response = match (uri.path(), &method) {
         ("/", &Method::POST) => {
-            let served = serve_api(&state, &method, &uri, &headers, body, &request_id, started);
-            match tokio::time::timeout(state.requests.request_timeout, served).await {
-                Ok(r) => r,
-                Err(_) => error_response(&ApiError::RequestTimeoutException(format!(
-                    "Request did not complete within {} ms",
-                    state.requests.request_timeout.as_millis()
-                ))),
-            }
+            serve_api(&state, &method, &uri, &headers, body, &request_id, started).await
         }
         ("/health", &Method::GET) => health(&state).await,
         ("/metrics", &Method::GET) => render_metrics(&state).await,
         ("/_sfnlite/reset" | "/moto-api/reset", &Method::POST) if state.enable_reset => {
             reset(&state).await
         }
-        ("/", _) => error_response(&ApiError::MethodNotAllowedException(format!(
-            "Method {method} is not allowed on /"
-        ))),
-        (path, _) => error_response(&ApiError::NotFoundException(format!(
-            "No such path: {path}"
-        ))),
+        ("/", _) => unread_body(
+            &headers,
+            error_response(&ApiError::MethodNotAllowedException(format!(
+                "Method {method} is not allowed on /"
+            ))),
+        ),
+        (path, _) => unread_body(
+            &headers,
+            error_response(&ApiError::NotFoundException(format!(
+                "No such path: {path}"
+            ))),
+        ),
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-amzn-RequestId", v);
     }
     response
+}
+
+/// Whether the request announces a body (a length above zero, or chunked).
+fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0")
+}
+
+/// An answer given without reading the request's body closes the connection: otherwise the
+/// unread bytes would be taken for the client's next request on it.
+fn unread_body(headers: &HeaderMap, mut response: Response<Body>) -> Response<Body> {
+    if has_body(headers) {
+        close_connection(&mut response);
+    }
+    response
+}
+
+fn close_connection(response: &mut Response<Body>) {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
 }
 
 /// Reads a body up to `limit` bytes, giving each chunk at most `idle` to arrive: a client
@@ -186,7 +209,10 @@ async fn read_body(
     }
 }
 
-/// The API path: authenticate, decode the target, read the body, dispatch, log one line.
+/// The API path: read the body, authenticate, decode the target, dispatch, log one line.
+/// The body is read before anything is decided, so every answer leaves the connection clean
+/// for the next request; an answer given before the whole body arrived (too large, stalled,
+/// out of time) closes the connection.
 async fn serve_api(
     state: &AppState,
     method: &Method,
@@ -196,41 +222,39 @@ async fn serve_api(
     request_id: &str,
     started: Instant,
 ) -> Response<Body> {
+    let deadline = tokio::time::Instant::from_std(started) + state.requests.request_timeout;
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
-    let scope = scope_of(headers, &state.default_region, &state.default_account);
     let operation = api::operation_for(target);
-    let outcome = async {
-        if state.keys.is_some() && !headers.contains_key(header::AUTHORIZATION) {
-            return Err(missing_token());
+    let mut body_read = false;
+    let mut scope = None;
+    let outcome =
+        async {
+            let bytes =
+                match tokio::time::timeout_at(deadline, read_body(body, headers, &state.requests))
+                    .await
+                {
+                    Ok(read) => read?,
+                    Err(_) => return Err(ApiError::request_timeout()),
+                };
+            body_read = true;
+            let caller = caller_scope(state, method, uri, headers, &bytes)?;
+            scope = Some(caller.clone());
+            let op = operation.clone()?;
+            if crate::domain::json_depth_exceeds(&bytes, state.requests.max_json_depth) {
+                return Err(ApiError::SerializationException(format!(
+                    "Request body nests JSON deeper than {} levels",
+                    state.requests.max_json_depth
+                )));
+            }
+            let ctx = Ctx {
+                store: state.store.until(deadline),
+                scope: caller,
+                limits: state.limits.clone(),
+                cache: state.cache.clone(),
+            };
+            api::dispatch(ctx, op, &bytes).await
         }
-        let op = operation.clone()?;
-        let bytes = read_body(body, headers, &state.requests).await?;
-        if let Some(keys) = &state.keys {
-            sigv4::verify(
-                keys,
-                method,
-                uri,
-                headers,
-                &bytes,
-                time::OffsetDateTime::now_utc(),
-            )
-            .map_err(auth_error)?;
-        }
-        if crate::domain::json_depth_exceeds(&bytes, state.requests.max_json_depth) {
-            return Err(ApiError::SerializationException(format!(
-                "Request body nests JSON deeper than {} levels",
-                state.requests.max_json_depth
-            )));
-        }
-        let ctx = Ctx {
-            store: state.store.clone(),
-            scope: scope.clone(),
-            limits: state.limits.clone(),
-            cache: state.cache.clone(),
-        };
-        api::dispatch(ctx, op, &bytes).await
-    }
-    .await;
+        .await;
     let elapsed = started.elapsed();
     let elapsed_us = elapsed.as_micros() as u64;
     // Only known operations become metric labels, so hostile targets cannot grow the registry.
@@ -242,9 +266,19 @@ async fn serve_api(
     state
         .metrics
         .observe(operation, outcome_label, elapsed.as_secs_f64());
+    let (account, region) = scope
+        .as_ref()
+        .map_or(("-", "-"), |s| (s.account.as_str(), s.region.as_str()));
     match outcome {
         Ok(body) => {
-            tracing::debug!(request_id, operation, account = %scope.account, region = %scope.region, outcome = "ok", elapsed_us);
+            tracing::debug!(
+                request_id,
+                operation,
+                account,
+                region,
+                outcome = "ok",
+                elapsed_us
+            );
             json_response(StatusCode::OK, body)
         }
         Err(e) => {
@@ -256,12 +290,58 @@ async fn serve_api(
                     tracing::warn!(request_id, operation, cause = %cause, "storage unavailable")
                 }
                 _ => {
-                    tracing::debug!(request_id, operation, account = %scope.account, outcome = e.code(), elapsed_us)
+                    tracing::debug!(
+                        request_id,
+                        operation,
+                        account,
+                        region,
+                        outcome = e.code(),
+                        elapsed_us
+                    )
                 }
             }
-            error_response(&e)
+            let mut response = error_response(&e);
+            if !body_read {
+                close_connection(&mut response);
+            }
+            response
         }
     }
+}
+
+/// The scope a request acts in. With `auth_mode = sigv4`, only a verified signature names
+/// it: the key's own account and the signed region. Otherwise the same parser reads the
+/// credential scope, and a header that repeats a component is refused in both modes.
+fn caller_scope(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Scope, ApiError> {
+    let region_or_default = |r: &str| {
+        if is_region(r) {
+            r.to_owned()
+        } else {
+            state.default_region.clone()
+        }
+    };
+    if let Some(keys) = &state.keys {
+        let verified = sigv4::verify(
+            keys,
+            method,
+            uri,
+            headers,
+            body,
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(auth_error)?;
+        return Ok(Scope::new(
+            &region_or_default(&verified.region),
+            &verified.account,
+        ));
+    }
+    unsigned_scope(headers, &state.default_region, &state.default_account)
 }
 
 fn missing_token() -> ApiError {
@@ -339,26 +419,34 @@ pub fn error_response(e: &ApiError) -> Response<Body> {
     r
 }
 
-/// The caller's scope (aws-behavior.md §13.2 item 10): region from the SigV4 credential scope,
-/// account from a 12-digit access key id; the configured defaults otherwise.
-pub fn scope_of(headers: &HeaderMap, default_region: &str, default_account: &str) -> Scope {
-    let credential = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|auth| auth.split("Credential=").nth(1))
-        .map(|c| c.split([',', ' ']).next().unwrap_or(""));
-    let mut parts = credential.unwrap_or("").split('/');
-    let access_key = parts.next().unwrap_or("");
-    let region = parts
-        .nth(1)
-        .filter(|r| is_region(r))
-        .unwrap_or(default_region);
+/// The caller's scope with `auth_mode = off` (aws-behavior.md §13.2 item 10): region from the
+/// SigV4 credential scope, account from a 12-digit access key id; the configured defaults
+/// otherwise, and for a header that is not SigV4 at all. A header that repeats a component
+/// is refused, as it is when signatures are verified.
+pub fn unsigned_scope(
+    headers: &HeaderMap,
+    default_region: &str,
+    default_account: &str,
+) -> Result<Scope, ApiError> {
+    let credential = match sigv4::authorization(headers) {
+        Ok(c) => c,
+        Err(sigv4::AuthError::Incomplete(m)) if m.contains("repeated") => {
+            return Err(ApiError::IncompleteSignatureException(m))
+        }
+        Err(_) => None,
+    };
+    let (access_key, region) = credential.map_or(("", ""), |c| (c.access_key, c.region));
+    let region = if is_region(region) {
+        region
+    } else {
+        default_region
+    };
     let account = if is_account(access_key) {
         access_key
     } else {
         default_account
     };
-    Scope::new(region, account)
+    Ok(Scope::new(region, account))
 }
 
 #[cfg(test)]
@@ -375,7 +463,7 @@ mod tests {
     fn scope_comes_from_the_sigv4_credential() {
         let h = headers("AWS4-HMAC-SHA256 Credential=111122223333/20260101/eu-west-1/states/aws4_request, SignedHeaders=host, Signature=x");
         assert_eq!(
-            scope_of(&h, "us-east-1", "123456789012"),
+            unsigned_scope(&h, "us-east-1", "123456789012").unwrap(),
             Scope::new("eu-west-1", "111122223333")
         );
     }
@@ -383,7 +471,7 @@ mod tests {
     #[test]
     fn non_numeric_access_key_uses_the_default_account() {
         let h = headers("AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/cn-north-1/states/aws4_request, SignedHeaders=host, Signature=x");
-        let s = scope_of(&h, "us-east-1", "123456789012");
+        let s = unsigned_scope(&h, "us-east-1", "123456789012").unwrap();
         assert_eq!(
             (s.account.as_str(), s.region.as_str(), s.partition.as_str()),
             ("123456789012", "cn-north-1", "aws-cn")
@@ -393,7 +481,7 @@ mod tests {
     #[test]
     fn no_authorization_uses_the_defaults() {
         assert_eq!(
-            scope_of(&HeaderMap::new(), "us-west-2", "123456789012"),
+            unsigned_scope(&HeaderMap::new(), "us-west-2", "123456789012").unwrap(),
             Scope::new("us-west-2", "123456789012")
         );
     }

@@ -1,12 +1,14 @@
-//! AWS Signature Version 4 verification for `auth_mode = sigv4`. The signature is recomputed
-//! over exactly the headers the client listed in `SignedHeaders`, so any client that signs
-//! correctly passes and any change to a signed header, the body or the key fails. Errors use
-//! AWS's names, statuses and texts.
+//! AWS Signature Version 4: the one parser of the `Authorization` header (used in both auth
+//! modes, so the scope a request acts in is always the credential that was checked) and the
+//! verifier for `auth_mode = sigv4`. The signature is recomputed over exactly the headers the
+//! client listed in `SignedHeaders`, so any client that signs correctly passes and any change
+//! to a signed header, the body or the key fails. Errors use AWS's names, statuses and texts.
 
 use std::collections::HashMap;
 
 use axum::http::{HeaderMap, Method, Uri};
 use hmac::{Hmac, KeyInit, Mac};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use time::format_description::FormatItem;
 use time::macros::format_description;
@@ -17,16 +19,25 @@ const MAX_SKEW: Duration = Duration::minutes(5);
 const AMZ_DATE: &[FormatItem<'static>] =
     format_description!("[year][month][day]T[hour][minute][second]Z");
 
-/// A configured credential: the secret, and the session token requests must carry if any.
+/// SigV4's unreserved characters stay as they are; everything else is percent-encoded.
+const SIGV4_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// A configured credential: the secret, the session token requests must carry if any, and
+/// the account the key belongs to (an AWS access key belongs to exactly one account).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret {
     pub secret_access_key: String,
     pub session_token: Option<String>,
+    pub account: String,
 }
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
+        write!(f, "Secret(<redacted>, account {})", self.account)
     }
 }
 
@@ -46,17 +57,21 @@ pub enum AuthError {
     BadSignature(String),
 }
 
-/// The parts of an `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` header.
-struct Authorization<'a> {
-    access_key: &'a str,
-    date: &'a str,
-    region: &'a str,
-    service: &'a str,
-    signed_headers: Vec<&'a str>,
-    signature: &'a str,
+/// The parts of an `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`
+/// header. Each component appears exactly once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization<'a> {
+    pub access_key: &'a str,
+    pub date: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    pub signed_headers: Vec<&'a str>,
+    pub signature: &'a str,
 }
 
-fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthError> {
+/// Parses an `Authorization` header value. A component given twice is refused: a parser that
+/// kept the first and a verifier that kept the last would let one valid key act as another.
+pub fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthError> {
     let incomplete = |what: &str| {
         AuthError::Incomplete(format!(
             "Authorization header requires '{what}' parameter. Authorization={value}"
@@ -72,12 +87,20 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthError> {
     let mut signature = None;
     for part in rest.split(',') {
         let part = part.trim();
-        if let Some(v) = part.strip_prefix("Credential=") {
-            credential = Some(v);
+        let (name, slot) = if let Some(v) = part.strip_prefix("Credential=") {
+            ("Credential", (&mut credential, v))
         } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
-            signed = Some(v);
+            ("SignedHeaders", (&mut signed, v))
         } else if let Some(v) = part.strip_prefix("Signature=") {
-            signature = Some(v);
+            ("Signature", (&mut signature, v))
+        } else {
+            continue;
+        };
+        let (slot, v) = slot;
+        if slot.replace(v).is_some() {
+            return Err(AuthError::Incomplete(format!(
+                "Authorization header has a repeated '{name}' parameter. Authorization={value}"
+            )));
         }
     }
     let credential = credential.ok_or_else(|| incomplete("Credential"))?;
@@ -100,6 +123,24 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthError> {
     })
 }
 
+/// The `Authorization` header of a request, parsed; `Ok(None)` when there is none.
+pub fn authorization(headers: &HeaderMap) -> Result<Option<Authorization<'_>>, AuthError> {
+    let Some(value) = headers.get("authorization") else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AuthError::Incomplete("Authorization header is not ASCII".into()))?;
+    parse_authorization(value).map(Some)
+}
+
+/// Who a verified request comes from: the key's own account and the signed region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub account: String,
+    pub region: String,
+}
+
 /// Verifies a request's SigV4 signature against the configured keys at time `now`.
 pub fn verify(
     keys: &Keys,
@@ -108,14 +149,8 @@ pub fn verify(
     headers: &HeaderMap,
     body: &[u8],
     now: OffsetDateTime,
-) -> Result<(), AuthError> {
-    let Some(value) = headers.get("authorization") else {
-        return Err(AuthError::Missing);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| AuthError::Incomplete("Authorization header is not ASCII".into()))?;
-    let auth = parse_authorization(value)?;
+) -> Result<Verified, AuthError> {
+    let auth = authorization(headers)?.ok_or(AuthError::Missing)?;
     let secret = keys.get(auth.access_key).ok_or(AuthError::UnknownKey)?;
     if let Some(token) = &secret.session_token {
         let sent = headers
@@ -125,10 +160,37 @@ pub fn verify(
             return Err(AuthError::UnknownKey);
         }
     }
+    let raw = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let amz_date = headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| AuthError::Incomplete(format!("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization={value}")))?;
+        .ok_or_else(|| AuthError::Incomplete(format!("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization={raw}")))?;
+    check_date(&auth, amz_date, now)?;
+    let string_to_sign = string_to_sign(&auth, method, uri, headers, body, amz_date)?;
+    let mismatch = || {
+        AuthError::BadSignature(
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.".into(),
+        )
+    };
+    let sent = hex::decode(auth.signature).map_err(|_| mismatch())?;
+    let mut mac = signing_mac(&auth, secret);
+    mac.update(string_to_sign.as_bytes());
+    // verify_slice compares in constant time.
+    mac.verify_slice(&sent).map_err(|_| mismatch())?;
+    Ok(Verified {
+        account: secret.account.clone(),
+        region: auth.region.to_owned(),
+    })
+}
+
+fn check_date(
+    auth: &Authorization<'_>,
+    amz_date: &str,
+    now: OffsetDateTime,
+) -> Result<(), AuthError> {
     let signed_at = PrimitiveDateTime::parse(amz_date, AMZ_DATE)
         .map_err(|_| {
             AuthError::Incomplete(format!(
@@ -158,18 +220,11 @@ pub fn verify(
             &amz_date[..8.min(amz_date.len())]
         )));
     }
-    let expected = signature(&auth, secret, method, uri, headers, body, amz_date)?;
-    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        return Err(AuthError::BadSignature(
-            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.".into(),
-        ));
-    }
     Ok(())
 }
 
-fn signature(
+fn string_to_sign(
     auth: &Authorization<'_>,
-    secret: &Secret,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -203,10 +258,14 @@ fn signature(
         "{}/{}/{}/aws4_request",
         auth.date, auth.region, auth.service
     );
-    let string_to_sign = format!(
+    Ok(format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
         hex::encode(Sha256::digest(canonical_request.as_bytes()))
-    );
+    ))
+}
+
+/// The HMAC keyed with the request's derived signing key.
+fn signing_mac(auth: &Authorization<'_>, secret: &Secret) -> Hmac<Sha256> {
     let k_date = hmac(
         format!("AWS4{}", secret.secret_access_key).as_bytes(),
         auth.date.as_bytes(),
@@ -214,7 +273,7 @@ fn signature(
     let k_region = hmac(&k_date, auth.region.as_bytes());
     let k_service = hmac(&k_region, auth.service.as_bytes());
     let k_signing = hmac(&k_service, b"aws4_request");
-    Ok(hex::encode(hmac(&k_signing, string_to_sign.as_bytes())))
+    <Hmac<Sha256> as KeyInit>::new_from_slice(&k_signing).expect("HMAC takes any key length")
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -229,15 +288,18 @@ fn collapse_spaces(v: &str) -> String {
     v.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Decodes then re-encodes, so a client that sent `%7E` or `~` signs the same text.
+fn normalize(s: &str) -> String {
+    let decoded = percent_decode_str(s).decode_utf8_lossy();
+    utf8_percent_encode(&decoded, SIGV4_ENCODE).to_string()
+}
+
 /// Each path segment URI-encoded (SigV4 encodes the path once for non-S3 services).
 fn canonical_uri(path: &str) -> String {
     if path.is_empty() {
         return "/".into();
     }
-    path.split('/')
-        .map(|seg| uri_encode(&percent_decode(seg)))
-        .collect::<Vec<_>>()
-        .join("/")
+    path.split('/').map(normalize).collect::<Vec<_>>().join("/")
 }
 
 /// Query parameters sorted by name then value, each encoded.
@@ -247,10 +309,7 @@ fn canonical_query(query: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (
-                uri_encode(&percent_decode(k)),
-                uri_encode(&percent_decode(v)),
-            )
+            (normalize(k), normalize(v))
         })
         .collect();
     pairs.sort();
@@ -259,41 +318,6 @@ fn canonical_query(query: &str) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn uri_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -306,6 +330,7 @@ mod tests {
             Secret {
                 secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
                 session_token: None,
+                account: "111122223333".into(),
             },
         )])
     }
@@ -325,7 +350,10 @@ mod tests {
         let now = OffsetDateTime::from_unix_timestamp(1_440_938_160).unwrap();
         assert_eq!(
             verify(&keys(), &Method::GET, &"/".parse().unwrap(), &h, b"", now),
-            Ok(())
+            Ok(Verified {
+                account: "111122223333".into(),
+                region: "us-east-1".into()
+            })
         );
         h.insert("host", "other.amazonaws.com".parse().unwrap());
         assert!(matches!(
@@ -354,5 +382,19 @@ mod tests {
         assert!(
             matches!(r, Err(AuthError::Incomplete(m)) if m.starts_with("Authorization header requires 'Credential' parameter."))
         );
+    }
+
+    #[test]
+    fn a_repeated_component_is_refused_whatever_its_position() {
+        for header in [
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/states/aws4_request, Credential=999999999999/20150830/eu-west-1/states/aws4_request, SignedHeaders=host, Signature=00",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/states/aws4_request, SignedHeaders=host, SignedHeaders=host;x-amz-date, Signature=00",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/states/aws4_request, SignedHeaders=host, Signature=00, Signature=11",
+        ] {
+            assert!(
+                matches!(parse_authorization(header), Err(AuthError::Incomplete(m)) if m.contains("repeated")),
+                "{header}"
+            );
+        }
     }
 }

@@ -30,13 +30,42 @@ mod embedded {
 
 /// A storage failure. `Unavailable` covers conditions the client may retry or an operator
 /// must fix (busy, locked, disk full, read-only, I/O error, corruption): it becomes 503
-/// ServiceUnavailable. `Internal` is a bug of ours.
+/// ServiceUnavailable. `Internal` is a bug of ours. `Timeout`: the request's deadline passed
+/// before its read or write ran. The SQLite error behind a failure stays attached as its
+/// source, for the log.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("{0}")]
-    Internal(String),
+    #[error("{cause}")]
+    Unavailable {
+        cause: String,
+        #[source]
+        source: Option<Arc<rusqlite::Error>>,
+    },
+    #[error("{detail}")]
+    Internal {
+        detail: String,
+        #[source]
+        source: Option<Arc<rusqlite::Error>>,
+    },
+    #[error("the request did not complete within its deadline")]
+    Timeout,
+}
+
+impl StoreError {
+    /// A bug of ours, described.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        StoreError::Internal {
+            detail: detail.into(),
+            source: None,
+        }
+    }
+    /// A condition the client may retry or an operator must fix, described.
+    pub fn unavailable(cause: impl Into<String>) -> Self {
+        StoreError::Unavailable {
+            cause: cause.into(),
+            source: None,
+        }
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -53,26 +82,32 @@ impl From<rusqlite::Error> for StoreError {
                 | ErrorCode::NotADatabase
                 | ErrorCode::OutOfMemory
                 | ErrorCode::FileLockingProtocolFailed,
-            ) => StoreError::Unavailable(short_cause(&e)),
-            _ => StoreError::Internal(e.to_string()),
+            ) => StoreError::Unavailable {
+                cause: short_cause(e.sqlite_error_code()).into(),
+                source: Some(Arc::new(e)),
+            },
+            _ => StoreError::Internal {
+                detail: e.to_string(),
+                source: Some(Arc::new(e)),
+            },
         }
     }
 }
 
 impl From<r2d2::Error> for StoreError {
     fn from(e: r2d2::Error) -> Self {
-        StoreError::Unavailable(format!("database connection: {e}"))
+        StoreError::unavailable(format!("database connection: {e}"))
     }
 }
 
-fn short_cause(e: &rusqlite::Error) -> String {
-    match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => "database is locked".into(),
-        Some(ErrorCode::DiskFull) => "database or disk is full".into(),
-        Some(ErrorCode::ReadOnly) => "database is read-only".into(),
-        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => "database is corrupt".into(),
-        Some(ErrorCode::CannotOpen) => "unable to open database file".into(),
-        _ => "disk I/O error".into(),
+fn short_cause(code: Option<ErrorCode>) -> &'static str {
+    match code {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => "database is locked",
+        Some(ErrorCode::DiskFull) => "database or disk is full",
+        Some(ErrorCode::ReadOnly) => "database is read-only",
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => "database is corrupt",
+        Some(ErrorCode::CannotOpen) => "unable to open database file",
+        _ => "disk I/O error",
     }
 }
 
@@ -137,13 +172,15 @@ pub struct Store {
     pool: Pool<SqliteConnectionManager>,
     /// Write requests go to one writer thread (group commit, see `writer`): SQLite admits
     /// one writer at a time anyway, and queuing here never surfaces SQLITE_BUSY to a client.
-    writer: std::sync::mpsc::Sender<writer::Job>,
+    writer: tokio::sync::mpsc::Sender<writer::Job>,
     /// Bumped after every commit, before any request of it is answered; in-memory caches
     /// keep an entry only while the epoch it was read at is current.
     epoch: Arc<AtomicU64>,
     /// The exclusive lock on `<db>.lock`, held while any clone of this store lives: one
     /// sfnlite per database, so nothing another process writes can surprise this one.
     _owner: Arc<File>,
+    /// When the request this handle serves must be answered (see [`Store::until`]).
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl Store {
@@ -178,7 +215,7 @@ impl Store {
             manager = manager
                 .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX);
         }
-        let fail = |e: &dyn std::fmt::Display| open_failure(path, e);
+        let fail = |e: &(dyn std::error::Error + 'static)| open_failure(path, e);
         // One direct connection first: r2d2 would retry a failing open until its timeout,
         // while a corrupt or locked file should be reported at once.
         manager.connect().map_err(|e| fail(&e))?;
@@ -193,11 +230,15 @@ impl Store {
         let mut conn = pool.get().map_err(|e| fail(&e))?;
         check_schema_known(&conn, path)?;
         if !options.read_only {
-            embedded::migrations::runner()
+            let report = embedded::migrations::runner()
                 .set_grouped(true)
                 .set_abort_divergent(true)
                 .run(&mut *conn)
                 .map_err(|e| fail(&e))?;
+            // One line of ours per migration applied, none when the schema is current.
+            for m in report.applied_migrations() {
+                tracing::info!(version = m.version(), name = m.name(), "applied migration");
+            }
         }
         drop(conn);
         let epoch = Arc::new(AtomicU64::new(0));
@@ -208,7 +249,18 @@ impl Store {
             writer,
             epoch,
             _owner: Arc::new(owner),
+            deadline: None,
         })
+    }
+
+    /// This store with a deadline: a read or write not done by then answers
+    /// [`StoreError::Timeout`]. A write the writer has already started is never abandoned —
+    /// its caller waits for the real outcome — so a timed-out write never commits afterwards.
+    pub fn until(&self, deadline: tokio::time::Instant) -> Store {
+        Store {
+            deadline: Some(deadline),
+            ..self.clone()
+        }
     }
 
     /// Runs `f` as one atomic write: in its own SAVEPOINT of the writer's current IMMEDIATE
@@ -221,18 +273,24 @@ impl Store {
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
         let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let claim = Arc::new(writer::Claim::default());
+        let job_claim = claim.clone();
         let job: writer::Job = Box::new(
             move |tx: Option<&Transaction<'_>>| -> (bool, writer::Completion) {
-                let Some(tx) = tx else {
-                    return (
-                        false,
-                        Box::new(move |commit: Result<(), StoreError>| {
-                            let e = commit.err().unwrap_or_else(|| {
-                                StoreError::Internal("write was not run".into())
-                            });
-                            let _ = done_tx.send(Err(E::from(e)));
-                        }),
-                    );
+                let tx = match tx {
+                    Some(tx) if job_claim.claim() => tx,
+                    Some(_) => return (false, Box::new(|_| {})),
+                    None => {
+                        return (
+                            false,
+                            Box::new(move |commit: Result<(), StoreError>| {
+                                let e = commit
+                                    .err()
+                                    .unwrap_or_else(|| StoreError::internal("write was not run"));
+                                let _ = done_tx.send(Err(E::from(e)));
+                            }),
+                        )
+                    }
                 };
                 match f(tx) {
                     Ok(value) => (
@@ -250,13 +308,31 @@ impl Store {
                 }
             },
         );
-        if self.writer.send(job).is_err() {
-            return Err(StoreError::Internal("the writer thread has stopped".into()).into());
+        let stopped = || StoreError::internal("the writer thread has stopped");
+        let deadline = self.deadline;
+        let send = self.writer.send(job);
+        match deadline {
+            Some(at) => match tokio::time::timeout_at(at, send).await {
+                Ok(sent) => sent.map_err(|_| stopped())?,
+                // Never queued, so never run.
+                Err(_) => return Err(StoreError::Timeout.into()),
+            },
+            None => send.await.map_err(|_| stopped())?,
         }
-        match done_rx.await {
-            Ok(result) => result,
-            Err(_) => {
-                Err(StoreError::Internal("a write request failed inside the writer".into()).into())
+        let lost = || StoreError::internal("a write request failed inside the writer");
+        let Some(at) = deadline else {
+            return done_rx.await.unwrap_or_else(|_| Err(lost().into()));
+        };
+        tokio::pin!(done_rx);
+        tokio::select! {
+            done = &mut done_rx => done.unwrap_or_else(|_| Err(lost().into())),
+            () = tokio::time::sleep_until(at) => {
+                if claim.abandon() {
+                    Err(StoreError::Timeout.into())
+                } else {
+                    // The writer has it: its outcome is the truth, and it comes within a batch.
+                    done_rx.await.unwrap_or_else(|_| Err(lost().into()))
+                }
             }
         }
     }
@@ -273,15 +349,21 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        let store = self.clone();
-        run_blocking(move || {
-            let mut conn = store.pool.get().map_err(StoreError::from)?;
+        let pool = self.pool.clone();
+        let read = run_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Deferred)
                 .map_err(StoreError::from)?;
             f(&tx)
-        })
-        .await
+        });
+        match self.deadline {
+            // A read changes nothing, so giving up on it is always safe.
+            Some(at) => tokio::time::timeout_at(at, read)
+                .await
+                .unwrap_or_else(|_| Err(StoreError::Timeout.into())),
+            None => read.await,
+        }
     }
 
     /// Whether the database answers a trivial query (for `GET /health`).
@@ -309,15 +391,8 @@ where
 {
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
-        Err(e) => Err(StoreError::Internal(format!("storage task failed: {e}")).into()),
+        Err(e) => Err(StoreError::internal(format!("storage task failed: {e}")).into()),
     }
-}
-
-/// Whether a rusqlite error is a UNIQUE/PRIMARY KEY violation.
-pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 /// Takes the exclusive lock on `<db>.lock`, or explains who holds it.
@@ -347,21 +422,30 @@ pub fn lock_path(db: &Path) -> std::path::PathBuf {
     name.into()
 }
 
-/// A start-up failure in words an operator can act on.
-fn open_failure(path: &Path, e: &dyn std::fmt::Display) -> anyhow::Error {
-    let text = e.to_string();
-    let cause = if text.contains("not a database") || text.contains("malformed") {
-        "the file is corrupt or not an SQLite database"
-    } else if text.contains("locked") || text.contains("busy") {
-        "the database is locked by another process"
-    } else if text.contains("readonly") || text.contains("read-only") {
-        "the database is read-only"
-    } else if text.contains("unable to open") {
-        "the file cannot be opened"
-    } else {
-        "it could not be opened"
+/// A start-up failure in words an operator can act on, classified by the SQLite error code
+/// found in the cause's chain.
+fn open_failure(path: &Path, e: &(dyn std::error::Error + 'static)) -> anyhow::Error {
+    let mut code = None;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(sqlite) = err.downcast_ref::<rusqlite::Error>() {
+            code = sqlite.sqlite_error_code();
+            break;
+        }
+        cur = err.source();
+    }
+    let cause = match code {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            "the file is corrupt or not an SQLite database"
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "the database is locked by another process"
+        }
+        Some(ErrorCode::ReadOnly) => "the database is read-only",
+        Some(ErrorCode::CannotOpen) => "the file cannot be opened",
+        _ => "it could not be opened",
     };
-    anyhow!("cannot use database {}: {cause} ({text})", path.display())
+    anyhow!("cannot use database {}: {cause} ({e})", path.display())
 }
 
 /// Refuses a database whose schema is newer than any migration this binary carries.
@@ -422,7 +506,7 @@ mod tests {
                 s.write(move |tx| {
                     tx.execute("INSERT INTO t VALUES (?1)", [i])?;
                     if i % 2 == 1 {
-                        return Err(StoreError::Internal("odd".into()));
+                        return Err(StoreError::internal("odd"));
                     }
                     Ok(())
                 })
@@ -456,5 +540,124 @@ mod tests {
         let before = store.epoch();
         store.write(|_| Ok::<_, StoreError>(())).await.unwrap();
         assert!(store.epoch() > before);
+    }
+
+    /// Fault injection: one request's statement ends the whole transaction, as SQLite does on
+    /// a full disk or an I/O error. Whatever batch it lands in, every request told "written"
+    /// is in the database and every request told "failed" is not.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_that_loses_the_transaction_never_misreports_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
+        store
+            .write(|tx| {
+                tx.execute_batch("CREATE TABLE t (x INTEGER)")
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        for round in 0..8i64 {
+            let writes = (0..64i64).map(|i| {
+                let s = store.clone();
+                let x = round * 1000 + i;
+                tokio::spawn(async move {
+                    let told = s
+                        .write(move |tx| {
+                            tx.execute("INSERT INTO t VALUES (?1)", [x])?;
+                            if i % 16 == 5 {
+                                // What SQLite does to the transaction on SQLITE_FULL/IOERR.
+                                tx.execute_batch("ROLLBACK")?;
+                                return Err(StoreError::unavailable("database or disk is full"));
+                            }
+                            Ok(())
+                        })
+                        .await;
+                    (x, told.is_ok())
+                })
+            });
+            let mut outcomes = Vec::new();
+            for w in writes {
+                outcomes.push(w.await.unwrap());
+            }
+            let present: std::collections::HashSet<i64> = store
+                .read(|tx| {
+                    let mut st = tx.prepare("SELECT x FROM t")?;
+                    let rows = st
+                        .query_map([], |r| r.get(0))?
+                        .collect::<Result<Vec<i64>, _>>()?;
+                    Ok::<_, StoreError>(rows.into_iter().collect())
+                })
+                .await
+                .unwrap();
+            for (x, ok) in &outcomes {
+                assert_eq!(present.contains(x), *ok, "row {x}: told ok = {ok}");
+            }
+            assert!(outcomes.iter().any(|(_, ok)| !ok));
+        }
+        // The writer is healthy afterwards.
+        store
+            .write(|tx| {
+                tx.execute("INSERT INTO t VALUES (-1)", [])
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_write_abandoned_before_the_writer_takes_it_never_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
+        store
+            .write(|tx| {
+                tx.execute_batch("CREATE TABLE t (x INTEGER)")
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        // Hold the writer in a long job so the next one waits in the queue past its deadline.
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let busy = {
+            let s = store.clone();
+            tokio::spawn(async move {
+                s.write(move |_| {
+                    let _ = started_tx.send(());
+                    let _ = release_rx.recv();
+                    Ok::<_, StoreError>(())
+                })
+                .await
+            })
+        };
+        started_rx.await.unwrap();
+        let late = store
+            .until(tokio::time::Instant::now() + Duration::from_millis(50))
+            .write(|tx| {
+                tx.execute("INSERT INTO t VALUES (1)", [])
+                    .map_err(StoreError::from)
+            })
+            .await;
+        assert!(matches!(late, Err(StoreError::Timeout)), "{late:?}");
+        release_tx.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        // Queue order: this write is answered after the abandoned one was decided.
+        store
+            .write(|tx| {
+                tx.execute("INSERT INTO t VALUES (2)", [])
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        let rows: Vec<i64> = store
+            .read(|tx| {
+                let mut st = tx.prepare("SELECT x FROM t")?;
+                let rows = st
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<Vec<i64>, _>>()?;
+                Ok::<_, StoreError>(rows)
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, [2]);
     }
 }

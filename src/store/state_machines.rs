@@ -12,7 +12,6 @@ pub struct MachineRow {
     pub name: String,
     pub kind: String,
     pub created_ms: i64,
-    pub last_version: i64,
 }
 
 /// The configuration a revision snapshots. Logging, tracing and encryption are normalised
@@ -35,7 +34,7 @@ pub struct RevisionRow {
     pub snapshot: Snapshot,
 }
 
-const MACHINE_COLUMNS: &str = "id, arn, name, type, created_ms, last_version";
+const MACHINE_COLUMNS: &str = "id, arn, name, type, created_ms";
 
 fn machine(r: &Row<'_>) -> rusqlite::Result<MachineRow> {
     Ok(MachineRow {
@@ -44,7 +43,6 @@ fn machine(r: &Row<'_>) -> rusqlite::Result<MachineRow> {
         name: r.get(2)?,
         kind: r.get(3)?,
         created_ms: r.get(4)?,
-        last_version: r.get(5)?,
     })
 }
 
@@ -98,19 +96,23 @@ pub fn delete_machine(c: &Connection, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A scope's machines with id greater than `after_id`, oldest first, at most `limit`.
+/// A scope's machines named after `after` (all when None), by name in byte order (SQLite's
+/// BINARY collation), at most `limit`.
 pub fn list_machines(
     c: &Connection,
     account: &str,
     region: &str,
-    after_id: i64,
+    after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<MachineRow>, StoreError> {
     let mut st = c.prepare_cached(&format!(
         "SELECT {MACHINE_COLUMNS} FROM state_machines
-         WHERE account = ?1 AND region = ?2 AND id > ?3 ORDER BY id LIMIT ?4"
+         WHERE account = ?1 AND region = ?2 AND name > ?3 ORDER BY name LIMIT ?4"
     ))?;
-    let rows = st.query_map(params![account, region, after_id, limit as i64], machine)?;
+    let rows = st.query_map(
+        params![account, region, after.unwrap_or(""), limit as i64],
+        machine,
+    )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -122,7 +124,7 @@ pub fn current_revision(c: &Connection, machine_id: i64) -> Result<RevisionRow, 
     )?;
     st.query_row([machine_id], revision)
         .optional()?
-        .ok_or_else(|| StoreError::Internal(format!("state machine {machine_id} has no revision")))
+        .ok_or_else(|| StoreError::internal(format!("state machine {machine_id} has no revision")))
 }
 
 /// The revision with this surrogate key.

@@ -138,7 +138,7 @@ pub fn export(c: &Connection, mut progress: impl FnMut(usize)) -> Result<Export,
             let (number, rid, description, created_ms) = v?;
             let revision = *revision_index
                 .get(&rid)
-                .ok_or_else(|| StoreError::Internal("version without revision".into()))?;
+                .ok_or_else(|| StoreError::internal("version without revision"))?;
             m.versions.push(VersionExport {
                 number,
                 revision,
@@ -218,7 +218,7 @@ pub fn import(
         let mut version_ids = std::collections::HashMap::new();
         for v in &m.versions {
             let revision = *revision_ids.get(v.revision).ok_or_else(|| {
-                StoreError::Internal(format!("version {} names a missing revision", v.number))
+                StoreError::internal(format!("version {} names a missing revision", v.number))
             })?;
             c.execute(
                 "INSERT INTO versions (state_machine_id, revision, number, description, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -238,7 +238,7 @@ pub fn import(
                 .map(|(n, w)| version_ids.get(n).map(|id| (*id, *w)))
                 .collect::<Option<_>>()
                 .ok_or_else(|| {
-                    StoreError::Internal(format!("alias {} routes to a missing version", a.name))
+                    StoreError::internal(format!("alias {} routes to a missing version", a.name))
                 })?;
             super::aliases::set_routes(c, alias_id, &routes)?;
         }

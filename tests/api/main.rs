@@ -12,6 +12,7 @@ mod helpers;
 mod operations;
 mod protocol;
 mod security;
+mod startup;
 mod state_machines;
 mod tags;
 mod versions;

@@ -262,3 +262,101 @@ async fn without_configured_origins_no_cors_headers_are_sent() {
         .unwrap();
     assert!(!r.headers().contains_key("access-control-allow-origin"));
 }
+
+/// Reads one HTTP/1.1 response (head and Content-Length body) from a raw socket.
+fn read_response(reader: &mut std::io::BufReader<std::net::TcpStream>) -> (String, String) {
+    use std::io::{BufRead, Read};
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).unwrap();
+        assert!(
+            n > 0,
+            "connection closed without a response; head so far: {head:?}"
+        );
+        if line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (head, String::from_utf8(body).unwrap())
+}
+
+async fn early_answer_leaves_the_connection_usable(target: &'static str) {
+    use std::io::Write;
+    let app = TestApp::spawn().await;
+    let addr = app.url.trim_start_matches("http://").to_owned();
+    let (first, second) = tokio::task::spawn_blocking(move || {
+        let stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let mut reader = std::io::BufReader::new(stream);
+        let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(200 * 1024));
+        write!(
+            writer,
+            "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        writer.write_all(&body.as_bytes()[..1024]).unwrap();
+        writer.flush().unwrap();
+        writer.write_all(&body.as_bytes()[1024..]).unwrap();
+        write!(
+            writer,
+            "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\n\r\n{{}}"
+        )
+        .unwrap();
+        writer.flush().unwrap();
+        (read_response(&mut reader), read_response(&mut reader))
+    })
+    .await
+    .unwrap();
+    assert!(first.0.starts_with("HTTP/1.1 400"), "{first:?}");
+    assert!(second.0.starts_with("HTTP/1.1 200"), "{second:?}");
+    assert!(second.1.contains("stateMachines"), "{second:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_target_with_a_large_body_leaves_the_connection_usable() {
+    early_answer_leaves_the_connection_usable("AWSStepFunctions.NoSuchOperation").await;
+    early_answer_leaves_the_connection_usable("X.Y").await;
+}
+
+#[tokio::test]
+async fn an_operation_not_served_yet_leaves_the_connection_usable() {
+    early_answer_leaves_the_connection_usable("AWSStepFunctions.TestState").await;
+}
+
+#[tokio::test]
+async fn an_answer_before_the_body_is_read_closes_the_connection() {
+    let app = TestApp::spawn_with(|c| c.max_body_bytes = 1024).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/", app.url))
+        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+        .body("x".repeat(4096))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["connection"], "close");
+    let r = reqwest::Client::new()
+        .put(format!("{}/", app.url))
+        .body("x".repeat(100))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["connection"], "close");
+}

@@ -19,6 +19,7 @@ fn keys() -> Keys {
             Secret {
                 secret_access_key: "secret-one".into(),
                 session_token: None,
+                account: ACCOUNT.into(),
             },
         ),
         (
@@ -26,6 +27,7 @@ fn keys() -> Keys {
             Secret {
                 secret_access_key: "secret-two".into(),
                 session_token: None,
+                account: "111122223333".into(),
             },
         ),
         (
@@ -33,6 +35,15 @@ fn keys() -> Keys {
             Secret {
                 secret_access_key: "secret-three".into(),
                 session_token: Some("token-3".into()),
+                account: ACCOUNT.into(),
+            },
+        ),
+        (
+            "AKIDBOUND".to_string(),
+            Secret {
+                secret_access_key: "secret-four".into(),
+                session_token: None,
+                account: "444455556666".into(),
             },
         ),
     ])
@@ -66,10 +77,21 @@ fn signed_request(
     secret: &str,
     at: SystemTime,
 ) -> reqwest::RequestBuilder {
+    let (req, _) = signed_as(app, ("AKIDTEST", secret), "ListStateMachines", body, at);
+    req
+}
+
+/// Signs `target` with `body` as key `(id, secret)` in us-east-1; also returns the headers.
+fn signed_as(
+    app: &TestApp,
+    (id, secret): (&str, &str),
+    target: &str,
+    body: &str,
+    at: SystemTime,
+) -> (reqwest::RequestBuilder, Vec<(String, String)>) {
     use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
     use aws_sigv4::sign::v4;
-    let identity =
-        aws_credential_types::Credentials::new("AKIDTEST", secret, None, None, "tests").into();
+    let identity = aws_credential_types::Credentials::new(id, secret, None, None, "tests").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
@@ -84,10 +106,11 @@ fn signed_request(
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
+    let target = format!("AWSStepFunctions.{target}");
     let headers = [
         ("host", host.as_str()),
         ("content-type", "application/x-amz-json-1.0"),
-        ("x-amz-target", "AWSStepFunctions.ListStateMachines"),
+        ("x-amz-target", target.as_str()),
     ];
     let signable = SignableRequest::new(
         "POST",
@@ -97,14 +120,176 @@ fn signed_request(
     )
     .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut req = reqwest::Client::new().post(&url).body(body.to_owned());
-    for (k, v) in headers.iter().skip(1) {
-        req = req.header(*k, *v);
-    }
+    let mut all: Vec<(String, String)> = headers
+        .iter()
+        .skip(1)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     for (k, v) in instructions.headers() {
+        all.push((k.to_string(), v.to_string()));
+    }
+    let mut req = reqwest::Client::new().post(&url).body(body.to_owned());
+    for (k, v) in &all {
         req = req.header(k, v);
     }
-    req
+    (req, all)
+}
+
+/// Sends `target` signed as `key`, with its Authorization header passed through `edit`.
+async fn send_with_edited_authorization(
+    app: &TestApp,
+    key: (&str, &str),
+    target: &str,
+    body: &str,
+    edit: impl Fn(&str) -> String,
+) -> (u16, serde_json::Value) {
+    let (_, headers) = signed_as(app, key, target, body, SystemTime::now());
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/", app.url))
+        .body(body.to_owned());
+    for (k, v) in &headers {
+        let v = if k == "authorization" {
+            edit(v)
+        } else {
+            v.clone()
+        };
+        req = req.header(k, v);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn a_signed_key_never_reaches_another_accounts_machines_by_any_header_trick() {
+    let app = sigv4_app().await;
+    // Arrange: a machine in account 111122223333, created with that account's own key.
+    let owner = client(&app, "111122223333", "secret-two", None);
+    let arn = owner
+        .create_state_machine()
+        .name("private")
+        .definition(base_definition())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn;
+    let describe = json!({ "stateMachineArn": arn }).to_string();
+    let key = ("AKIDTEST", "secret-one");
+
+    // The request that used to get through: a forged Credential (the victim's account and
+    // region) placed before the attacker's own, validly signed one. The scope took the first,
+    // the verifier the last.
+    let forged = |auth: &str| {
+        auth.replacen(
+            "Credential=",
+            "Credential=111122223333/20260101/us-east-1/states/aws4_request, Credential=",
+            1,
+        )
+    };
+    let (status, body) =
+        send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, forged).await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("IncompleteSignatureException")),
+        "{body}"
+    );
+    // The forged part after the real one.
+    let forged_last = |auth: &str| {
+        auth.replacen(
+            ", SignedHeaders=",
+            ", Credential=111122223333/20260101/us-east-1/states/aws4_request, SignedHeaders=",
+            1,
+        )
+    };
+    let (status, body) =
+        send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, forged_last)
+            .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("IncompleteSignatureException")),
+        "{body}"
+    );
+    // Naming the victim's key id with the attacker's signature does not verify.
+    let renamed = |auth: &str| auth.replacen("AKIDTEST/", "111122223333/", 1);
+    let (status, body) =
+        send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, renamed).await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (403, Some("InvalidSignatureException")),
+        "{body}"
+    );
+    // "Credential=" hidden inside another component is not a credential.
+    let smuggled = |auth: &str| {
+        auth.replacen(
+            "SignedHeaders=",
+            "SignedHeaders=x-credential=111122223333/20260101/us-east-1/states/aws4_request;",
+            1,
+        )
+    };
+    let (status, _) =
+        send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, smuggled)
+            .await;
+    assert_eq!(status, 403);
+    // Signed honestly, the key acts in its own account, where the ARN names nothing.
+    let (status, body) =
+        send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, str::to_owned)
+            .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("StateMachineDoesNotExist")),
+        "{body}"
+    );
+
+    // A key bound to an account acts there, whatever its id looks like.
+    let bound = client(&app, "AKIDBOUND", "secret-four", None);
+    let bound_arn = bound
+        .create_state_machine()
+        .name("mine")
+        .definition(base_definition())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn;
+    assert_eq!(
+        bound_arn,
+        "arn:aws:states:us-east-1:444455556666:stateMachine:mine"
+    );
+    let (code, _) = failure(
+        bound
+            .describe_state_machine()
+            .state_machine_arn(&arn)
+            .send()
+            .await,
+    );
+    assert_eq!(code, "StateMachineDoesNotExist");
+    // The owner still has its machine, untouched.
+    owner
+        .describe_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_repeated_credential_is_refused_even_without_signature_checks() {
+    let app = TestApp::spawn().await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/", app.url))
+        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=111111111111/20260101/us-east-1/states/aws4_request, Credential=222222222222/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=abc",
+        )
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["__type"], "IncompleteSignatureException");
 }
 
 #[tokio::test]
@@ -309,7 +494,7 @@ async fn an_oversized_request_head_is_refused_and_the_service_stays_up() {
 }
 
 #[tokio::test]
-async fn a_request_over_the_request_timeout_gets_408() {
+async fn a_request_over_the_request_timeout_gets_408_and_never_commits_afterwards() {
     let app = TestApp::spawn_with(|c| {
         c.request_timeout_ms = 200;
         c.busy_timeout_ms = 5000;
@@ -327,8 +512,30 @@ async fn a_request_over_the_request_timeout_gets_408() {
         .await;
     assert_eq!(r.0, 408);
     assert_eq!(r.1["__type"], "RequestTimeoutException");
+    // A pure write waits in the writer's queue behind the lock, then is abandoned.
+    let late = app
+        .call(
+            "CreateStateMachine",
+            json!({"name": "late", "definition": base_definition(), "roleArn": ROLE}),
+        )
+        .await;
+    assert_eq!(late.0, 408, "{:?}", late.1);
     assert!(started.elapsed() < Duration::from_secs(3));
     other.execute_batch("ROLLBACK").unwrap();
+    // The writer answers in queue order: once this create is acknowledged, anything queued
+    // before it has been decided.
+    app.create_machine("after").await;
+    let names: Vec<String> = app.call("ListStateMachines", json!({})).await.1["stateMachines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["after", "m"]);
+    let versions = app
+        .call("ListStateMachineVersions", json!({"stateMachineArn": arn}))
+        .await;
+    assert_eq!(versions.1["stateMachineVersions"], json!([]));
 }
 
 #[tokio::test]

@@ -454,7 +454,7 @@ async fn a_recreated_machine_starts_again_at_version_one() {
 }
 
 #[tokio::test]
-async fn list_state_machines_pages_oldest_first_with_tokens() {
+async fn list_state_machines_pages_with_tokens_across_deletes() {
     let app = TestApp::spawn().await;
     let c = app.client();
     for i in 0..5 {
@@ -551,4 +551,178 @@ async fn state_survives_a_restart() {
     assert_eq!(before.creation_date, after.creation_date);
     assert_eq!(before.definition, after.definition);
     assert_eq!(app.update_and_publish(&arn, "r2").await, format!("{arn}:2"));
+}
+
+#[tokio::test]
+async fn machines_are_listed_by_name_in_byte_order_with_stable_pages() {
+    let app = TestApp::spawn().await;
+    // Created out of order. Byte order: upper case before lower case, and
+    // `statemachine_1` < `statemachine_10` < `statemachine_2`.
+    for name in [
+        "statemachine_2",
+        "statemachine_10",
+        "Zeta",
+        "statemachine_1",
+        "alpha",
+    ] {
+        app.create_machine(name).await;
+    }
+    let page = |token: Option<String>| {
+        let c = app.client();
+        async move {
+            let r = c
+                .list_state_machines()
+                .max_results(2)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+            let names: Vec<String> = r.state_machines.into_iter().map(|m| m.name).collect();
+            (names, r.next_token)
+        }
+    };
+    let (first, token) = page(None).await;
+    assert_eq!(first, ["Zeta", "alpha"]);
+    // A machine created before the cursor and one deleted after it, between pages: the
+    // listing goes on after the last name served, never repeating or skipping.
+    app.create_machine("aardvark").await;
+    app.client()
+        .delete_state_machine()
+        .state_machine_arn(format!(
+            "arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:statemachine_1"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (second, token) = page(token).await;
+    assert_eq!(second, ["statemachine_10", "statemachine_2"]);
+    assert_eq!(token, None);
+    let all: Vec<String> = app
+        .client()
+        .list_state_machines()
+        .send()
+        .await
+        .unwrap()
+        .state_machines
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(
+        all,
+        [
+            "Zeta",
+            "aardvark",
+            "alpha",
+            "statemachine_10",
+            "statemachine_2"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn arns_carry_the_partition_of_their_region() {
+    let app = TestApp::spawn().await;
+    for (region, partition) in [
+        ("us-iso-east-1", "aws-iso"),
+        ("us-isob-east-1", "aws-iso-b"),
+        ("eu-isoe-west-1", "aws-iso-e"),
+        ("us-isof-south-1", "aws-iso-f"),
+        ("eusc-de-east-1", "aws-eusc"),
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("eu-west-1", "aws"),
+    ] {
+        let c = app.client_as(ACCOUNT, region);
+        let arn = c
+            .create_state_machine()
+            .name("p")
+            .definition(base_definition())
+            .role_arn(format!("arn:{partition}:iam::{ACCOUNT}:role/r"))
+            .send()
+            .await
+            .unwrap()
+            .state_machine_arn;
+        assert_eq!(
+            arn,
+            format!("arn:{partition}:states:{region}:{ACCOUNT}:stateMachine:p")
+        );
+        c.describe_state_machine()
+            .state_machine_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn role_arns_must_name_an_iam_role_on_create_and_update() {
+    let app = TestApp::spawn().await;
+    let arn = app.create_machine("m").await;
+    for bad in [
+        "arn:aws:iam::123456789012:policy/P",
+        "arn:aws:s3:::bucket",
+        "arn:aws:iam::1234:role/r",
+        "not-an-arn",
+    ] {
+        let (code, message) = failure(
+            app.client()
+                .create_state_machine()
+                .name("n")
+                .definition(base_definition())
+                .role_arn(bad)
+                .send()
+                .await,
+        );
+        assert_eq!(
+            (code.as_str(), message),
+            ("InvalidArn", format!("Invalid Role Arn: '{bad}'"))
+        );
+        let (code, message) = failure(
+            app.client()
+                .update_state_machine()
+                .state_machine_arn(&arn)
+                .role_arn(bad)
+                .send()
+                .await,
+        );
+        assert_eq!(
+            (code.as_str(), message),
+            ("InvalidArn", format!("Invalid Role Arn: '{bad}'"))
+        );
+    }
+    let d = app
+        .client()
+        .describe_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.role_arn, ROLE);
+}
+
+#[tokio::test]
+async fn a_log_group_arn_without_the_star_qualifier_gets_aws_text() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .call(
+            "CreateStateMachine",
+            json!({
+                "name": "logs",
+                "definition": base_definition(),
+                "roleArn": ROLE,
+                "loggingConfiguration": {
+                    "level": "ALL",
+                    "destinations": [{"cloudWatchLogsLogGroup": {
+                        "logGroupArn": format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:g")
+                    }}]
+                }
+            }),
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "InvalidLoggingConfiguration",
+        "Invalid Logging Configuration: Log Group ARN must be provided with '*' qualifier.",
+    );
 }
