@@ -10,12 +10,12 @@ use anyhow::{bail, Context};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::store::transfer::{self, Export};
-use crate::store::{Store, StoreOptions};
+use crate::store::{ImportError, Store, StoreOptions};
 
 /// Machines between two progress lines on stderr.
 const PROGRESS_EVERY: usize = 1000;
 
-fn progress(verb: &'static str) -> impl FnMut(usize) {
+fn progress(verb: &'static str) -> impl FnMut(usize) + Send + 'static {
     move |done| {
         if done % PROGRESS_EVERY == 0 {
             eprintln_quiet(&format!(
@@ -77,16 +77,7 @@ pub async fn import(db: &Path, input: &mut dyn Read, replace: bool) -> anyhow::R
     let store = Store::open(db, &StoreOptions::default())?;
     let machines = data.state_machines.len();
     store
-        .write(move |tx| {
-            if !transfer::is_empty(tx)? {
-                if !replace {
-                    return Err(ImportError::NotEmpty);
-                }
-                crate::store::admin::reset(tx)?;
-            }
-            transfer::import(tx, &data, progress("imported"))?;
-            Ok(())
-        })
+        .import(data, replace, progress("imported"))
         .await
         .map_err(|e| match e {
             ImportError::NotEmpty => anyhow::anyhow!(
@@ -101,17 +92,6 @@ pub async fn import(db: &Path, input: &mut dyn Read, replace: bool) -> anyhow::R
         counted(machines, "state machine", "state machines")
     ));
     Ok(())
-}
-
-enum ImportError {
-    NotEmpty,
-    Store(crate::store::StoreError),
-}
-
-impl From<crate::store::StoreError> for ImportError {
-    fn from(e: crate::store::StoreError) -> Self {
-        ImportError::Store(e)
-    }
 }
 
 #[cfg(test)]

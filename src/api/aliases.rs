@@ -4,17 +4,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::paging::{check_paging, Paging};
 use super::state_machines::Empty;
-use super::validate::Violations;
-use super::{check_paging, resume_after};
-use super::{find_owned_machine, page_size, parse_arn, secs, ApiError, Ctx};
+use super::validate::{Violations, ARN, DESCRIPTION, NAME};
+use super::{owned_machine, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::{MachineArn, StateMachineRef};
 use crate::domain::names::{is_valid_alias_name, ALIAS_NAME_PATTERN};
+use crate::domain::now_millis;
+use crate::domain::records::{Alias, AliasKey, Machine, Route, VersionKey, VersionNumber, Weight};
 use crate::domain::scope::Scope;
-use crate::domain::{now_millis, token};
-use crate::store::aliases::{self as sql, AliasRow, RouteRow};
-use crate::store::state_machines::MachineRow;
-use crate::store::versions as version_sql;
+use crate::store::Tx;
 
 /// The model's `RoutingConfigurationListItem`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -24,10 +23,10 @@ pub struct RoutingConfigurationListItem {
     pub weight: Option<i64>,
 }
 
-/// A routing configuration that passed every rule: the machine and `(number, weight)` pairs.
+/// A routing configuration that passed every rule: the machine and its routes in order.
 struct Routing {
     machine: MachineArn,
-    routes: Vec<(i64, i64)>,
+    routes: Vec<(VersionNumber, Weight)>,
 }
 
 /// Model constraints of `routingConfiguration` (1–2 items, weights 0–100).
@@ -57,16 +56,10 @@ fn check_routing_model(v: &mut Violations, routing: Option<&[RoutingConfiguratio
     }
     for (i, item) in items.iter().enumerate() {
         let at = format!("routingConfiguration.{}.member", i + 1);
-        v.required(
+        v.required_member(
             &format!("{at}.stateMachineVersionArn"),
             &item.state_machine_version_arn,
-        );
-        v.length(
-            &format!("{at}.stateMachineVersionArn"),
-            item.state_machine_version_arn.as_deref(),
-            1,
-            256,
-            false,
+            ARN,
         );
         v.required(&format!("{at}.weight"), &item.weight);
         v.range(&format!("{at}.weight"), item.weight, 0, 100);
@@ -116,7 +109,7 @@ fn check_routing(items: &[RoutingConfigurationListItem]) -> Result<Routing, ApiE
         .iter()
         .zip(&weights)
         .map(|(p, w)| match p {
-            StateMachineRef::Version(_, n) => (*n, *w),
+            StateMachineRef::Version(_, n) => (*n, Weight(*w)),
             _ => unreachable!("checked above that every route is a version"),
         })
         .collect();
@@ -126,21 +119,23 @@ fn check_routing(items: &[RoutingConfigurationListItem]) -> Result<Routing, ApiE
 /// Resolves checked routes to version row ids: every version must exist in the caller's
 /// scope, else `Resource not found: '<version arn>'`.
 fn resolve_routes(
+    tx: &dyn Tx,
     scope: &Scope,
-    tx: &rusqlite::Connection,
     routing: &Routing,
-) -> Result<(MachineRow, Vec<(i64, i64)>), ApiError> {
+) -> Result<(Machine, Vec<(VersionKey, Weight)>), ApiError> {
     let first = routing.machine.version(routing.routes[0].0);
     let target = StateMachineRef::Machine(routing.machine.clone());
-    let m = find_owned_machine(scope, tx, &target)?
-        .ok_or_else(|| ApiError::resource_not_found(&first))?;
-    let mut ids = Vec::new();
+    let m =
+        owned_machine(tx, scope, &target)?.ok_or_else(|| ApiError::resource_not_found(&first))?;
+    let mut keys = Vec::new();
     for (number, weight) in &routing.routes {
-        let version = version_sql::find_version(tx, m.id, *number)?
+        let version = tx
+            .versions()
+            .find(m.key, *number)?
             .ok_or_else(|| ApiError::resource_not_found(&routing.machine.version(*number)))?;
-        ids.push((version.id, *weight));
+        keys.push((version.key, *weight));
     }
-    Ok((m, ids))
+    Ok((m, keys))
 }
 
 /// Parses an alias ARN argument; other ARN kinds are not aliases.
@@ -158,8 +153,7 @@ fn parse_alias_arn(arn: &str) -> Result<(StateMachineRef, String), ApiError> {
 }
 
 fn check_alias_arn(v: &mut Violations, arn: &Option<String>) {
-    v.required("stateMachineAliasArn", arn);
-    v.length("stateMachineAliasArn", arn.as_deref(), 1, 256, false);
+    v.required_member("stateMachineAliasArn", arn, ARN);
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,9 +178,8 @@ pub async fn create_state_machine_alias(
     input: CreateStateMachineAliasInput,
 ) -> Result<CreateStateMachineAliasOutput, ApiError> {
     let mut v = Violations::default();
-    v.length("description", input.description.as_deref(), 0, 256, true);
-    v.required("name", &input.name);
-    v.length("name", input.name.as_deref(), 1, 80, false);
+    v.member("description", input.description.as_deref(), DESCRIPTION);
+    v.required_member("name", &input.name, NAME);
     v.pattern(
         "name",
         input.name.as_deref(),
@@ -204,11 +197,11 @@ pub async fn create_state_machine_alias(
     let scope = ctx.scope.clone();
     ctx.store
         .write(move |tx| {
-            let (m, routes) = resolve_routes(&scope, tx, &routing)?;
+            let (m, routes) = resolve_routes(tx, &scope, &routing)?;
             let alias_arn = routing.machine.alias(&name);
-            if let Some(existing) = sql::find_alias(tx, m.id, &name)? {
-                let current: Vec<(i64, i64)> =
-                    sql::routes(tx, existing.id)?.into_iter().map(|r| (r.version_id, r.weight)).collect();
+            if let Some(existing) = tx.aliases().find(m.key, &name)? {
+                let current: Vec<(VersionKey, Weight)> =
+                    tx.aliases().routes(existing.key)?.into_iter().map(|r| (r.version, r.weight)).collect();
                 if existing.description != description || current != routes {
                     return Err(ApiError::ConflictException(
                         "Failed to create alias because an alias with the same name and a different routing configuration already exists.".into(),
@@ -219,14 +212,14 @@ pub async fn create_state_machine_alias(
                     creation_date: secs(existing.created_ms),
                 });
             }
-            if sql::count_aliases(tx, m.id)? >= quota {
+            if tx.aliases().count(m.key)? >= quota {
                 return Err(ApiError::ServiceQuotaExceededException(format!(
                     "The maximum number of aliases ({quota}) for state machine '{}' has been reached.",
                     routing.machine
                 )));
             }
             let now = now_millis();
-            sql::insert_alias(tx, m.id, &name, description.as_deref(), &routes, now)?;
+            tx.aliases().insert(m.key, &name, description.as_deref(), &routes, now)?;
             Ok(CreateStateMachineAliasOutput { state_machine_alias_arn: alias_arn, creation_date: secs(now) })
         })
         .await
@@ -251,23 +244,23 @@ pub struct DescribeStateMachineAliasOutput {
 }
 
 fn find_alias(
+    tx: &dyn Tx,
     scope: &Scope,
-    tx: &rusqlite::Connection,
     target: &StateMachineRef,
     name: &str,
-) -> Result<Option<(MachineRow, AliasRow)>, ApiError> {
-    let Some(m) = find_owned_machine(scope, tx, target)? else {
+) -> Result<Option<(Machine, Alias)>, ApiError> {
+    let Some(m) = owned_machine(tx, scope, target)? else {
         return Ok(None);
     };
-    Ok(sql::find_alias(tx, m.id, name)?.map(|a| (m, a)))
+    Ok(tx.aliases().find(m.key, name)?.map(|a| (m, a)))
 }
 
-fn routing_items(machine: &MachineArn, routes: Vec<RouteRow>) -> Vec<RoutingConfigurationListItem> {
+fn routing_items(machine: &MachineArn, routes: Vec<Route>) -> Vec<RoutingConfigurationListItem> {
     routes
         .into_iter()
         .map(|r| RoutingConfigurationListItem {
             state_machine_version_arn: Some(machine.version(r.number)),
-            weight: Some(r.weight),
+            weight: Some(r.weight.0),
         })
         .collect()
 }
@@ -286,12 +279,15 @@ pub async fn describe_state_machine_alias(
     ctx.store
         .read(move |tx| {
             let (_, alias) =
-                find_alias(&scope, tx, &target, &name)?.ok_or_else(ApiError::alias_not_found)?;
+                find_alias(tx, &scope, &target, &name)?.ok_or_else(ApiError::alias_not_found)?;
             Ok(DescribeStateMachineAliasOutput {
                 state_machine_alias_arn: arn,
                 name: alias.name,
                 description: alias.description,
-                routing_configuration: routing_items(target.machine(), sql::routes(tx, alias.id)?),
+                routing_configuration: routing_items(
+                    target.machine(),
+                    tx.aliases().routes(alias.key)?,
+                ),
                 creation_date: secs(alias.created_ms),
                 update_date: secs(alias.updated_ms),
             })
@@ -321,7 +317,7 @@ pub async fn update_state_machine_alias(
 ) -> Result<UpdateStateMachineAliasOutput, ApiError> {
     let mut v = Violations::default();
     check_alias_arn(&mut v, &input.state_machine_alias_arn);
-    v.length("description", input.description.as_deref(), 0, 256, true);
+    v.member("description", input.description.as_deref(), DESCRIPTION);
     check_routing_model(&mut v, input.routing_configuration.as_deref());
     v.finish()?;
     let arn = input.state_machine_alias_arn.unwrap_or_default();
@@ -353,14 +349,15 @@ pub async fn update_state_machine_alias(
     ctx.store
         .write(move |tx| {
             let (_, alias) =
-                find_alias(&scope, tx, &target, &name)?.ok_or_else(ApiError::alias_not_found)?;
+                find_alias(tx, &scope, &target, &name)?.ok_or_else(ApiError::alias_not_found)?;
             if let Some(routing) = &routing {
-                let (_, routes) = resolve_routes(&scope, tx, routing)?;
-                sql::set_routes(tx, alias.id, &routes)?;
+                let (_, routes) = resolve_routes(tx, &scope, routing)?;
+                tx.aliases().set_routes(alias.key, &routes)?;
             }
             let now = now_millis();
             let description = description.or(alias.description);
-            sql::update_alias(tx, alias.id, description.as_deref(), now)?;
+            tx.aliases()
+                .update(alias.key, description.as_deref(), now)?;
             Ok(UpdateStateMachineAliasOutput {
                 update_date: secs(now),
             })
@@ -387,8 +384,8 @@ pub async fn delete_state_machine_alias(
     let scope = ctx.scope.clone();
     ctx.store
         .write(move |tx| {
-            if let Some((_, alias)) = find_alias(&scope, tx, &target, &name)? {
-                sql::delete_alias(tx, alias.id)?;
+            if let Some((_, alias)) = find_alias(tx, &scope, &target, &name)? {
+                tx.aliases().delete(alias.key)?;
             }
             Ok(Empty {})
         })
@@ -424,22 +421,18 @@ pub async fn list_state_machine_aliases(
     ctx: Ctx,
     input: ListStateMachineAliasesInput,
 ) -> Result<ListStateMachineAliasesOutput, ApiError> {
-    const OP: &str = "ListStateMachineAliases";
     let mut v = Violations::default();
-    v.required("stateMachineArn", &input.state_machine_arn);
-    v.length(
-        "stateMachineArn",
-        input.state_machine_arn.as_deref(),
-        1,
-        256,
-        false,
-    );
+    v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
     check_paging(&mut v, input.max_results, input.next_token.as_deref());
     v.finish()?;
     let arn = input.state_machine_arn.unwrap_or_default();
     let target = parse_arn(&arn)?;
-    let after = resume_after(input.next_token.as_deref(), OP, &arn)?.unwrap_or(0);
-    let limit = page_size(input.max_results);
+    let paging: Paging<AliasKey> = Paging::start(
+        "ListStateMachineAliases",
+        arn.clone(),
+        input.max_results,
+        input.next_token.as_deref(),
+    )?;
     let scope = ctx.scope.clone();
     ctx.store
         .read(move |tx| {
@@ -447,20 +440,20 @@ pub async fn list_state_machine_aliases(
             if matches!(target, StateMachineRef::Alias(..)) {
                 return Err(missing());
             }
-            let m = find_owned_machine(&scope, tx, &target)?.ok_or_else(missing)?;
-            let version_id = match &target {
+            let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
+            let routing_to = match &target {
                 StateMachineRef::Version(_, n) => Some(
-                    version_sql::find_version(tx, m.id, *n)?
+                    tx.versions()
+                        .find(m.key, *n)?
                         .ok_or_else(|| ApiError::resource_not_found(&arn))?
-                        .id,
+                        .key,
                 ),
                 _ => None,
             };
-            let mut rows = sql::list_aliases(tx, m.id, version_id, after, limit + 1)?;
-            let next_token = (rows.len() > limit).then(|| {
-                rows.truncate(limit);
-                token::encode(OP, &arn, &rows[limit - 1].id)
-            });
+            let rows = tx
+                .aliases()
+                .list(m.key, routing_to, paging.after, paging.fetch())?;
+            let (rows, next_token) = paging.finish(rows, |a| a.key);
             let machine = target.machine();
             Ok(ListStateMachineAliasesOutput {
                 state_machine_aliases: rows

@@ -2,9 +2,11 @@
 //! vocabulary and model-constraint checks. Knows no HTTP types; `http` turns bytes into a
 //! call to [`dispatch`] and its result back into a response.
 
+pub mod admin;
 pub mod aliases;
 pub mod cache;
 pub mod error;
+pub mod paging;
 pub mod state_machines;
 pub mod tags;
 pub mod validate;
@@ -18,12 +20,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::domain::arn::{parse_state_machine_arn, StateMachineRef};
+use crate::domain::records::Machine;
 use crate::domain::scope::Scope;
-use crate::domain::token;
-use crate::store::state_machines::{find_machine, MachineRow};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Tx};
 pub use error::ApiError;
-use validate::Violations;
 
 /// Per-deployment limits the operations enforce.
 #[derive(Debug, Clone)]
@@ -206,47 +206,19 @@ pub fn secs(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
-/// `maxResults`: 0 or absent means the service default of 100.
-pub fn page_size(max_results: Option<i64>) -> usize {
-    match max_results {
-        None | Some(0) => 100,
-        Some(n) => n.clamp(1, 1000) as usize,
-    }
-}
-
-/// Model constraints of `maxResults` and `nextToken` (PageSize, PageToken).
-pub fn check_paging(v: &mut Violations, max_results: Option<i64>, next_token: Option<&str>) {
-    v.range("maxResults", max_results, 0, 1000);
-    v.length("nextToken", next_token, 1, 1024, false);
-}
-
-/// Decodes a client's token for listing `(op, owner)`; absent means the first page.
-pub fn resume_after<K: std::str::FromStr>(
-    next_token: Option<&str>,
-    op: &str,
-    owner: &str,
-) -> Result<Option<K>, ApiError> {
-    match next_token {
-        None => Ok(None),
-        Some(t) => token::decode(t, op, owner)
-            .map(Some)
-            .ok_or_else(ApiError::invalid_token),
-    }
-}
-
 /// Parses a state machine ARN sent by the client.
 pub fn parse_arn(arn: &str) -> Result<StateMachineRef, ApiError> {
     Ok(parse_state_machine_arn(arn)?)
 }
 
 /// Finds the caller's machine for an ARN; ARNs outside the caller's scope find nothing.
-pub fn find_owned_machine(
-    ctx_scope: &Scope,
-    tx: &rusqlite::Connection,
+pub fn owned_machine(
+    tx: &dyn Tx,
+    scope: &Scope,
     r: &StateMachineRef,
-) -> Result<Option<MachineRow>, StoreError> {
-    if !ctx_scope.owns(r.machine()) {
+) -> Result<Option<Machine>, StoreError> {
+    if !scope.owns(r.machine()) {
         return Ok(None);
     }
-    find_machine(tx, &r.machine().to_string())
+    tx.machines().find(&r.machine().to_string())
 }

@@ -5,26 +5,23 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::cache::{CacheKey, Cached};
-use super::validate::Violations;
+use super::paging::{check_paging, Paging};
+use super::validate::{Violations, ARN, DEFINITION, DESCRIPTION, NAME, TAG_KEY, TAG_VALUE};
 use super::versions::publish_revision;
-use super::{
-    check_paging, encode, find_owned_machine, page_size, parse_arn, resume_after, secs, ApiError,
-    Ctx,
-};
-use crate::domain::arn::{is_role_arn, StateMachineRef};
+use super::{encode, owned_machine, parse_arn, secs, ApiError, Ctx};
+use crate::domain::arn::{is_role_arn, MachineArn, StateMachineRef};
 use crate::domain::asl;
 use crate::domain::config::{
     EncryptionConfiguration, LoggingConfiguration, TracingConfiguration, CUSTOMER_MANAGED_KMS_KEY,
 };
 use crate::domain::names::is_valid_machine_name;
-use crate::domain::{now_millis, token};
-use crate::store::state_machines::{self as sql, Snapshot};
-use crate::store::{tags as tag_sql, versions as version_sql};
+use crate::domain::now_millis;
+use crate::domain::records::{Machine, MachineType, NewMachine, Revision, RevisionId, Snapshot};
+use crate::domain::scope::Scope;
+use crate::store::Tx;
 
-pub const STATE_MACHINE_TYPES: &[&str] = &["STANDARD", "EXPRESS"];
 const LOG_LEVELS: &[&str] = &["ALL", "ERROR", "FATAL", "OFF"];
 const ENCRYPTION_TYPES: &[&str] = &["AWS_OWNED_KEY", "CUSTOMER_MANAGED_KMS_KEY"];
-const MAX_DEFINITION: usize = 1_048_576;
 /// Tags per resource (AWS's quota).
 pub const MAX_TAGS: usize = 50;
 
@@ -75,7 +72,7 @@ fn check_logging(v: &mut Violations, logging: Option<&LoggingConfiguration>) {
             "loggingConfiguration.destinations.{}.member.cloudWatchLogsLogGroup.logGroupArn",
             i + 1
         );
-        v.length(&path, arn, 1, 256, false);
+        v.member(&path, arn, ARN);
     }
 }
 
@@ -184,9 +181,8 @@ fn check_definition(definition: &str) -> Result<(), ApiError> {
 pub fn check_tags(v: &mut Violations, path: &str, tags: &[Tag]) {
     for (i, t) in tags.iter().enumerate() {
         let at = format!("{path}.{}.member", i + 1);
-        v.required(&format!("{at}.key"), &t.key);
-        v.length(&format!("{at}.key"), t.key.as_deref(), 1, 128, false);
-        v.length(&format!("{at}.value"), t.value.as_deref(), 0, 256, false);
+        v.required_member(&format!("{at}.key"), &t.key, TAG_KEY);
+        v.member(&format!("{at}.value"), t.value.as_deref(), TAG_VALUE);
     }
 }
 
@@ -214,38 +210,42 @@ fn version_description_needs_publish() -> ApiError {
     ApiError::ValidationException("Version description can only be set when publish is true".into())
 }
 
+/// Model constraints of CreateStateMachine, in the model's member order.
+fn check_create_input(input: &CreateStateMachineInput) -> Result<(), ApiError> {
+    let mut v = Violations::default();
+    v.required_member("name", &input.name, NAME);
+    v.required_member("definition", &input.definition, DEFINITION);
+    v.required_member("roleArn", &input.role_arn, ARN);
+    v.one_of("type", input.kind.as_deref(), MachineType::NAMES);
+    check_logging(&mut v, input.logging_configuration.as_ref());
+    check_tags(&mut v, "tags", input.tags.as_deref().unwrap_or_default());
+    v.member(
+        "versionDescription",
+        input.version_description.as_deref(),
+        DESCRIPTION,
+    );
+    check_encryption(&mut v, input.encryption_configuration.as_ref());
+    v.finish()
+}
+
+/// A create request that passed every check.
+struct NewStateMachine {
+    arn: MachineArn,
+    kind: MachineType,
+    snapshot: Snapshot,
+    tags: Vec<Tag>,
+    publish: bool,
+    description: Option<String>,
+    quota: i64,
+}
+
 /// CreateStateMachine: creates a machine with its initial configuration as a revision row;
 /// idempotent against the current configuration (aws-behavior.md §13.1 item 3).
 pub async fn create_state_machine(
     ctx: Ctx,
     input: CreateStateMachineInput,
 ) -> Result<CreateStateMachineOutput, ApiError> {
-    let mut v = Violations::default();
-    v.required("name", &input.name);
-    v.length("name", input.name.as_deref(), 1, 80, false);
-    v.required("definition", &input.definition);
-    v.length(
-        "definition",
-        input.definition.as_deref(),
-        1,
-        MAX_DEFINITION,
-        true,
-    );
-    v.required("roleArn", &input.role_arn);
-    v.length("roleArn", input.role_arn.as_deref(), 1, 256, false);
-    v.one_of("type", input.kind.as_deref(), STATE_MACHINE_TYPES);
-    check_logging(&mut v, input.logging_configuration.as_ref());
-    check_tags(&mut v, "tags", input.tags.as_deref().unwrap_or_default());
-    v.length(
-        "versionDescription",
-        input.version_description.as_deref(),
-        0,
-        256,
-        true,
-    );
-    check_encryption(&mut v, input.encryption_configuration.as_ref());
-    v.finish()?;
-
+    check_create_input(&input)?;
     let (Some(name), Some(definition), Some(role_arn)) =
         (input.name, input.definition, input.role_arn)
     else {
@@ -269,96 +269,115 @@ pub async fn create_state_machine(
     if tags.len() > MAX_TAGS {
         return Err(too_many_tags(&arn.to_string()));
     }
-    let kind = input.kind.unwrap_or_else(|| "STANDARD".into());
-    let snap = snapshot(
-        definition,
-        role_arn,
-        &input.logging_configuration.unwrap_or_default(),
-        &input.tracing_configuration.unwrap_or_default(),
-        &input.encryption_configuration.unwrap_or_default(),
-    );
-    let description = input.version_description;
-    let quota = ctx.limits.version_quota;
+    let request = NewStateMachine {
+        arn,
+        kind: input
+            .kind
+            .as_deref()
+            .and_then(MachineType::parse)
+            .unwrap_or(MachineType::Standard),
+        snapshot: snapshot(
+            definition,
+            role_arn,
+            &input.logging_configuration.unwrap_or_default(),
+            &input.tracing_configuration.unwrap_or_default(),
+            &input.encryption_configuration.unwrap_or_default(),
+        ),
+        tags,
+        publish,
+        description: input.version_description,
+        quota: ctx.limits.version_quota,
+    };
     let scope = ctx.scope.clone();
-
     ctx.store
-        .write(move |tx| {
-            let arn_text = arn.to_string();
-            let now = now_millis();
-            if let Some(m) = sql::find_machine(tx, &arn_text)? {
-                let current = sql::current_revision(tx, m.id)?;
-                let same = m.kind == kind
-                    && current.snapshot.definition == snap.definition
-                    && current.snapshot.logging == snap.logging
-                    && current.snapshot.tracing == snap.tracing
-                    && current.snapshot.encryption == snap.encryption;
-                let existing_version = version_sql::find_version_for_revision(tx, current.id)?;
-                let same_description = match (&existing_version, publish) {
-                    (Some(ver), true) => ver.description == description,
-                    _ => true,
-                };
-                if !same || !same_description {
-                    return Err(ApiError::StateMachineAlreadyExists(format!(
-                        "State Machine Already Exists: '{arn_text}'"
-                    )));
-                }
-                let version = if publish {
-                    Some(publish_revision(
-                        tx,
-                        &m,
-                        &current,
-                        description.as_deref(),
-                        quota,
-                        &arn,
-                    )?)
-                } else {
-                    None
-                };
-                return Ok(CreateStateMachineOutput {
-                    state_machine_arn: arn_text,
-                    creation_date: secs(m.created_ms),
-                    state_machine_version_arn: version.map(|v| arn.version(v.number)),
-                });
-            }
-            let id = sql::insert_machine(
-                tx,
-                &arn_text,
-                &scope.account,
-                &scope.region,
-                &arn.name,
-                &kind,
-                now,
-            )?;
-            let initial = sql::insert_revision(tx, id, None, &snap, now)?;
-            for t in &tags {
-                tag_sql::put_tag(
-                    tx,
-                    id,
-                    t.key.as_deref().unwrap_or_default(),
-                    t.value.as_deref().unwrap_or_default(),
-                )?;
-            }
-            let version = if publish {
-                let m = sql::find_machine(tx, &arn_text)?
-                    .ok_or_else(|| ApiError::InternalFailure("machine vanished".into()))?;
-                Some(publish_revision(
-                    tx,
-                    &m,
-                    &initial,
-                    description.as_deref(),
-                    quota,
-                    &arn,
-                )?)
-            } else {
-                None
-            };
-            Ok(CreateStateMachineOutput {
-                state_machine_arn: arn_text,
-                creation_date: secs(now),
-                state_machine_version_arn: version.map(|v| arn.version(v.number)),
-            })
-        })
+        .write(
+            move |tx| match tx.machines().find(&request.arn.to_string())? {
+                Some(m) => repeat_create(tx, &m, &request),
+                None => insert_machine(tx, &scope, &request),
+            },
+        )
         .await
+}
+
+/// A create of a name that exists: the same configuration (and, with `publish`, the same
+/// version description) returns the existing machine; anything else is
+/// StateMachineAlreadyExists.
+fn repeat_create(
+    tx: &dyn Tx,
+    m: &Machine,
+    r: &NewStateMachine,
+) -> Result<CreateStateMachineOutput, ApiError> {
+    let current = tx.machines().current_revision(m.key)?;
+    let same = m.kind == r.kind
+        && current.snapshot.definition == r.snapshot.definition
+        && current.snapshot.logging == r.snapshot.logging
+        && current.snapshot.tracing == r.snapshot.tracing
+        && current.snapshot.encryption == r.snapshot.encryption;
+    let same_description = match (tx.versions().for_revision(current.key)?, r.publish) {
+        (Some(existing), true) => existing.description == r.description,
+        _ => true,
+    };
+    if !same || !same_description {
+        return Err(ApiError::StateMachineAlreadyExists(format!(
+            "State Machine Already Exists: '{}'",
+            r.arn
+        )));
+    }
+    created(tx, m, &current, r, m.created_ms)
+}
+
+/// A create of a new name: the machine, its initial revision and its tags, in one write.
+fn insert_machine(
+    tx: &dyn Tx,
+    scope: &Scope,
+    r: &NewStateMachine,
+) -> Result<CreateStateMachineOutput, ApiError> {
+    let now = now_millis();
+    let arn = r.arn.to_string();
+    let m = tx.machines().insert(&NewMachine {
+        arn: &arn,
+        account: &scope.account,
+        region: &scope.region,
+        name: &r.arn.name,
+        kind: r.kind,
+        created_ms: now,
+    })?;
+    let initial = tx.machines().add_revision(m.key, None, &r.snapshot, now)?;
+    for t in &r.tags {
+        tx.tags().put(
+            m.key,
+            t.key.as_deref().unwrap_or_default(),
+            t.value.as_deref().unwrap_or_default(),
+        )?;
+    }
+    created(tx, &m, &initial, r, now)
+}
+
+/// The answer of a create, publishing `revision` first when asked to.
+fn created(
+    tx: &dyn Tx,
+    m: &Machine,
+    revision: &Revision,
+    r: &NewStateMachine,
+    creation_ms: i64,
+) -> Result<CreateStateMachineOutput, ApiError> {
+    let version = if r.publish {
+        Some(publish_revision(
+            tx,
+            m,
+            revision,
+            r.description.as_deref(),
+            r.quota,
+            &r.arn,
+        )?)
+    } else {
+        None
+    };
+    Ok(CreateStateMachineOutput {
+        state_machine_arn: r.arn.to_string(),
+        creation_date: secs(creation_ms),
+        state_machine_version_arn: version.map(|v| r.arn.version(v.number)),
+    })
 }
 
 pub fn too_many_tags(arn: &str) -> ApiError {
@@ -384,7 +403,7 @@ pub struct DescribeStateMachineOutput {
     pub definition: String,
     pub role_arn: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: &'static str,
     pub creation_date: f64,
     pub logging_configuration: serde_json::Value,
     pub tracing_configuration: serde_json::Value,
@@ -434,14 +453,7 @@ pub async fn describe_state_machine(
     input: DescribeStateMachineInput,
 ) -> Result<DescribeStateMachineOutput, ApiError> {
     let mut v = Violations::default();
-    v.required("stateMachineArn", &input.state_machine_arn);
-    v.length(
-        "stateMachineArn",
-        input.state_machine_arn.as_deref(),
-        1,
-        256,
-        false,
-    );
+    v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
     v.one_of(
         "includedData",
         input.included_data.as_deref(),
@@ -458,19 +470,19 @@ pub async fn describe_state_machine(
             if matches!(target, StateMachineRef::Alias(..)) {
                 return Err(missing());
             }
-            let m = find_owned_machine(&scope, tx, &target)?.ok_or_else(missing)?;
+            let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
             let (revision, created_ms, description, shown_arn) = match &target {
                 StateMachineRef::Version(_, n) => {
-                    let ver = version_sql::find_version(tx, m.id, *n)?.ok_or_else(missing)?;
+                    let ver = tx.versions().find(m.key, *n)?.ok_or_else(missing)?;
                     (
-                        sql::get_revision(tx, ver.revision)?,
+                        tx.machines().revision(ver.revision)?,
                         ver.created_ms,
                         ver.description,
                         arn_text.clone(),
                     )
                 }
                 _ => (
-                    sql::current_revision(tx, m.id)?,
+                    tx.machines().current_revision(m.key)?,
                     m.created_ms,
                     None,
                     m.arn.clone(),
@@ -488,11 +500,11 @@ pub async fn describe_state_machine(
                     s.definition
                 },
                 role_arn: s.role_arn,
-                kind: m.kind,
+                kind: m.kind.as_str(),
                 creation_date: secs(created_ms),
                 logging_configuration: parse_json(&s.logging),
                 tracing_configuration: parse_json(&s.tracing),
-                revision_id: revision.revision_id,
+                revision_id: revision.revision_id.map(|r| r.0),
                 description,
                 encryption_configuration: parse_json(&s.encryption),
             })
@@ -536,34 +548,19 @@ pub async fn update_state_machine(
     input: UpdateStateMachineInput,
 ) -> Result<UpdateStateMachineOutput, ApiError> {
     let mut v = Violations::default();
-    v.required("stateMachineArn", &input.state_machine_arn);
-    v.length(
-        "stateMachineArn",
-        input.state_machine_arn.as_deref(),
-        1,
-        256,
-        false,
-    );
-    v.length(
-        "definition",
-        input.definition.as_deref(),
-        1,
-        MAX_DEFINITION,
-        true,
-    );
-    v.length("roleArn", input.role_arn.as_deref(), 1, 256, false);
+    v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
+    v.member("definition", input.definition.as_deref(), DEFINITION);
+    v.member("roleArn", input.role_arn.as_deref(), ARN);
     check_logging(&mut v, input.logging_configuration.as_ref());
-    v.length(
+    v.member(
         "versionDescription",
         input.version_description.as_deref(),
-        0,
-        256,
-        true,
+        DESCRIPTION,
     );
     check_encryption(&mut v, input.encryption_configuration.as_ref());
     v.finish()?;
 
-    let arn_text = input.state_machine_arn.unwrap_or_default();
+    let arn_text = input.state_machine_arn.clone().unwrap_or_default();
     let target = parse_arn(&arn_text)?;
     if input.definition.is_none()
         && input.role_arn.is_none()
@@ -594,30 +591,15 @@ pub async fn update_state_machine(
             let StateMachineRef::Machine(machine_arn) = &target else {
                 return Err(missing());
             };
-            let m = find_owned_machine(&scope, tx, &target)?.ok_or_else(missing)?;
-            let current = sql::current_revision(tx, m.id)?;
-            let mut next = current.snapshot.clone();
-            if let Some(d) = input.definition {
-                next.definition = d;
-            }
-            if let Some(r) = input.role_arn {
-                next.role_arn = r;
-            }
-            if let Some(l) = &input.logging_configuration {
-                next.logging = to_json(&l.normalized());
-            }
-            if let Some(t) = &input.tracing_configuration {
-                next.tracing = to_json(&t.normalized());
-            }
-            if let Some(e) = &input.encryption_configuration {
-                next.encryption = to_json(&e.normalized());
-            }
+            let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
+            let current = tx.machines().current_revision(m.key)?;
+            let next = updated_snapshot(&current.snapshot, &input);
             let now = now_millis();
             let revision = if next == current.snapshot {
                 current
             } else {
-                let id = uuid::Uuid::new_v4().to_string();
-                sql::insert_revision(tx, m.id, Some(&id), &next, now)?
+                tx.machines()
+                    .add_revision(m.key, Some(RevisionId::new_random()), &next, now)?
             };
             let version = if publish {
                 Some(publish_revision(
@@ -633,11 +615,33 @@ pub async fn update_state_machine(
             };
             Ok(UpdateStateMachineOutput {
                 update_date: secs(now),
-                revision_id: revision.revision_id,
+                revision_id: revision.revision_id.map(|r| r.0),
                 state_machine_version_arn: version.map(|v| machine_arn.version(v.number)),
             })
         })
         .await
+}
+
+/// The current configuration with an update's members applied; equal to `current` when
+/// the update changes nothing (then no revision is made).
+fn updated_snapshot(current: &Snapshot, input: &UpdateStateMachineInput) -> Snapshot {
+    let mut next = current.clone();
+    if let Some(d) = &input.definition {
+        next.definition = d.clone();
+    }
+    if let Some(r) = &input.role_arn {
+        next.role_arn = r.clone();
+    }
+    if let Some(l) = &input.logging_configuration {
+        next.logging = to_json(&l.normalized());
+    }
+    if let Some(t) = &input.tracing_configuration {
+        next.tracing = to_json(&t.normalized());
+    }
+    if let Some(e) = &input.encryption_configuration {
+        next.encryption = to_json(&e.normalized());
+    }
+    next
 }
 
 #[derive(Debug, Deserialize)]
@@ -656,14 +660,7 @@ pub async fn delete_state_machine(
     input: DeleteStateMachineInput,
 ) -> Result<Empty, ApiError> {
     let mut v = Violations::default();
-    v.required("stateMachineArn", &input.state_machine_arn);
-    v.length(
-        "stateMachineArn",
-        input.state_machine_arn.as_deref(),
-        1,
-        256,
-        false,
-    );
+    v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
     v.finish()?;
     let arn_text = input.state_machine_arn.unwrap_or_default();
     let target = parse_arn(&arn_text)?;
@@ -683,8 +680,8 @@ pub async fn delete_state_machine(
     let scope = ctx.scope.clone();
     ctx.store
         .write(move |tx| {
-            if let Some(m) = find_owned_machine(&scope, tx, &target)? {
-                sql::delete_machine(tx, m.id)?;
+            if let Some(m) = owned_machine(tx, &scope, &target)? {
+                tx.machines().delete(m.key)?;
             }
             Ok(Empty {})
         })
@@ -704,7 +701,7 @@ pub struct StateMachineListItem {
     pub state_machine_arn: String,
     pub name: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: &'static str,
     pub creation_date: f64,
 }
 
@@ -723,34 +720,29 @@ pub async fn list_state_machines(
     ctx: Ctx,
     input: ListStateMachinesInput,
 ) -> Result<ListStateMachinesOutput, ApiError> {
-    const OP: &str = "ListStateMachines";
     let mut v = Violations::default();
     check_paging(&mut v, input.max_results, input.next_token.as_deref());
     v.finish()?;
-    let owner = ctx.scope.key();
-    let after: Option<String> = resume_after(input.next_token.as_deref(), OP, &owner)?;
-    let limit = page_size(input.max_results);
+    let paging: Paging<String> = Paging::start(
+        "ListStateMachines",
+        ctx.scope.key(),
+        input.max_results,
+        input.next_token.as_deref(),
+    )?;
     let scope = ctx.scope.clone();
     ctx.store
         .read(move |tx| {
-            let mut rows = sql::list_machines(
-                tx,
-                &scope.account,
-                &scope.region,
-                after.as_deref(),
-                limit + 1,
-            )?;
-            let next_token = (rows.len() > limit).then(|| {
-                rows.truncate(limit);
-                token::encode(OP, &owner, &rows[limit - 1].name)
-            });
+            let rows = tx
+                .machines()
+                .list(&scope, paging.after.as_deref(), paging.fetch())?;
+            let (rows, next_token) = paging.finish(rows, |m| m.name.clone());
             Ok(ListStateMachinesOutput {
                 state_machines: rows
                     .into_iter()
                     .map(|m| StateMachineListItem {
                         state_machine_arn: m.arn,
                         name: m.name,
-                        kind: m.kind,
+                        kind: m.kind.as_str(),
                         creation_date: secs(m.created_ms),
                     })
                     .collect(),
@@ -795,15 +787,8 @@ pub async fn validate_state_machine_definition(
     input: ValidateStateMachineDefinitionInput,
 ) -> Result<ValidateStateMachineDefinitionOutput, ApiError> {
     let mut v = Violations::default();
-    v.required("definition", &input.definition);
-    v.length(
-        "definition",
-        input.definition.as_deref(),
-        1,
-        MAX_DEFINITION,
-        true,
-    );
-    v.one_of("type", input.kind.as_deref(), STATE_MACHINE_TYPES);
+    v.required_member("definition", &input.definition, DEFINITION);
+    v.one_of("type", input.kind.as_deref(), MachineType::NAMES);
     v.one_of("severity", input.severity.as_deref(), &["ERROR", "WARNING"]);
     v.range("maxResults", input.max_results, 0, 100);
     v.finish()?;

@@ -4,26 +4,24 @@
 use serde::{Deserialize, Serialize};
 
 use super::state_machines::{check_tags, too_many_tags, Empty, Tag, MAX_TAGS};
-use super::validate::Violations;
-use super::{find_owned_machine, parse_arn, ApiError, Ctx};
+use super::validate::{Violations, ARN, TAG_KEY};
+use super::{owned_machine, parse_arn, ApiError, Ctx};
 use crate::domain::arn::StateMachineRef;
-use crate::store::state_machines::MachineRow;
-use crate::store::tags as sql;
-use crate::store::StoreError;
+use crate::domain::records::Machine;
+use crate::domain::scope::Scope;
+use crate::store::Tx;
 
 /// Resolves a taggable resource ARN to the caller's machine, or the AWS error for it.
 fn tagged_machine(
-    scope: &crate::domain::scope::Scope,
-    tx: &rusqlite::Connection,
+    tx: &dyn Tx,
+    scope: &Scope,
     arn: &str,
     target: &StateMachineRef,
-) -> Result<MachineRow, ApiError> {
+) -> Result<Machine, ApiError> {
     if !matches!(target, StateMachineRef::Machine(_)) {
         return Err(ApiError::resource_not_found(arn));
     }
-    find_owned_machine(scope, tx, target)
-        .map_err(|e: StoreError| ApiError::from(e))?
-        .ok_or_else(|| ApiError::resource_not_found(arn))
+    owned_machine(tx, scope, target)?.ok_or_else(|| ApiError::resource_not_found(arn))
 }
 
 /// Parses `resourceArn`. Activity ARNs are well-formed resources sfnlite has none of.
@@ -36,8 +34,7 @@ fn parse_resource(arn: &str) -> Result<Option<StateMachineRef>, ApiError> {
 }
 
 fn check_resource_arn(v: &mut Violations, arn: &Option<String>) {
-    v.required("resourceArn", arn);
-    v.length("resourceArn", arn.as_deref(), 1, 256, false);
+    v.required_member("resourceArn", arn, ARN);
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,18 +59,17 @@ pub async fn tag_resource(ctx: Ctx, input: TagResourceInput) -> Result<Empty, Ap
     let scope = ctx.scope.clone();
     ctx.store
         .write(move |tx| {
-            let m = tagged_machine(&scope, tx, &arn, &target)?;
+            let m = tagged_machine(tx, &scope, &arn, &target)?;
             for t in &tags {
-                sql::put_tag(
-                    tx,
-                    m.id,
+                tx.tags().put(
+                    m.key,
                     t.key.as_deref().unwrap_or_default(),
                     t.value.as_deref().unwrap_or_default(),
                 )?;
             }
             // Counted after the upsert so replacing an existing key never trips the limit;
             // an error here rolls the whole request back.
-            if sql::list_tags(tx, m.id)?.len() > MAX_TAGS {
+            if tx.tags().list(m.key)?.len() > MAX_TAGS {
                 return Err(too_many_tags(&arn));
             }
             Ok(Empty {})
@@ -94,7 +90,7 @@ pub async fn untag_resource(ctx: Ctx, input: UntagResourceInput) -> Result<Empty
     check_resource_arn(&mut v, &input.resource_arn);
     v.required("tagKeys", &input.tag_keys);
     for (i, k) in input.tag_keys.iter().flatten().enumerate() {
-        v.length(&format!("tagKeys.{}.member", i + 1), Some(k), 1, 128, false);
+        v.member(&format!("tagKeys.{}.member", i + 1), Some(k), TAG_KEY);
     }
     v.finish()?;
     let arn = input.resource_arn.unwrap_or_default();
@@ -105,9 +101,9 @@ pub async fn untag_resource(ctx: Ctx, input: UntagResourceInput) -> Result<Empty
     let scope = ctx.scope.clone();
     ctx.store
         .write(move |tx| {
-            let m = tagged_machine(&scope, tx, &arn, &target)?;
+            let m = tagged_machine(tx, &scope, &arn, &target)?;
             for k in &keys {
-                sql::delete_tag(tx, m.id, k)?;
+                tx.tags().delete(m.key, k)?;
             }
             Ok(Empty {})
         })
@@ -140,12 +136,14 @@ pub async fn list_tags_for_resource(
     let scope = ctx.scope.clone();
     ctx.store
         .read(move |tx| {
-            let m = tagged_machine(&scope, tx, &arn, &target)?;
-            let tags = sql::list_tags(tx, m.id)?
+            let m = tagged_machine(tx, &scope, &arn, &target)?;
+            let tags = tx
+                .tags()
+                .list(m.key)?
                 .into_iter()
-                .map(|(key, value)| Tag {
-                    key: Some(key),
-                    value: Some(value),
+                .map(|t| Tag {
+                    key: Some(t.key),
+                    value: Some(t.value),
                 })
                 .collect();
             Ok(ListTagsForResourceOutput { tags })

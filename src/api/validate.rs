@@ -4,6 +4,63 @@
 
 use super::error::ApiError;
 
+/// A string shape of the model: its length bounds and whether it is `sensitive`.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub min: usize,
+    pub max: usize,
+    pub sensitive: bool,
+}
+
+/// The model's `Arn` (and the ARN members of the same bounds).
+pub const ARN: Shape = Shape {
+    min: 1,
+    max: 256,
+    sensitive: false,
+};
+/// `LongArn`: version ARNs in DeleteStateMachineVersion.
+pub const LONG_ARN: Shape = Shape {
+    min: 1,
+    max: 2000,
+    sensitive: false,
+};
+/// `Name` and `CharacterRestrictedName`.
+pub const NAME: Shape = Shape {
+    min: 1,
+    max: 80,
+    sensitive: false,
+};
+/// `VersionDescription` and `AliasDescription` (sensitive).
+pub const DESCRIPTION: Shape = Shape {
+    min: 0,
+    max: 256,
+    sensitive: true,
+};
+/// `Definition` (sensitive).
+pub const DEFINITION: Shape = Shape {
+    min: 1,
+    max: 1_048_576,
+    sensitive: true,
+};
+/// `TagKey`.
+pub const TAG_KEY: Shape = Shape {
+    min: 1,
+    max: 128,
+    sensitive: false,
+};
+/// `TagValue`.
+pub const TAG_VALUE: Shape = Shape {
+    min: 0,
+    max: 256,
+    sensitive: false,
+};
+/// `PageToken`.
+pub const PAGE_TOKEN: Shape = Shape {
+    min: 1,
+    max: 1024,
+    sensitive: false,
+};
+
 /// Collects constraint violations of one request, then turns them into one error.
 #[derive(Default)]
 pub struct Violations(Vec<String>);
@@ -52,6 +109,17 @@ impl Violations {
                 format!("Member must have length greater than or equal to {min}"),
             );
         }
+    }
+
+    /// An optional member of string shape `shape`.
+    pub fn member(&mut self, path: &str, value: Option<&str>, shape: Shape) {
+        self.length(path, value, shape.min, shape.max, shape.sensitive);
+    }
+
+    /// A required member of string shape `shape`: absent, or out of bounds, is a violation.
+    pub fn required_member(&mut self, path: &str, value: &Option<String>, shape: Shape) {
+        self.required(path, value);
+        self.member(path, value.as_deref(), shape);
     }
 
     /// Integer value within `min..=max`.

@@ -2,18 +2,17 @@
 //! the one publishing rule Create/UpdateStateMachine share with them.
 
 use bytes::Bytes;
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::cache::{CacheKey, Cached};
+use super::paging::{check_paging, Paging};
 use super::state_machines::Empty;
-use super::validate::Violations;
-use super::{check_paging, resume_after};
-use super::{encode, find_owned_machine, page_size, parse_arn, secs, ApiError, Ctx};
+use super::validate::{Violations, ARN, DESCRIPTION, LONG_ARN};
+use super::{encode, owned_machine, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::{MachineArn, StateMachineRef};
-use crate::domain::{now_millis, token};
-use crate::store::state_machines::{self as sql, MachineRow, RevisionRow};
-use crate::store::{aliases as alias_sql, versions as version_sql, versions::VersionRow};
+use crate::domain::now_millis;
+use crate::domain::records::{Machine, Revision, Version, VersionNumber};
+use crate::store::Tx;
 
 /// The public name of the initial configuration in `revisionId` preconditions.
 const INITIAL: &str = "INITIAL";
@@ -22,28 +21,24 @@ const INITIAL: &str = "INITIAL";
 /// per (machine, revision): the UNIQUE constraint on `versions.revision` backs this up, and
 /// the caller's IMMEDIATE transaction makes the check-then-insert atomic.
 pub(crate) fn publish_revision(
-    tx: &Connection,
-    machine: &MachineRow,
-    revision: &RevisionRow,
+    tx: &dyn Tx,
+    machine: &Machine,
+    revision: &Revision,
     description: Option<&str>,
     quota: i64,
     arn: &MachineArn,
-) -> Result<VersionRow, ApiError> {
-    if let Some(existing) = version_sql::find_version_for_revision(tx, revision.id)? {
+) -> Result<Version, ApiError> {
+    if let Some(existing) = tx.versions().for_revision(revision.key)? {
         return Ok(existing);
     }
-    if version_sql::count_versions(tx, machine.id)? >= quota {
+    if tx.versions().count(machine.key)? >= quota {
         return Err(ApiError::ServiceQuotaExceededException(format!(
             "The maximum number of versions ({quota}) for state machine '{arn}' has been reached. Delete unused versions."
         )));
     }
-    Ok(version_sql::insert_version(
-        tx,
-        machine.id,
-        revision.id,
-        description,
-        now_millis(),
-    )?)
+    Ok(tx
+        .versions()
+        .publish(machine.key, revision.key, description, now_millis())?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,15 +71,8 @@ fn check_publish_input(
     input: &PublishStateMachineVersionInput,
 ) -> Result<(String, StateMachineRef), ApiError> {
     let mut v = Violations::default();
-    v.required("stateMachineArn", &input.state_machine_arn);
-    v.length(
-        "stateMachineArn",
-        input.state_machine_arn.as_deref(),
-        1,
-        256,
-        false,
-    );
-    v.length("description", input.description.as_deref(), 0, 256, true);
+    v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
+    v.member("description", input.description.as_deref(), DESCRIPTION);
     v.finish()?;
     let arn_text = input.state_machine_arn.clone().unwrap_or_default();
     let target = parse_arn(&arn_text)?;
@@ -117,12 +105,14 @@ pub async fn publish_state_machine_version_cached(
     let existing = ctx
         .store
         .read(move |tx| {
-            let Some(m) = find_owned_machine(&scope, tx, &probe)? else {
+            let Some(m) = owned_machine(tx, &scope, &probe)? else {
                 return Ok::<_, ApiError>(None);
             };
-            let current = sql::current_revision(tx, m.id)?;
-            Ok(version_sql::find_version_for_revision(tx, current.id)?
-                .map(|v| (current.revision_id, v)))
+            let current = tx.machines().current_revision(m.key)?;
+            Ok(tx
+                .versions()
+                .for_revision(current.key)?
+                .map(|v| (current.public_id().map(str::to_owned), v)))
         })
         .await?;
     if let Some((revision, version)) = existing {
@@ -160,9 +150,9 @@ pub async fn publish_state_machine_version(
             let StateMachineRef::Machine(machine_arn) = &target else {
                 return Err(missing());
             };
-            let m = find_owned_machine(&scope, tx, &target)?.ok_or_else(missing)?;
-            let current = sql::current_revision(tx, m.id)?;
-            check_revision(input.revision_id.as_deref(), current.revision_id.as_deref())?;
+            let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
+            let current = tx.machines().current_revision(m.key)?;
+            check_revision(input.revision_id.as_deref(), current.public_id())?;
             let version = publish_revision(
                 tx,
                 &m,
@@ -208,22 +198,18 @@ pub async fn list_state_machine_versions(
     ctx: Ctx,
     input: ListStateMachineVersionsInput,
 ) -> Result<ListStateMachineVersionsOutput, ApiError> {
-    const OP: &str = "ListStateMachineVersions";
     let mut v = Violations::default();
-    v.required("stateMachineArn", &input.state_machine_arn);
-    v.length(
-        "stateMachineArn",
-        input.state_machine_arn.as_deref(),
-        1,
-        256,
-        false,
-    );
+    v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
     check_paging(&mut v, input.max_results, input.next_token.as_deref());
     v.finish()?;
     let arn_text = input.state_machine_arn.unwrap_or_default();
     let target = parse_arn(&arn_text)?;
-    let before = resume_after(input.next_token.as_deref(), OP, &arn_text)?;
-    let limit = page_size(input.max_results);
+    let paging: Paging<VersionNumber> = Paging::start(
+        "ListStateMachineVersions",
+        arn_text.clone(),
+        input.max_results,
+        input.next_token.as_deref(),
+    )?;
     let scope = ctx.scope.clone();
     ctx.store
         .read(move |tx| {
@@ -231,12 +217,9 @@ pub async fn list_state_machine_versions(
             let StateMachineRef::Machine(machine_arn) = &target else {
                 return Err(missing());
             };
-            let m = find_owned_machine(&scope, tx, &target)?.ok_or_else(missing)?;
-            let mut rows = version_sql::list_versions(tx, m.id, before, limit + 1)?;
-            let next_token = (rows.len() > limit).then(|| {
-                rows.truncate(limit);
-                token::encode(OP, &arn_text, &rows[limit - 1].number)
-            });
+            let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
+            let rows = tx.versions().list(m.key, paging.after, paging.fetch())?;
+            let (rows, next_token) = paging.finish(rows, |v| v.number);
             Ok(ListStateMachineVersionsOutput {
                 state_machine_versions: rows
                     .into_iter()
@@ -264,13 +247,10 @@ pub async fn delete_state_machine_version(
     input: DeleteStateMachineVersionInput,
 ) -> Result<Empty, ApiError> {
     let mut v = Violations::default();
-    v.required("stateMachineVersionArn", &input.state_machine_version_arn);
-    v.length(
+    v.required_member(
         "stateMachineVersionArn",
-        input.state_machine_version_arn.as_deref(),
-        1,
-        2000,
-        false,
+        &input.state_machine_version_arn,
+        LONG_ARN,
     );
     v.finish()?;
     let arn_text = input.state_machine_version_arn.unwrap_or_default();
@@ -283,16 +263,16 @@ pub async fn delete_state_machine_version(
     let scope = ctx.scope.clone();
     ctx.store
         .write(move |tx| {
-            let Some(m) = find_owned_machine(&scope, tx, &target)? else { return Ok(Empty {}) };
-            let Some(version) = version_sql::find_version(tx, m.id, number)? else { return Ok(Empty {}) };
-            let aliases = alias_sql::names_routing_to(tx, version.id)?;
+            let Some(m) = owned_machine(tx, &scope, &target)? else { return Ok(Empty {}) };
+            let Some(version) = tx.versions().find(m.key, number)? else { return Ok(Empty {}) };
+            let aliases = tx.aliases().names_routing_to(version.key)?;
             if !aliases.is_empty() {
                 return Err(ApiError::ConflictException(format!(
                     "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [{}]",
                     aliases.join(", ")
                 )));
             }
-            version_sql::delete_version(tx, version.id)?;
+            tx.versions().delete(version.key)?;
             Ok(Empty {})
         })
         .await

@@ -6,6 +6,7 @@
 use std::fmt;
 
 use super::names::{is_valid_alias_name, is_valid_machine_name};
+use super::records::VersionNumber;
 
 /// Why a string is not an ARN sfnlite accepts. The text is the reason inside AWS's
 /// `Invalid Arn: '<reason>'` framing.
@@ -29,7 +30,7 @@ pub struct MachineArn {
 
 impl MachineArn {
     /// The version ARN `<machine>:<number>`.
-    pub fn version(&self, number: i64) -> String {
+    pub fn version(&self, number: VersionNumber) -> String {
         format!("{self}:{number}")
     }
 
@@ -53,7 +54,7 @@ impl fmt::Display for MachineArn {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateMachineRef {
     Machine(MachineArn),
-    Version(MachineArn, i64),
+    Version(MachineArn, VersionNumber),
     Alias(MachineArn, String),
 }
 
@@ -105,7 +106,7 @@ pub fn parse_state_machine_arn(value: &str) -> Result<StateMachineRef, ArnError>
             // Versions are numbered from 1 and a quota caps them far below i64; anything
             // that does not fit cannot name a version.
             let n: i64 = q.parse().map_err(|_| invalid())?;
-            Ok(StateMachineRef::Version(machine, n))
+            Ok(StateMachineRef::Version(machine, VersionNumber(n)))
         }
         Some(q) if is_valid_alias_name(q) => Ok(StateMachineRef::Alias(machine, (*q).to_owned())),
         Some(_) => Err(invalid()),
@@ -209,7 +210,7 @@ mod tests {
         );
         assert!(matches!(
             parse_state_machine_arn(&format!("{SM}:7")),
-            Ok(StateMachineRef::Version(_, 7))
+            Ok(StateMachineRef::Version(_, VersionNumber(7)))
         ));
         assert!(
             matches!(parse_state_machine_arn(&format!("{SM}:prod")), Ok(StateMachineRef::Alias(_, a)) if a == "prod")
@@ -220,7 +221,7 @@ mod tests {
     fn machine_arn_round_trips_through_display() {
         let m = parse_state_machine_arn(SM).unwrap();
         assert_eq!(m.machine().to_string(), SM);
-        assert_eq!(m.machine().version(3), format!("{SM}:3"));
+        assert_eq!(m.machine().version(VersionNumber(3)), format!("{SM}:3"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod arn;
 pub mod asl;
 pub mod config;
 pub mod names;
+pub mod records;
 pub mod scope;
 pub mod token;
 

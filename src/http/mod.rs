@@ -359,13 +359,8 @@ fn auth_error(e: sigv4::AuthError) -> ApiError {
     }
 }
 
-/// Wipes every account's and region's state in one transaction.
 async fn reset(state: &AppState) -> Response<Body> {
-    match state
-        .store
-        .write(|tx| crate::store::admin::reset(tx).map_err(ApiError::from))
-        .await
-    {
+    match api::admin::reset(&state.store).await {
         Ok(()) => {
             tracing::info!("state reset");
             json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())
@@ -375,17 +370,10 @@ async fn reset(state: &AppState) -> Response<Body> {
 }
 
 async fn render_metrics(state: &AppState) -> Response<Body> {
-    let figures = state
-        .store
-        .read(|tx| {
-            let bytes = crate::store::admin::database_bytes(tx)?;
-            let versions = crate::store::admin::versions_stored(tx)?;
-            Ok::<_, ApiError>((bytes, versions))
-        })
-        .await;
-    match figures {
-        Ok((bytes, versions)) => {
-            let mut r = Response::new(Body::from(state.metrics.render(bytes, versions)));
+    match api::admin::storage_figures(&state.store).await {
+        Ok(f) => {
+            let text = state.metrics.render(f.database_bytes, f.versions_stored);
+            let mut r = Response::new(Body::from(text));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4"),
@@ -397,9 +385,9 @@ async fn render_metrics(state: &AppState) -> Response<Body> {
 }
 
 async fn health(state: &AppState) -> Response<Body> {
-    match state.store.ping().await {
+    match api::admin::health(&state.store).await {
         Ok(()) => json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec()),
-        Err(e) => error_response(&ApiError::from(e)),
+        Err(e) => error_response(&e),
     }
 }
 

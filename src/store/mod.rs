@@ -1,32 +1,19 @@
-//! SQLite storage: the connection pool, migrations, transactions and every SQL statement.
-//! Knows nothing about HTTP or AWS error texts; operations in `api` decide, inside the
-//! transactions this module opens, what a row means for a request.
+//! Storage behind one boundary. Operations open a closure transaction
+//! (`store.write(|tx| …)`, `store.read(|tx| …)`) and talk to the repositories of [`repo`]
+//! in domain terms; the backend behind them (SQLite, in [`sqlite`]) owns the SQL, the pool,
+//! migrations and the group-commit writer. A second backend is one more module implementing
+//! [`repo::Tx`], and one more arm here. Knows nothing about HTTP or AWS error texts.
 
-pub mod admin;
-pub mod aliases;
-pub mod state_machines;
-pub mod tags;
-pub mod transfer;
-pub mod versions;
-mod writer;
+pub mod repo;
+mod sqlite;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use r2d2::{ManageConnection, Pool};
-use r2d2_sqlite::SqliteConnectionManager;
-use std::fs::{File, OpenOptions};
-
-use anyhow::{anyhow, bail};
-use rusqlite::{
-    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
-};
-
-mod embedded {
-    refinery::embed_migrations!("migrations");
-}
+pub use repo::Tx;
+pub use sqlite::lock_path;
+pub use sqlite::transfer;
 
 /// A storage failure. `Unavailable` covers conditions the client may retry or an operator
 /// must fix (busy, locked, disk full, read-only, I/O error, corruption): it becomes 503
@@ -39,13 +26,13 @@ pub enum StoreError {
     Unavailable {
         cause: String,
         #[source]
-        source: Option<Arc<rusqlite::Error>>,
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
     #[error("{detail}")]
     Internal {
         detail: String,
         #[source]
-        source: Option<Arc<rusqlite::Error>>,
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
     #[error("the request did not complete within its deadline")]
     Timeout,
@@ -68,52 +55,12 @@ impl StoreError {
     }
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            Some(
-                ErrorCode::DatabaseBusy
-                | ErrorCode::DatabaseLocked
-                | ErrorCode::DiskFull
-                | ErrorCode::ReadOnly
-                | ErrorCode::SystemIoFailure
-                | ErrorCode::CannotOpen
-                | ErrorCode::DatabaseCorrupt
-                | ErrorCode::NotADatabase
-                | ErrorCode::OutOfMemory
-                | ErrorCode::FileLockingProtocolFailed,
-            ) => StoreError::Unavailable {
-                cause: short_cause(e.sqlite_error_code()).into(),
-                source: Some(Arc::new(e)),
-            },
-            _ => StoreError::Internal {
-                detail: e.to_string(),
-                source: Some(Arc::new(e)),
-            },
-        }
-    }
-}
-
-impl From<r2d2::Error> for StoreError {
-    fn from(e: r2d2::Error) -> Self {
-        StoreError::unavailable(format!("database connection: {e}"))
-    }
-}
-
-fn short_cause(code: Option<ErrorCode>) -> &'static str {
-    match code {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => "database is locked",
-        Some(ErrorCode::DiskFull) => "database or disk is full",
-        Some(ErrorCode::ReadOnly) => "database is read-only",
-        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => "database is corrupt",
-        Some(ErrorCode::CannotOpen) => "unable to open database file",
-        _ => "disk I/O error",
-    }
-}
-
 /// `PRAGMA synchronous` levels sfnlite accepts. FULL (the default) fsyncs every commit, so an
 /// acknowledged write survives power loss; NORMAL trades that for speed under WAL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Synchronous {
     Off,
     Normal,
@@ -131,7 +78,7 @@ impl Synchronous {
             _ => return None,
         })
     }
-    fn pragma(self) -> &'static str {
+    pub(crate) fn pragma(self) -> &'static str {
         match self {
             Synchronous::Off => "OFF",
             Synchronous::Normal => "NORMAL",
@@ -166,89 +113,21 @@ impl Default for StoreOptions {
     }
 }
 
-/// The database: a pool of connections for reads and the single writer's queue.
+/// The database handle operations use. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pool: Pool<SqliteConnectionManager>,
-    /// Write requests go to one writer thread (group commit, see `writer`): SQLite admits
-    /// one writer at a time anyway, and queuing here never surfaces SQLITE_BUSY to a client.
-    writer: tokio::sync::mpsc::Sender<writer::Job>,
-    /// Bumped after every commit, before any request of it is answered; in-memory caches
-    /// keep an entry only while the epoch it was read at is current.
-    epoch: Arc<AtomicU64>,
-    /// The exclusive lock on `<db>.lock`, held while any clone of this store lives: one
-    /// sfnlite per database, so nothing another process writes can surprise this one.
-    _owner: Arc<File>,
+    backend: sqlite::Sqlite,
     /// When the request this handle serves must be answered (see [`Store::until`]).
     deadline: Option<tokio::time::Instant>,
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `path`, takes the owner lock, checks that
-    /// the schema is one this binary knows and applies pending migrations (all in one
-    /// transaction). Every failure names the file and the cause; nothing is scanned.
+    /// the schema is one this binary knows and applies pending migrations. Every failure
+    /// names the file and the cause; nothing is scanned.
     pub fn open(path: &Path, options: &StoreOptions) -> anyhow::Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| anyhow!("cannot create database folder {}: {e}", dir.display()))?;
-        }
-        let owner = lock_owner(path)?;
-        let opts = options.clone();
-        let mut manager = SqliteConnectionManager::file(path).with_init(move |c| {
-            // WAL lets readers run beside the single writer; foreign keys are per connection
-            // and off by default in SQLite, and they carry the cascade and no-dangling-route rules.
-            c.busy_timeout(opts.busy_timeout)?;
-            c.execute_batch(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
-                opts.synchronous.pragma()
-            ))?;
-            if let Some(bytes) = opts.max_db_bytes {
-                let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-                c.execute_batch(&format!(
-                    "PRAGMA max_page_count = {};",
-                    (bytes / page.max(1) as u64).max(1)
-                ))?;
-            }
-            Ok(())
-        });
-        if options.read_only {
-            manager = manager
-                .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX);
-        }
-        let fail = |e: &(dyn std::error::Error + 'static)| open_failure(path, e);
-        // One direct connection first: r2d2 would retry a failing open until its timeout,
-        // while a corrupt or locked file should be reported at once.
-        manager.connect().map_err(|e| fail(&e))?;
-        // Connections open on demand: r2d2 would otherwise open all eight before the first
-        // request, which is most of the start-up time.
-        let pool = Pool::builder()
-            .max_size(8)
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)
-            .map_err(|e| fail(&e))?;
-        let mut conn = pool.get().map_err(|e| fail(&e))?;
-        check_schema_known(&conn, path)?;
-        if !options.read_only {
-            let report = embedded::migrations::runner()
-                .set_grouped(true)
-                .set_abort_divergent(true)
-                .run(&mut *conn)
-                .map_err(|e| fail(&e))?;
-            // One line of ours per migration applied, none when the schema is current.
-            for m in report.applied_migrations() {
-                tracing::info!(version = m.version(), name = m.name(), "applied migration");
-            }
-        }
-        drop(conn);
-        let epoch = Arc::new(AtomicU64::new(0));
-        let writer = writer::spawn(pool.clone(), epoch.clone())
-            .map_err(|e| anyhow!("cannot start the writer thread: {e}"))?;
         Ok(Store {
-            pool,
-            writer,
-            epoch,
-            _owner: Arc::new(owner),
+            backend: sqlite::Sqlite::open(path, options)?,
             deadline: None,
         })
     }
@@ -263,401 +142,75 @@ impl Store {
         }
     }
 
-    /// Runs `f` as one atomic write: in its own SAVEPOINT of the writer's current IMMEDIATE
-    /// transaction, answered only after that transaction commits. `Err` from `f` undoes
-    /// exactly what `f` did; a failed commit is reported to every request it covered.
+    /// Runs `f` as one atomic write, answered only after it is durably committed. `Err`
+    /// from `f` undoes exactly what `f` did; a failed commit is reported, never hidden.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
-        let claim = Arc::new(writer::Claim::default());
-        let job_claim = claim.clone();
-        let job: writer::Job = Box::new(
-            move |tx: Option<&Transaction<'_>>| -> (bool, writer::Completion) {
-                let tx = match tx {
-                    Some(tx) if job_claim.claim() => tx,
-                    Some(_) => return (false, Box::new(|_| {})),
-                    None => {
-                        return (
-                            false,
-                            Box::new(move |commit: Result<(), StoreError>| {
-                                let e = commit
-                                    .err()
-                                    .unwrap_or_else(|| StoreError::internal("write was not run"));
-                                let _ = done_tx.send(Err(E::from(e)));
-                            }),
-                        )
-                    }
-                };
-                match f(tx) {
-                    Ok(value) => (
-                        true,
-                        Box::new(move |commit: Result<(), StoreError>| {
-                            let _ = done_tx.send(commit.map(|()| value).map_err(E::from));
-                        }),
-                    ),
-                    Err(e) => (
-                        false,
-                        Box::new(move |_| {
-                            let _ = done_tx.send(Err(e));
-                        }),
-                    ),
-                }
-            },
-        );
-        let stopped = || StoreError::internal("the writer thread has stopped");
-        let deadline = self.deadline;
-        let send = self.writer.send(job);
-        match deadline {
-            Some(at) => match tokio::time::timeout_at(at, send).await {
-                Ok(sent) => sent.map_err(|_| stopped())?,
-                // Never queued, so never run.
-                Err(_) => return Err(StoreError::Timeout.into()),
-            },
-            None => send.await.map_err(|_| stopped())?,
-        }
-        let lost = || StoreError::internal("a write request failed inside the writer");
-        let Some(at) = deadline else {
-            return done_rx.await.unwrap_or_else(|_| Err(lost().into()));
-        };
-        tokio::pin!(done_rx);
-        tokio::select! {
-            done = &mut done_rx => done.unwrap_or_else(|_| Err(lost().into())),
-            () = tokio::time::sleep_until(at) => {
-                if claim.abandon() {
-                    Err(StoreError::Timeout.into())
-                } else {
-                    // The writer has it: its outcome is the truth, and it comes within a batch.
-                    done_rx.await.unwrap_or_else(|_| Err(lost().into()))
-                }
-            }
-        }
+        self.backend
+            .write(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
+            .await
     }
 
-    /// The current commit epoch (see the `epoch` field).
-    pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::SeqCst)
-    }
-
-    /// Runs `f` on a pooled connection inside a read transaction, so it sees one snapshot.
+    /// Runs `f` inside a read transaction, so it sees one snapshot.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let read = run_blocking(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Deferred)
-                .map_err(StoreError::from)?;
-            f(&tx)
-        });
-        match self.deadline {
-            // A read changes nothing, so giving up on it is always safe.
-            Some(at) => tokio::time::timeout_at(at, read)
-                .await
-                .unwrap_or_else(|_| Err(StoreError::Timeout.into())),
-            None => read.await,
-        }
+        self.backend
+            .read(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
+            .await
+    }
+
+    /// Bumped after every commit, before any request of it is answered: in-memory caches
+    /// keep an entry only while the epoch it was read at is current.
+    pub fn epoch(&self) -> u64 {
+        self.backend.epoch()
     }
 
     /// Whether the database answers a trivial query (for `GET /health`).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|tx| {
-            tx.query_row("SELECT 1", [], |_| Ok(()))
-                .map_err(StoreError::from)
-        })
-        .await
+        self.backend.ping().await
     }
 
     /// Flushes the WAL into the main file; called on shutdown so the file alone is complete.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        let conn = self.pool.get()?;
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-        Ok(())
+        self.backend.checkpoint()
     }
-}
 
-async fn run_blocking<T, E, F>(f: F) -> Result<T, E>
-where
-    T: Send + 'static,
-    E: From<StoreError> + Send + 'static,
-    F: FnOnce() -> Result<T, E> + Send + 'static,
-{
-    match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r,
-        Err(e) => Err(StoreError::internal(format!("storage task failed: {e}")).into()),
-    }
-}
-
-/// Takes the exclusive lock on `<db>.lock`, or explains who holds it.
-fn lock_owner(path: &Path) -> anyhow::Result<File> {
-    let lock_path = lock_path(path);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| anyhow!("cannot create lock file {}: {e}", lock_path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => bail!(
-            "database {} is in use by another sfnlite process (lock file {} is held); stop it first",
-            path.display(),
-            lock_path.display()
-        ),
-        Err(std::fs::TryLockError::Error(e)) => bail!("cannot lock {}: {e}", lock_path.display()),
-    }
-}
-
-/// The owner lock file beside the database.
-pub fn lock_path(db: &Path) -> std::path::PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".lock");
-    name.into()
-}
-
-/// A start-up failure in words an operator can act on, classified by the SQLite error code
-/// found in the cause's chain.
-fn open_failure(path: &Path, e: &(dyn std::error::Error + 'static)) -> anyhow::Error {
-    let mut code = None;
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(sqlite) = err.downcast_ref::<rusqlite::Error>() {
-            code = sqlite.sqlite_error_code();
-            break;
-        }
-        cur = err.source();
-    }
-    let cause = match code {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
-            "the file is corrupt or not an SQLite database"
-        }
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            "the database is locked by another process"
-        }
-        Some(ErrorCode::ReadOnly) => "the database is read-only",
-        Some(ErrorCode::CannotOpen) => "the file cannot be opened",
-        _ => "it could not be opened",
-    };
-    anyhow!("cannot use database {}: {cause} ({e})", path.display())
-}
-
-/// Refuses a database whose schema is newer than any migration this binary carries.
-fn check_schema_known(conn: &Connection, path: &Path) -> anyhow::Result<()> {
-    let newest_known = embedded::migrations::runner()
-        .get_migrations()
-        .iter()
-        .map(|m| m.version())
-        .max()
-        .unwrap_or(0);
-    let has_history: bool = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history'",
-            [],
-            |_| Ok(true),
-        )
-        .optional()
-        .map_err(|e| open_failure(path, &e))?
-        .unwrap_or(false);
-    if !has_history {
-        return Ok(());
-    }
-    let applied: Option<i64> = conn
-        .query_row(
-            "SELECT MAX(version) FROM refinery_schema_history",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(|e| open_failure(path, &e))?;
-    let applied = applied.unwrap_or(0);
-    if applied > i64::from(newest_known) {
-        bail!(
-            "cannot use database {}: its schema version {applied} is newer than this sfnlite knows ({newest_known}); upgrade sfnlite",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failing_write_in_a_batch_rolls_back_only_itself() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
-        store
-            .write(|tx| {
-                tx.execute_batch("CREATE TABLE t (x INTEGER)")
-                    .map_err(StoreError::from)
-            })
-            .await
-            .unwrap();
-        let writes = (0..64).map(|i| {
-            let s = store.clone();
-            tokio::spawn(async move {
-                s.write(move |tx| {
-                    tx.execute("INSERT INTO t VALUES (?1)", [i])?;
-                    if i % 2 == 1 {
-                        return Err(StoreError::internal("odd"));
+    /// Loads an export in one transaction; a database that holds state is refused unless
+    /// `replace`.
+    pub async fn import(
+        &self,
+        data: transfer::Export,
+        replace: bool,
+        progress: impl FnMut(usize) + Send + 'static,
+    ) -> Result<(), ImportError> {
+        self.backend
+            .write(None, move |tx| {
+                if !transfer::is_empty(tx)? {
+                    if !replace {
+                        return Err(ImportError::NotEmpty);
                     }
-                    Ok(())
-                })
-                .await
-            })
-        });
-        let mut ok = 0;
-        for w in writes {
-            if w.await.unwrap().is_ok() {
-                ok += 1;
-            }
-        }
-        assert_eq!(ok, 32);
-        let rows: Vec<i64> = store
-            .read(|tx| {
-                let mut st = tx.prepare("SELECT x FROM t ORDER BY x")?;
-                let rows = st
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<Vec<i64>, _>>()?;
-                Ok::<_, StoreError>(rows)
+                    repo::Tx::admin(&sqlite::SqliteTx::new(tx)).reset()?;
+                }
+                transfer::import(tx, &data, progress)?;
+                Ok(())
             })
             .await
-            .unwrap();
-        assert_eq!(rows, (0..64).filter(|i| i % 2 == 0).collect::<Vec<i64>>());
     }
+}
 
-    #[tokio::test]
-    async fn every_commit_moves_the_epoch_before_the_caller_hears_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
-        let before = store.epoch();
-        store.write(|_| Ok::<_, StoreError>(())).await.unwrap();
-        assert!(store.epoch() > before);
-    }
-
-    /// Fault injection: one request's statement ends the whole transaction, as SQLite does on
-    /// a full disk or an I/O error. Whatever batch it lands in, every request told "written"
-    /// is in the database and every request told "failed" is not.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_write_that_loses_the_transaction_never_misreports_its_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
-        store
-            .write(|tx| {
-                tx.execute_batch("CREATE TABLE t (x INTEGER)")
-                    .map_err(StoreError::from)
-            })
-            .await
-            .unwrap();
-        for round in 0..8i64 {
-            let writes = (0..64i64).map(|i| {
-                let s = store.clone();
-                let x = round * 1000 + i;
-                tokio::spawn(async move {
-                    let told = s
-                        .write(move |tx| {
-                            tx.execute("INSERT INTO t VALUES (?1)", [x])?;
-                            if i % 16 == 5 {
-                                // What SQLite does to the transaction on SQLITE_FULL/IOERR.
-                                tx.execute_batch("ROLLBACK")?;
-                                return Err(StoreError::unavailable("database or disk is full"));
-                            }
-                            Ok(())
-                        })
-                        .await;
-                    (x, told.is_ok())
-                })
-            });
-            let mut outcomes = Vec::new();
-            for w in writes {
-                outcomes.push(w.await.unwrap());
-            }
-            let present: std::collections::HashSet<i64> = store
-                .read(|tx| {
-                    let mut st = tx.prepare("SELECT x FROM t")?;
-                    let rows = st
-                        .query_map([], |r| r.get(0))?
-                        .collect::<Result<Vec<i64>, _>>()?;
-                    Ok::<_, StoreError>(rows.into_iter().collect())
-                })
-                .await
-                .unwrap();
-            for (x, ok) in &outcomes {
-                assert_eq!(present.contains(x), *ok, "row {x}: told ok = {ok}");
-            }
-            assert!(outcomes.iter().any(|(_, ok)| !ok));
-        }
-        // The writer is healthy afterwards.
-        store
-            .write(|tx| {
-                tx.execute("INSERT INTO t VALUES (-1)", [])
-                    .map_err(StoreError::from)
-            })
-            .await
-            .unwrap();
-    }
-
-    #[tokio::test]
-    async fn a_write_abandoned_before_the_writer_takes_it_never_runs() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
-        store
-            .write(|tx| {
-                tx.execute_batch("CREATE TABLE t (x INTEGER)")
-                    .map_err(StoreError::from)
-            })
-            .await
-            .unwrap();
-        // Hold the writer in a long job so the next one waits in the queue past its deadline.
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
-        let busy = {
-            let s = store.clone();
-            tokio::spawn(async move {
-                s.write(move |_| {
-                    let _ = started_tx.send(());
-                    let _ = release_rx.recv();
-                    Ok::<_, StoreError>(())
-                })
-                .await
-            })
-        };
-        started_rx.await.unwrap();
-        let late = store
-            .until(tokio::time::Instant::now() + Duration::from_millis(50))
-            .write(|tx| {
-                tx.execute("INSERT INTO t VALUES (1)", [])
-                    .map_err(StoreError::from)
-            })
-            .await;
-        assert!(matches!(late, Err(StoreError::Timeout)), "{late:?}");
-        release_tx.send(()).unwrap();
-        busy.await.unwrap().unwrap();
-        // Queue order: this write is answered after the abandoned one was decided.
-        store
-            .write(|tx| {
-                tx.execute("INSERT INTO t VALUES (2)", [])
-                    .map_err(StoreError::from)
-            })
-            .await
-            .unwrap();
-        let rows: Vec<i64> = store
-            .read(|tx| {
-                let mut st = tx.prepare("SELECT x FROM t")?;
-                let rows = st
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<Vec<i64>, _>>()?;
-                Ok::<_, StoreError>(rows)
-            })
-            .await
-            .unwrap();
-        assert_eq!(rows, [2]);
-    }
+/// Why an import did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the database already holds state")]
+    NotEmpty,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

@@ -1,0 +1,182 @@
+//! What sfnlite keeps, in domain terms: state machines, their revisions, versions, aliases
+//! and routes, as the store hands them to operations. The keys are the store's own
+//! identities, opaque to everything else (only the store mints them); everything else is a
+//! value the API speaks of. No SQL and no backend type appears here.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A version's number: issued from 1, never reused for the same machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VersionNumber(pub i64);
+
+impl fmt::Display for VersionNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for VersionNumber {
+    type Err = std::num::ParseIntError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(VersionNumber)
+    }
+}
+
+/// A route's share of an alias's executions, in percent (0–100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Weight(pub i64);
+
+/// A revision's public id (a UUID); the initial configuration has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionId(pub String);
+
+impl RevisionId {
+    /// A fresh id for a new revision.
+    pub fn new_random() -> Self {
+        RevisionId(uuid::Uuid::new_v4().to_string())
+    }
+}
+
+/// `StateMachineType`, fixed at creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MachineType {
+    Standard,
+    Express,
+}
+
+impl MachineType {
+    /// The model's values, in its order.
+    pub const NAMES: &'static [&'static str] = &["STANDARD", "EXPRESS"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MachineType::Standard => "STANDARD",
+            MachineType::Express => "EXPRESS",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "STANDARD" => Some(MachineType::Standard),
+            "EXPRESS" => Some(MachineType::Express),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! keys {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map($name)
+            }
+        }
+    )*};
+}
+
+keys!(
+    /// The store's identity of a state machine.
+    MachineKey,
+    /// The store's identity of a revision (the initial configuration included).
+    RevisionKey,
+    /// The store's identity of a version.
+    VersionKey,
+    /// The store's identity of an alias; aliases list in the order of these keys.
+    AliasKey,
+);
+
+/// A state machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Machine {
+    pub key: MachineKey,
+    /// The unqualified ARN.
+    pub arn: String,
+    pub name: String,
+    pub kind: MachineType,
+    pub created_ms: i64,
+}
+
+/// The fields of a machine being created.
+#[derive(Debug, Clone)]
+pub struct NewMachine<'a> {
+    pub arn: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub name: &'a str,
+    pub kind: MachineType,
+    pub created_ms: i64,
+}
+
+/// The configuration a revision snapshots. Logging, tracing and encryption are normalised
+/// JSON texts, so two equal configurations are equal strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub definition: String,
+    pub role_arn: String,
+    pub logging: String,
+    pub tracing: String,
+    pub encryption: String,
+}
+
+/// An immutable snapshot of a machine's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub key: RevisionKey,
+    /// None for the initial configuration (`INITIAL` in preconditions).
+    pub revision_id: Option<RevisionId>,
+    pub snapshot: Snapshot,
+}
+
+impl Revision {
+    /// The public revision id, as a precondition or DescribeStateMachine names it.
+    pub fn public_id(&self) -> Option<&str> {
+        self.revision_id.as_ref().map(|r| r.0.as_str())
+    }
+}
+
+/// A published, numbered version of one revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub key: VersionKey,
+    pub number: VersionNumber,
+    pub revision: RevisionKey,
+    pub description: Option<String>,
+    pub created_ms: i64,
+}
+
+/// An alias of a machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    pub key: AliasKey,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// One route of an alias: the version it sends executions to, and its weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub version: VersionKey,
+    pub number: VersionNumber,
+    pub weight: Weight,
+}
+
+/// A tag of a machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagPair {
+    pub key: String,
+    pub value: String,
+}

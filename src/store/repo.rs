@@ -1,0 +1,136 @@
+//! The boundary between operations and storage: repositories in domain terms, reached
+//! through the [`Tx`] a closure transaction hands out (`store.write(|tx| …)`). Operations
+//! know these traits and the records of `domain::records`, never a backend's types; each
+//! backend (today SQLite, in `store::sqlite`) implements them once.
+//!
+//! Every method runs inside the caller's transaction: a write closure's changes commit
+//! together or not at all, and a read closure sees one snapshot.
+
+use super::StoreError;
+use crate::domain::records::{
+    Alias, AliasKey, Machine, MachineKey, NewMachine, Revision, RevisionId, RevisionKey, Route,
+    Snapshot, TagPair, Version, VersionKey, VersionNumber, Weight,
+};
+use crate::domain::scope::Scope;
+
+/// Shorthand for repository results.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One transaction's view of every repository.
+pub trait Tx {
+    fn machines(&self) -> &dyn Machines;
+    fn versions(&self) -> &dyn Versions;
+    fn aliases(&self) -> &dyn Aliases;
+    fn tags(&self) -> &dyn Tags;
+    fn admin(&self) -> &dyn Admin;
+}
+
+/// State machines and their revisions.
+pub trait Machines {
+    /// The machine with this unqualified ARN, if any.
+    fn find(&self, arn: &str) -> Result<Option<Machine>>;
+    /// Inserts a machine. The ARN is unique: a second machine of one name in one scope
+    /// cannot exist.
+    fn insert(&self, machine: &NewMachine<'_>) -> Result<Machine>;
+    /// Deletes a machine with everything it owns (revisions, versions, aliases, tags).
+    fn delete(&self, machine: MachineKey) -> Result<()>;
+    /// A scope's machines named after `after` (all when None), by name in byte order, at
+    /// most `limit`.
+    fn list(&self, scope: &Scope, after: Option<&str>, limit: usize) -> Result<Vec<Machine>>;
+    /// The machine's current revision: its newest.
+    fn current_revision(&self, machine: MachineKey) -> Result<Revision>;
+    /// The revision with this key.
+    fn revision(&self, revision: RevisionKey) -> Result<Revision>;
+    /// Appends a revision; `revision_id` is None only for the initial configuration.
+    fn add_revision(
+        &self,
+        machine: MachineKey,
+        revision_id: Option<RevisionId>,
+        snapshot: &Snapshot,
+        created_ms: i64,
+    ) -> Result<Revision>;
+}
+
+/// Published versions.
+pub trait Versions {
+    /// The live version of a revision, if it has one.
+    fn for_revision(&self, revision: RevisionKey) -> Result<Option<Version>>;
+    /// Version `number` of a machine, if it exists.
+    fn find(&self, machine: MachineKey, number: VersionNumber) -> Result<Option<Version>>;
+    /// How many live versions a machine has (for the quota), in constant time.
+    fn count(&self, machine: MachineKey) -> Result<i64>;
+    /// Publishes `revision` under the machine's next number, which is never reused. A
+    /// revision has at most one live version: a second publish of it cannot insert.
+    fn publish(
+        &self,
+        machine: MachineKey,
+        revision: RevisionKey,
+        description: Option<&str>,
+        created_ms: i64,
+    ) -> Result<Version>;
+    /// Deletes a version; its number stays issued.
+    fn delete(&self, version: VersionKey) -> Result<()>;
+    /// A machine's versions numbered below `before` (all when None), newest first.
+    fn list(
+        &self,
+        machine: MachineKey,
+        before: Option<VersionNumber>,
+        limit: usize,
+    ) -> Result<Vec<Version>>;
+}
+
+/// Aliases and their routes.
+pub trait Aliases {
+    /// The alias `name` of a machine, if it exists.
+    fn find(&self, machine: MachineKey, name: &str) -> Result<Option<Alias>>;
+    /// An alias's routes in the order they were given.
+    fn routes(&self, alias: AliasKey) -> Result<Vec<Route>>;
+    /// How many aliases a machine has (for the quota).
+    fn count(&self, machine: MachineKey) -> Result<i64>;
+    /// Inserts an alias routing to `(version, weight)` pairs, in order.
+    fn insert(
+        &self,
+        machine: MachineKey,
+        name: &str,
+        description: Option<&str>,
+        routes: &[(VersionKey, Weight)],
+        created_ms: i64,
+    ) -> Result<Alias>;
+    /// Replaces an alias's routes, in order.
+    fn set_routes(&self, alias: AliasKey, routes: &[(VersionKey, Weight)]) -> Result<()>;
+    /// Sets an alias's description and update time.
+    fn update(&self, alias: AliasKey, description: Option<&str>, updated_ms: i64) -> Result<()>;
+    /// Deletes an alias; the versions it routed to stay.
+    fn delete(&self, alias: AliasKey) -> Result<()>;
+    /// A machine's aliases after `after` (all when None), oldest first; with `routing_to`,
+    /// only those that route to that version.
+    fn list(
+        &self,
+        machine: MachineKey,
+        routing_to: Option<VersionKey>,
+        after: Option<AliasKey>,
+        limit: usize,
+    ) -> Result<Vec<Alias>>;
+    /// Names of the aliases that route to a version, oldest first.
+    fn names_routing_to(&self, version: VersionKey) -> Result<Vec<String>>;
+}
+
+/// Tags of state machines.
+pub trait Tags {
+    /// A machine's tags by key.
+    fn list(&self, machine: MachineKey) -> Result<Vec<TagPair>>;
+    /// Sets a tag, replacing the value of an existing key.
+    fn put(&self, machine: MachineKey, key: &str, value: &str) -> Result<()>;
+    /// Removes a tag; a key that is not there is not an error.
+    fn delete(&self, machine: MachineKey, key: &str) -> Result<()>;
+}
+
+/// Operator features: reset and the figures `/metrics` reports.
+pub trait Admin {
+    /// Deletes every state machine of every account and region, with all they own.
+    fn reset(&self) -> Result<()>;
+    /// Size of the database in bytes.
+    fn database_bytes(&self) -> Result<i64>;
+    /// Versions stored, across all accounts and regions.
+    fn versions_stored(&self) -> Result<i64>;
+}

@@ -1,0 +1,161 @@
+//! SQL for state machines and their revisions, and the row mappers every other SQLite
+//! module (export included) uses for them.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::domain::records::{
+    Machine, MachineKey, MachineType, NewMachine, Revision, RevisionId, RevisionKey, Snapshot,
+};
+use crate::domain::scope::Scope;
+use crate::store::repo::{self, Result};
+use crate::store::StoreError;
+
+pub(super) const MACHINE_COLUMNS: &str = "id, arn, name, type, created_ms";
+pub(super) const REVISION_COLUMNS: &str =
+    "id, revision_id, definition, role_arn, logging, tracing, encryption";
+
+/// Maps a row of [`MACHINE_COLUMNS`].
+pub(super) fn machine(r: &Row<'_>) -> rusqlite::Result<Machine> {
+    let kind: String = r.get(3)?;
+    Ok(Machine {
+        key: MachineKey(r.get(0)?),
+        arn: r.get(1)?,
+        name: r.get(2)?,
+        // The CHECK constraint on `type` admits only these two.
+        kind: MachineType::parse(&kind).unwrap_or(MachineType::Standard),
+        created_ms: r.get(4)?,
+    })
+}
+
+/// Maps a row of [`REVISION_COLUMNS`].
+pub(super) fn revision(r: &Row<'_>) -> rusqlite::Result<Revision> {
+    Ok(Revision {
+        key: RevisionKey(r.get(0)?),
+        revision_id: r.get::<_, Option<String>>(1)?.map(RevisionId),
+        snapshot: Snapshot {
+            definition: r.get(2)?,
+            role_arn: r.get(3)?,
+            logging: r.get(4)?,
+            tracing: r.get(5)?,
+            encryption: r.get(6)?,
+        },
+    })
+}
+
+pub(super) struct Repo<'a>(pub &'a Connection);
+
+impl repo::Machines for Repo<'_> {
+    fn find(&self, arn: &str) -> Result<Option<Machine>> {
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1"
+        ))?;
+        Ok(st.query_row([arn], machine).optional()?)
+    }
+
+    fn insert(&self, m: &NewMachine<'_>) -> Result<Machine> {
+        let mut st = self.0.prepare_cached(
+            "INSERT INTO state_machines (arn, account, region, name, type, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        st.execute(params![
+            m.arn,
+            m.account,
+            m.region,
+            m.name,
+            m.kind.as_str(),
+            m.created_ms
+        ])?;
+        Ok(Machine {
+            key: MachineKey(self.0.last_insert_rowid()),
+            arn: m.arn.to_owned(),
+            name: m.name.to_owned(),
+            kind: m.kind,
+            created_ms: m.created_ms,
+        })
+    }
+
+    fn delete(&self, machine: MachineKey) -> Result<()> {
+        // Aliases first: their routes reference versions without a cascade, so they must be
+        // gone before the versions are.
+        self.0
+            .prepare_cached("DELETE FROM aliases WHERE state_machine_id = ?1")?
+            .execute([machine.0])?;
+        self.0
+            .prepare_cached("DELETE FROM state_machines WHERE id = ?1")?
+            .execute([machine.0])?;
+        Ok(())
+    }
+
+    fn list(&self, scope: &Scope, after: Option<&str>, limit: usize) -> Result<Vec<Machine>> {
+        // BINARY collation: byte order, as AWS lists them.
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {MACHINE_COLUMNS} FROM state_machines
+             WHERE account = ?1 AND region = ?2 AND name > ?3 ORDER BY name LIMIT ?4"
+        ))?;
+        let rows = st.query_map(
+            params![
+                scope.account,
+                scope.region,
+                after.unwrap_or(""),
+                limit as i64
+            ],
+            machine,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn current_revision(&self, machine: MachineKey) -> Result<Revision> {
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {REVISION_COLUMNS} FROM revisions WHERE state_machine_id = ?1 ORDER BY id DESC LIMIT 1"
+        ))?;
+        st.query_row([machine.0], revision)
+            .optional()?
+            .ok_or_else(|| StoreError::internal(format!("state machine {machine} has no revision")))
+    }
+
+    fn revision(&self, key: RevisionKey) -> Result<Revision> {
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {REVISION_COLUMNS} FROM revisions WHERE id = ?1"
+        ))?;
+        Ok(st.query_row([key.0], revision)?)
+    }
+
+    fn add_revision(
+        &self,
+        machine: MachineKey,
+        revision_id: Option<RevisionId>,
+        s: &Snapshot,
+        created_ms: i64,
+    ) -> Result<Revision> {
+        insert_revision(self.0, machine, revision_id.as_ref(), s, created_ms)?;
+        Ok(Revision {
+            key: RevisionKey(self.0.last_insert_rowid()),
+            revision_id,
+            snapshot: s.clone(),
+        })
+    }
+}
+
+/// Inserts a revision row (shared with import).
+pub(super) fn insert_revision(
+    c: &Connection,
+    machine: MachineKey,
+    revision_id: Option<&RevisionId>,
+    s: &Snapshot,
+    created_ms: i64,
+) -> Result<RevisionKey> {
+    let mut st = c.prepare_cached(
+        "INSERT INTO revisions (state_machine_id, revision_id, definition, role_arn, logging, tracing, encryption, created_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    st.execute(params![
+        machine.0,
+        revision_id.map(|r| r.0.as_str()),
+        s.definition,
+        s.role_arn,
+        s.logging,
+        s.tracing,
+        s.encryption,
+        created_ms
+    ])?;
+    Ok(RevisionKey(c.last_insert_rowid()))
+}

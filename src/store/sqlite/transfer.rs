@@ -1,0 +1,309 @@
+//! Export and import of the whole state as JSON: every account and region, with ARNs,
+//! revision ids, version numbers and high-water marks, descriptions, aliases and their
+//! routing, tags, and creation and update dates, so a round trip is exact.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+
+use super::aliases::{
+    alias, insert as insert_alias, set_routes, Repo as AliasRepo, COLUMNS as ALIAS_COLUMNS,
+};
+use super::machines::{insert_revision, machine, revision, MACHINE_COLUMNS, REVISION_COLUMNS};
+use super::tags::Repo as TagRepo;
+use super::versions::{insert as insert_version, version, COLUMNS as VERSION_COLUMNS};
+use crate::domain::records::{
+    Alias, MachineKey, RevisionId, RevisionKey, Snapshot, VersionKey, VersionNumber, Weight,
+};
+use crate::store::repo::{Aliases, Tags};
+use crate::store::StoreError;
+
+pub const FORMAT: &str = "sfnlite-export";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Export {
+    pub format: String,
+    pub format_version: u32,
+    pub state_machines: Vec<MachineExport>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineExport {
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created_ms: i64,
+    /// The version-number high-water mark.
+    pub last_version: i64,
+    /// Oldest first; the last one is the current configuration.
+    pub revisions: Vec<RevisionExport>,
+    pub versions: Vec<VersionExport>,
+    /// Oldest first, so listing order survives the round trip.
+    pub aliases: Vec<AliasExport>,
+    pub tags: Vec<TagExport>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RevisionExport {
+    pub revision_id: Option<String>,
+    pub definition: String,
+    pub role_arn: String,
+    pub logging: String,
+    pub tracing: String,
+    pub encryption: String,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionExport {
+    pub number: i64,
+    /// Index into the machine's `revisions`.
+    pub revision: usize,
+    pub description: Option<String>,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AliasExport {
+    pub name: String,
+    pub description: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    /// (version number, weight) in routing order.
+    pub routes: Vec<(i64, i64)>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct TagExport {
+    pub key: String,
+    pub value: String,
+}
+
+/// Reads the whole state in one snapshot; `progress` is told the count of machines done.
+pub fn export(c: &Connection, mut progress: impl FnMut(usize)) -> Result<Export, StoreError> {
+    let mut st = c.prepare(&format!(
+        "SELECT {MACHINE_COLUMNS}, account, region, last_version FROM state_machines ORDER BY id"
+    ))?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            machine(r)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, i64>(7)?,
+        ))
+    })?;
+    let mut machines = Vec::new();
+    for row in rows {
+        let (m, account, region, last_version) = row?;
+        let (revisions, index) = export_revisions(c, m.key)?;
+        machines.push(MachineExport {
+            versions: export_versions(c, m.key, &index)?,
+            aliases: export_aliases(c, m.key)?,
+            tags: Tags::list(&TagRepo(c), m.key)?
+                .into_iter()
+                .map(|t| TagExport {
+                    key: t.key,
+                    value: t.value,
+                })
+                .collect(),
+            revisions,
+            arn: m.arn,
+            account,
+            region,
+            name: m.name,
+            kind: m.kind.as_str().to_owned(),
+            created_ms: m.created_ms,
+            last_version,
+        });
+        progress(machines.len());
+    }
+    Ok(Export {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        state_machines: machines,
+    })
+}
+
+/// A machine's revisions oldest first, and where each revision key landed in that list.
+fn export_revisions(
+    c: &Connection,
+    machine: MachineKey,
+) -> Result<(Vec<RevisionExport>, HashMap<RevisionKey, usize>), StoreError> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {REVISION_COLUMNS}, created_ms FROM revisions WHERE state_machine_id = ?1 ORDER BY id"
+    ))?;
+    let mut revisions = Vec::new();
+    let mut index = HashMap::new();
+    for row in st.query_map([machine.0], |r| Ok((revision(r)?, r.get::<_, i64>(7)?)))? {
+        let (rev, created_ms) = row?;
+        index.insert(rev.key, revisions.len());
+        let s = rev.snapshot;
+        revisions.push(RevisionExport {
+            revision_id: rev.revision_id.map(|r| r.0),
+            definition: s.definition,
+            role_arn: s.role_arn,
+            logging: s.logging,
+            tracing: s.tracing,
+            encryption: s.encryption,
+            created_ms,
+        });
+    }
+    Ok((revisions, index))
+}
+
+fn export_versions(
+    c: &Connection,
+    machine: MachineKey,
+    revision_index: &HashMap<RevisionKey, usize>,
+) -> Result<Vec<VersionExport>, StoreError> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {VERSION_COLUMNS} FROM versions WHERE state_machine_id = ?1 ORDER BY number"
+    ))?;
+    let rows = st.query_map([machine.0], version)?;
+    let mut out = Vec::new();
+    for v in rows {
+        let v = v?;
+        let revision = *revision_index
+            .get(&v.revision)
+            .ok_or_else(|| StoreError::internal("version without revision"))?;
+        out.push(VersionExport {
+            number: v.number.0,
+            revision,
+            description: v.description,
+            created_ms: v.created_ms,
+        });
+    }
+    Ok(out)
+}
+
+fn export_aliases(c: &Connection, machine: MachineKey) -> Result<Vec<AliasExport>, StoreError> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ALIAS_COLUMNS} FROM aliases WHERE state_machine_id = ?1 ORDER BY id"
+    ))?;
+    let aliases: Vec<Alias> = st
+        .query_map([machine.0], alias)?
+        .collect::<rusqlite::Result<_>>()?;
+    let repo = AliasRepo(c);
+    aliases
+        .into_iter()
+        .map(|a| {
+            Ok(AliasExport {
+                routes: Aliases::routes(&repo, a.key)?
+                    .into_iter()
+                    .map(|r| (r.number.0, r.weight.0))
+                    .collect(),
+                name: a.name,
+                description: a.description,
+                created_ms: a.created_ms,
+                updated_ms: a.updated_ms,
+            })
+        })
+        .collect()
+}
+
+/// Whether the database holds any state machine.
+pub fn is_empty(c: &Connection) -> Result<bool, StoreError> {
+    Ok(c.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM state_machines)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Writes an export into the database (which the caller has emptied or checked empty).
+pub fn import(
+    c: &Connection,
+    data: &Export,
+    mut progress: impl FnMut(usize),
+) -> Result<(), StoreError> {
+    for (done, m) in data.state_machines.iter().enumerate() {
+        import_machine(c, m)?;
+        progress(done + 1);
+    }
+    Ok(())
+}
+
+fn import_machine(c: &Connection, m: &MachineExport) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO state_machines (arn, account, region, name, type, created_ms, last_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            m.arn,
+            m.account,
+            m.region,
+            m.name,
+            m.kind,
+            m.created_ms,
+            m.last_version
+        ],
+    )?;
+    let machine = MachineKey(c.last_insert_rowid());
+    let mut revisions = Vec::with_capacity(m.revisions.len());
+    for r in &m.revisions {
+        let snapshot = Snapshot {
+            definition: r.definition.clone(),
+            role_arn: r.role_arn.clone(),
+            logging: r.logging.clone(),
+            tracing: r.tracing.clone(),
+            encryption: r.encryption.clone(),
+        };
+        let id = r.revision_id.clone().map(RevisionId);
+        revisions.push(insert_revision(
+            c,
+            machine,
+            id.as_ref(),
+            &snapshot,
+            r.created_ms,
+        )?);
+    }
+    let mut versions = HashMap::new();
+    for v in &m.versions {
+        let revision = *revisions.get(v.revision).ok_or_else(|| {
+            StoreError::internal(format!("version {} names a missing revision", v.number))
+        })?;
+        let number = VersionNumber(v.number);
+        let stored = insert_version(
+            c,
+            machine,
+            revision,
+            number,
+            v.description.as_deref(),
+            v.created_ms,
+        )?;
+        versions.insert(v.number, stored.key);
+    }
+    for a in &m.aliases {
+        let key = insert_alias(
+            c,
+            machine,
+            &a.name,
+            a.description.as_deref(),
+            a.created_ms,
+            a.updated_ms,
+        )?;
+        let routes: Vec<(VersionKey, Weight)> = a
+            .routes
+            .iter()
+            .map(|(n, w)| versions.get(n).map(|v| (*v, Weight(*w))))
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                StoreError::internal(format!("alias {} routes to a missing version", a.name))
+            })?;
+        set_routes(c, key, &routes)?;
+    }
+    let tags = TagRepo(c);
+    for t in &m.tags {
+        Tags::put(&tags, machine, &t.key, &t.value)?;
+    }
+    Ok(())
+}
