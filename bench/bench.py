@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """sfnlite's benchmark: one command, one table.
 
-    python3 bench/bench.py [--runs 5] [--duration 5] [--peers] [--big 1000000]
+    python3 bench/bench.py [--runs 5] [--duration 5] [--peers] [--big 1000000] [--against BIN]
 
 Builds the release binary, installs wrk when missing, builds and starts the baselines from
 ../shared/tools/ceiling when present, seeds data, drives every workload with wrk (-t1, c=16)
 in alternating runs, and prints one table (workload, rps, p50, p99, errors, ratio to its
 baseline), medians over the runs. With --peers it also starts the peer emulators from
 ../shared/tools/peers.sh and measures them in the same run. Only the Python standard library
-is used.
+is used. With --against BIN it also measures another sfnlite binary (an earlier build) on
+the republish and durable-publish workloads in the same alternating runs, and prints this
+build's ratio to it.
 """
 import argparse
 import json
@@ -91,8 +93,8 @@ class Proc:
             self.p.kill()
 
 
-def sfnlite(db, *extra):
-    binary = os.path.join(ROOT, "target", "release", "sfnlite")
+def sfnlite(db, *extra, binary=None):
+    binary = binary or os.path.join(ROOT, "target", "release", "sfnlite")
     return Proc([binary, "--listen", "127.0.0.1:0", "--db", db, "--version-quota", "100000000", "--log", "warn", *extra])
 
 
@@ -221,6 +223,7 @@ def main():
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--big", type=int, default=1_000_000, help="versions seeded for the scale workloads (0 skips them)")
     ap.add_argument("--peers", action="store_true", help="also start and measure ../shared/tools/peers.sh")
+    ap.add_argument("--against", metavar="BIN", help="an earlier sfnlite binary to compare this build with, in the same run")
     args = ap.parse_args()
 
     ensure_wrk()
@@ -248,6 +251,15 @@ def main():
     if ceiling_bin:
         workloads.append(("ceiling --write: one durable commit per request", "ceiling-write", None, None))
     workloads.append(("sfnlite: UpdateStateMachine(publish) durable, fresh version", "sfnlite", None, "ceiling --write: one durable commit per request"))
+
+    before_fresh = None
+    if args.against:
+        servers["before"] = sfnlite(os.path.join(tmp, "before.db"), binary=args.against)
+        b = servers["before"].addr
+        b_hot = call(b, "CreateStateMachine", {"name": "hot", "definition": DEFINITION, "roleArn": ROLE, "publish": True})
+        before_fresh = call(b, "CreateStateMachine", {"name": "fresh", "definition": DEFINITION, "roleArn": ROLE})["stateMachineArn"]
+        workloads.append(("before: idempotent PublishStateMachineVersion", "before", lua_static("PublishStateMachineVersion", {"stateMachineArn": b_hot["stateMachineArn"]}), "ceiling: publish shape, no storage"))
+        workloads.append(("before: UpdateStateMachine(publish) durable, fresh version", "before", ("fresh", before_fresh), "ceiling --write: one durable commit per request"))
 
     if args.peers and os.path.exists(os.path.join(SHARED_TOOLS, "peers.sh")):
         try:
@@ -286,6 +298,10 @@ def main():
         ratio = f"{m['rps'] / med[baseline]['rps']:.2f}× rps, {m['p99'] / med[baseline]['p99']:.2f}× p99" if baseline in med else "baseline"
         rows.append((name, m["rps"], m["p50"], m["p99"], m["errors"], ratio))
     notes.append(f"RSS after the load: {servers['sfnlite'].rss_mib():.1f} MiB")
+    if args.against:
+        for what in ["idempotent PublishStateMachineVersion", "UpdateStateMachine(publish) durable, fresh version"]:
+            now, then = med[f"sfnlite: {what}"], med[f"before: {what}"]
+            notes.append(f"this build / {args.against}, {what}: {now['rps'] / then['rps']:.3f}× rps, {now['p99'] / then['p99']:.3f}× p99")
     for s in servers.values():
         if isinstance(s, Proc):
             s.stop()

@@ -14,13 +14,14 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::api::Limits;
-use crate::config::{AuthMode, Config};
+use crate::config::Config;
 use crate::http::{router, AppState, RequestLimits};
 use crate::store::Store;
 
-/// The protocol layer's state for a store and a configuration.
-pub fn app_state(store: Store, config: &Config) -> AppState {
-    AppState {
+/// The protocol layer's state for a store and a configuration (checked: its keys parse).
+pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
+    let keys = config.keys()?;
+    Ok(AppState {
         store,
         limits: Arc::new(Limits {
             version_quota: config.version_quota,
@@ -34,15 +35,12 @@ pub fn app_state(store: Store, config: &Config) -> AppState {
             request_timeout: Duration::from_millis(config.request_timeout_ms),
             max_json_depth: config.max_json_depth,
         }),
-        keys: match &config.auth {
-            AuthMode::Off => None,
-            AuthMode::SigV4(keys) => Some(Arc::new(keys.clone())),
-        },
+        keys: keys.map(Arc::new),
         enable_reset: config.enable_reset,
         metrics: Arc::new(crate::http::metrics::Metrics::new()),
         cors_origins: config.cors_origins.clone(),
         cache: Arc::new(crate::api::cache::ResponseCache::default()),
-    }
+    })
 }
 
 /// A bound, ready-to-serve sfnlite.
@@ -57,12 +55,13 @@ pub struct App {
 impl App {
     /// Opens the database and binds the listen address. Nothing is scanned at start-up.
     pub async fn build(config: &Config) -> anyhow::Result<App> {
+        config.check()?;
         // Bind first: a port that is taken must not leave a new database file behind.
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let store = Store::open(&config.db, &config.store_options())?;
-        let state = app_state(store, config);
+        let state = app_state(store, config)?;
         Ok(App {
             listener,
             state,

@@ -1,17 +1,25 @@
 //! Configuration: defaults built into the binary, then an optional TOML file (`--config`),
 //! then `SFNLITE_*` environment variables, then command-line flags — each layer overriding
-//! the one before. `config/sfnlite.toml` documents every key.
+//! the one before. Every setting is declared once, in [`settings!`] below: its type,
+//! default, environment variable, flag and help come from that one line, and tests check
+//! that `config/sfnlite.toml` and the README's table list exactly these keys and defaults.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand};
-use serde::Deserialize;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::arn::{is_account, is_region};
 use crate::http::sigv4::{Keys, Secret};
 use crate::store::{StoreOptions, Synchronous};
+
+/// Where the database lives unless told otherwise (serve, export and import alike).
+pub const DEFAULT_DB: &str = "./sfnlite-data/sfnlite.db";
+
+/// hyper cannot buffer a request head in less.
+pub const MIN_HEADER_BYTES: usize = 8192;
 
 /// sfnlite: the AWS Step Functions API for state machines, versions and aliases, on SQLite.
 #[derive(Debug, Parser)]
@@ -58,166 +66,157 @@ pub struct ImportArgs {
     pub replace: bool,
 }
 
-/// Settings of the service. Each flag also reads its environment variable; unset values come
-/// from the `--config` file, then from the built-in defaults.
+/// Declares every setting once. From each entry come: the field of [`Config`] with its
+/// default, the optional field of [`Layer`] (the flag with its environment variable, and
+/// the TOML key), the merge of layers, and the entry of [`SETTINGS`].
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:literal])+
+        $name:ident: $ty:ty = $default:expr, env $env:literal $([$($arg:tt)+])?;
+    )*) => {
+        /// The resolved configuration.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        pub struct Config {
+            $($(#[doc = $doc])+ pub $name: $ty,)*
+        }
+
+        impl Default for Config {
+            fn default() -> Self {
+                Config { $($name: $default,)* }
+            }
+        }
+
+        /// One layer of settings, each optional: the flags with their environment variables
+        /// (clap), or the configuration file (serde, unknown keys refused so typos fail at
+        /// start-up).
+        #[derive(Debug, Default, Clone, Args, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Layer {
+            $(
+                $(#[doc = $doc])+
+                #[arg(long, env = $env $(, $($arg)+)?)]
+                #[serde(default)]
+                pub $name: Option<$ty>,
+            )*
+        }
+
+        impl Layer {
+            /// This layer over `below`: what this one sets wins.
+            pub fn over(self, below: Layer) -> Layer {
+                Layer { $($name: self.$name.or(below.$name),)* }
+            }
+
+            /// The settings of this layer over the built-in defaults.
+            pub fn over_defaults(self) -> Config {
+                let d = Config::default();
+                Config { $($name: self.$name.unwrap_or(d.$name),)* }
+            }
+        }
+
+        /// Every setting's key and environment variable, in declaration order.
+        pub const SETTINGS: &[(&str, &str)] = &[$((stringify!($name), $env),)*];
+    };
+}
+
+settings! {
+    /// Address to listen on; port 0 picks a free port.
+    listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8083)), env "SFNLITE_LISTEN" [value_name = "ADDR"];
+    /// SQLite database file; its folder is created.
+    db: PathBuf = PathBuf::from(DEFAULT_DB), env "SFNLITE_DB" [value_name = "PATH"];
+    /// Region for requests that carry no SigV4 credential scope.
+    region: String = "us-east-1".into(), env "SFNLITE_REGION";
+    /// Account for requests whose access key id is not 12 digits.
+    account_id: String = "123456789012".into(), env "SFNLITE_ACCOUNT_ID" [value_name = "ID"];
+    /// SQLite synchronous level; full fsyncs every commit.
+    synchronous: Synchronous = Synchronous::Full, env "SFNLITE_SYNCHRONOUS" [value_name = "LEVEL"];
+    /// Largest accepted request body in bytes; larger ones get 413.
+    max_body_bytes: usize = 8 * 1024 * 1024, env "SFNLITE_MAX_BODY_BYTES" [value_name = "BYTES"];
+    /// Versions allowed per state machine.
+    version_quota: i64 = 1000, env "SFNLITE_VERSION_QUOTA" [value_name = "N"];
+    /// Aliases allowed per state machine.
+    alias_quota: i64 = 100, env "SFNLITE_ALIAS_QUOTA" [value_name = "N"];
+    /// How long a write waits for another process's lock on the file before answering 503.
+    busy_timeout_ms: u64 = 5000, env "SFNLITE_BUSY_TIMEOUT_MS" [value_name = "MS"];
+    /// Cap on the database size in bytes; writes beyond it answer 503 and change nothing. 0 = no cap.
+    max_db_bytes: u64 = 0, env "SFNLITE_MAX_DB_BYTES" [value_name = "BYTES"];
+    /// Serve the database read-only: reads work, writes answer 503.
+    read_only: bool = false, env "SFNLITE_READ_ONLY" [value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new()];
+    /// Longest wait for in-flight requests at shutdown before closing anyway.
+    shutdown_grace_ms: u64 = 10_000, env "SFNLITE_SHUTDOWN_GRACE_MS" [value_name = "MS"];
+    /// Largest request head (request line and headers) in bytes; at least 8192.
+    max_header_bytes: usize = 16 * 1024, env "SFNLITE_MAX_HEADER_BYTES" [value_name = "BYTES"];
+    /// Longest a whole request may take before it answers 408.
+    request_timeout_ms: u64 = 30_000, env "SFNLITE_REQUEST_TIMEOUT_MS" [value_name = "MS"];
+    /// A connection that trickles its headers or body longer than this is dropped.
+    idle_timeout_ms: u64 = 10_000, env "SFNLITE_IDLE_TIMEOUT_MS" [value_name = "MS"];
+    /// Deepest JSON nesting accepted in a request body.
+    max_json_depth: usize = 64, env "SFNLITE_MAX_JSON_DEPTH" [value_name = "N"];
+    /// Request authentication: off, or sigv4 (verify every signature).
+    auth_mode: AuthMode = AuthMode::Off, env "SFNLITE_AUTH_MODE" [value_name = "MODE"];
+    /// Credentials accepted in sigv4 mode: AKID:SECRET[:SESSION_TOKEN][@ACCOUNT], comma-separated.
+    access_keys: Vec<String> = Vec::new(), env "SFNLITE_ACCESS_KEYS" [value_name = "LIST", value_delimiter = ',', hide_env_values = true];
+    /// Serve POST /_sfnlite/reset and POST /moto-api/reset, which wipe all state.
+    enable_reset: bool = false, env "SFNLITE_ENABLE_RESET" [value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new()];
+    /// Origins allowed to call from a browser (CORS), comma-separated; * allows any.
+    cors_origins: Vec<String> = Vec::new(), env "SFNLITE_CORS_ORIGINS" [value_name = "LIST", value_delimiter = ','];
+    /// Log format.
+    log_format: LogFormat = LogFormat::Text, env "SFNLITE_LOG_FORMAT" [value_name = "FORMAT"];
+    /// Log filter (tracing syntax: error, warn, info, debug, or per-module); per-call lines are at debug.
+    log: String = "info".into(), env "SFNLITE_LOG" [value_name = "FILTER"];
+}
+
+/// Request authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Any request is accepted; the signature only names the caller's account and region.
+    Off,
+    /// Every request must carry a valid SigV4 signature by one of `access_keys`.
+    Sigv4,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Cli {
+    /// Parses the command line, with every setting's help ending in its built-in default
+    /// (taken from [`Config::default`], so the help never disagrees with it).
+    pub fn parse_with_defaults() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
+        let annotate = |cmd: clap::Command| {
+            SETTINGS.iter().fold(cmd, |cmd, (key, _)| {
+                let shown = match defaults.get(*key) {
+                    Some(toml::Value::String(s)) => s.clone(),
+                    Some(toml::Value::Array(a)) if a.is_empty() => "none".into(),
+                    Some(other) => other.to_string(),
+                    None => return cmd,
+                };
+                cmd.mut_arg(*key, |arg| {
+                    let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                    arg.help(format!("{help} [default: {shown}]"))
+                })
+            })
+        };
+        let cmd = annotate(Cli::command()).mut_subcommand("serve", annotate);
+        let matches = cmd.get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// The flags of `sfnlite` / `sfnlite serve`: the configuration file, and every setting.
 #[derive(Debug, Args, Default, Clone)]
 pub struct ServeArgs {
     /// TOML file with any of the keys below (see config/sfnlite.toml).
     #[arg(long, env = "SFNLITE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Address to listen on; port 0 picks a free port. [default: 127.0.0.1:8083]
-    #[arg(long, env = "SFNLITE_LISTEN", value_name = "ADDR")]
-    pub listen: Option<String>,
-    /// SQLite database file; its folder is created. [default: ./sfnlite-data/sfnlite.db]
-    #[arg(long, env = "SFNLITE_DB", value_name = "PATH")]
-    pub db: Option<PathBuf>,
-    /// Region for requests that carry no SigV4 credential scope. [default: us-east-1]
-    #[arg(long, env = "SFNLITE_REGION")]
-    pub region: Option<String>,
-    /// Account for requests whose access key id is not 12 digits. [default: 123456789012]
-    #[arg(long, env = "SFNLITE_ACCOUNT_ID", value_name = "ID")]
-    pub account_id: Option<String>,
-    /// SQLite synchronous level: off, normal, full or extra; full fsyncs every commit. [default: full]
-    #[arg(long, env = "SFNLITE_SYNCHRONOUS", value_name = "LEVEL")]
-    pub synchronous: Option<String>,
-    /// Largest accepted request body in bytes; larger ones get 413. [default: 8388608]
-    #[arg(long, env = "SFNLITE_MAX_BODY_BYTES", value_name = "BYTES")]
-    pub max_body_bytes: Option<usize>,
-    /// Versions allowed per state machine. [default: 1000]
-    #[arg(long, env = "SFNLITE_VERSION_QUOTA", value_name = "N")]
-    pub version_quota: Option<i64>,
-    /// Aliases allowed per state machine. [default: 100]
-    #[arg(long, env = "SFNLITE_ALIAS_QUOTA", value_name = "N")]
-    pub alias_quota: Option<i64>,
-    /// How long a write waits for another process's lock on the file before answering 503. [default: 5000]
-    #[arg(long, env = "SFNLITE_BUSY_TIMEOUT_MS", value_name = "MS")]
-    pub busy_timeout_ms: Option<u64>,
-    /// Cap on the database size in bytes; writes beyond it answer 503 and change nothing. 0 = no cap. [default: 0]
-    #[arg(long, env = "SFNLITE_MAX_DB_BYTES", value_name = "BYTES")]
-    pub max_db_bytes: Option<u64>,
-    /// Serve the database read-only: reads work, writes answer 503. [default: false]
-    #[arg(long, env = "SFNLITE_READ_ONLY", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
-    pub read_only: Option<bool>,
-    /// Longest wait for in-flight requests at shutdown before closing anyway. [default: 10000]
-    #[arg(long, env = "SFNLITE_SHUTDOWN_GRACE_MS", value_name = "MS")]
-    pub shutdown_grace_ms: Option<u64>,
-    /// Largest request head (request line and headers) in bytes; at least 8192. [default: 16384]
-    #[arg(long, env = "SFNLITE_MAX_HEADER_BYTES", value_name = "BYTES")]
-    pub max_header_bytes: Option<usize>,
-    /// Longest a whole request may take before it answers 408. [default: 30000]
-    #[arg(long, env = "SFNLITE_REQUEST_TIMEOUT_MS", value_name = "MS")]
-    pub request_timeout_ms: Option<u64>,
-    /// A connection that trickles its headers or body longer than this is dropped. [default: 10000]
-    #[arg(long, env = "SFNLITE_IDLE_TIMEOUT_MS", value_name = "MS")]
-    pub idle_timeout_ms: Option<u64>,
-    /// Deepest JSON nesting accepted in a request body. [default: 64]
-    #[arg(long, env = "SFNLITE_MAX_JSON_DEPTH", value_name = "N")]
-    pub max_json_depth: Option<usize>,
-    /// Request authentication: off, or sigv4 (verify every signature). [default: off]
-    #[arg(long, env = "SFNLITE_AUTH_MODE", value_name = "MODE")]
-    pub auth_mode: Option<String>,
-    /// Credentials accepted in sigv4 mode: AKID:SECRET[:SESSION_TOKEN], comma-separated.
-    #[arg(
-        long,
-        env = "SFNLITE_ACCESS_KEYS",
-        value_name = "LIST",
-        hide_env_values = true
-    )]
-    pub access_keys: Option<String>,
-    /// Serve POST /_sfnlite/reset and POST /moto-api/reset, which wipe all state. [default: false]
-    #[arg(long, env = "SFNLITE_ENABLE_RESET", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
-    pub enable_reset: Option<bool>,
-    /// Origins allowed to call from a browser (CORS), comma-separated; * allows any. [default: none]
-    #[arg(long, env = "SFNLITE_CORS_ORIGINS", value_name = "LIST")]
-    pub cors_origins: Option<String>,
-    /// Log format: text or json. [default: text]
-    #[arg(long, env = "SFNLITE_LOG_FORMAT", value_name = "FORMAT")]
-    pub log_format: Option<String>,
-    /// Log filter (tracing syntax: error, warn, info, debug, or per-module); per-call lines are at debug. [default: info]
-    #[arg(long, env = "SFNLITE_LOG", value_name = "FILTER")]
-    pub log: Option<String>,
-}
-
-/// Where the database lives unless told otherwise (serve, export and import alike).
-pub const DEFAULT_DB: &str = "./sfnlite-data/sfnlite.db";
-
-/// hyper cannot buffer a request head in less.
-pub const MIN_HEADER_BYTES: usize = 8192;
-
-/// The keys of the configuration file; unknown keys are an error so typos fail at start-up.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<String>,
-    db: Option<PathBuf>,
-    region: Option<String>,
-    account_id: Option<String>,
-    synchronous: Option<String>,
-    max_body_bytes: Option<usize>,
-    version_quota: Option<i64>,
-    alias_quota: Option<i64>,
-    busy_timeout_ms: Option<u64>,
-    max_db_bytes: Option<u64>,
-    read_only: Option<bool>,
-    shutdown_grace_ms: Option<u64>,
-    max_header_bytes: Option<usize>,
-    request_timeout_ms: Option<u64>,
-    idle_timeout_ms: Option<u64>,
-    max_json_depth: Option<usize>,
-    auth_mode: Option<String>,
-    access_keys: Option<Vec<String>>,
-    enable_reset: Option<bool>,
-    cors_origins: Option<Vec<String>>,
-    log_format: Option<String>,
-    log: Option<String>,
-}
-
-/// The resolved configuration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    pub listen: SocketAddr,
-    pub db: PathBuf,
-    pub region: String,
-    pub account_id: String,
-    pub synchronous: Synchronous,
-    pub max_body_bytes: usize,
-    pub version_quota: i64,
-    pub alias_quota: i64,
-    pub busy_timeout_ms: u64,
-    /// 0 means no cap.
-    pub max_db_bytes: u64,
-    pub read_only: bool,
-    pub shutdown_grace_ms: u64,
-    pub max_header_bytes: usize,
-    pub request_timeout_ms: u64,
-    pub idle_timeout_ms: u64,
-    pub max_json_depth: usize,
-    pub auth: AuthMode,
-    pub enable_reset: bool,
-    /// Browser origins allowed by CORS; `*` allows any; empty sends no CORS headers.
-    pub cors_origins: Vec<String>,
-    /// `text` or `json`.
-    pub log_format: String,
-    pub log: String,
-}
-
-/// Request authentication.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub enum AuthMode {
-    /// Any request is accepted; the signature only names the caller's account and region.
-    #[default]
-    Off,
-    /// Every request must carry a valid SigV4 signature by one of these keys.
-    SigV4(Keys),
-}
-
-impl std::fmt::Debug for AuthMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AuthMode::Off => f.write_str("Off"),
-            AuthMode::SigV4(keys) => write!(f, "SigV4({} keys, secrets redacted)", keys.len()),
-        }
-    }
+    #[command(flatten)]
+    pub settings: Layer,
 }
 
 /// Parses `AKID:SECRET[:TOKEN][@ACCOUNT]` entries. Each key belongs to one account: the one
@@ -259,34 +258,6 @@ fn parse_keys<'a>(
     Ok(keys)
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8083)),
-            db: PathBuf::from(DEFAULT_DB),
-            region: "us-east-1".into(),
-            account_id: "123456789012".into(),
-            synchronous: Synchronous::Full,
-            max_body_bytes: 8 * 1024 * 1024,
-            version_quota: 1000,
-            alias_quota: 100,
-            busy_timeout_ms: 5000,
-            max_db_bytes: 0,
-            read_only: false,
-            shutdown_grace_ms: 10_000,
-            max_header_bytes: 16 * 1024,
-            request_timeout_ms: 30_000,
-            idle_timeout_ms: 10_000,
-            max_json_depth: 64,
-            auth: AuthMode::Off,
-            enable_reset: false,
-            cors_origins: Vec::new(),
-            log_format: "text".into(),
-            log: "info".into(),
-        }
-    }
-}
-
 impl Config {
     /// How the store is opened.
     pub fn store_options(&self) -> StoreOptions {
@@ -307,144 +278,64 @@ impl Config {
         }
     }
 
-    /// Resolves flags (already merged with the environment by clap) over the file over defaults.
+    /// Resolves flags (already merged with the environment by clap) over the file over the
+    /// defaults, and checks the result.
     pub fn resolve(args: &ServeArgs) -> anyhow::Result<Config> {
         let file = match &args.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
-                toml::from_str::<FileConfig>(&text)
+                toml::from_str::<Layer>(&text)
                     .with_context(|| format!("invalid config file {}", path.display()))?
             }
-            None => FileConfig::default(),
+            None => Layer::default(),
         };
-        let d = Config::default();
-        let listen = args.listen.clone().or(file.listen);
-        let listen = match listen {
-            Some(s) => s
-                .parse()
-                .with_context(|| format!("invalid listen address '{s}'"))?,
-            None => d.listen,
-        };
-        let region = args.region.clone().or(file.region).unwrap_or(d.region);
-        if !is_region(&region) {
-            bail!("invalid region '{region}'");
+        let config = args.settings.clone().over(file).over_defaults();
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The rules a configuration must follow, whichever layers it came from.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if !is_region(&self.region) {
+            bail!("invalid region '{}'", self.region);
         }
-        let account_id = args
-            .account_id
-            .clone()
-            .or(file.account_id)
-            .unwrap_or(d.account_id);
-        if !is_account(&account_id) {
-            bail!("invalid account id '{account_id}': it must be 12 digits");
+        if !is_account(&self.account_id) {
+            bail!(
+                "invalid account id '{}': it must be 12 digits",
+                self.account_id
+            );
         }
-        let synchronous = match args.synchronous.clone().or(file.synchronous) {
-            Some(s) => Synchronous::parse(&s)
-                .with_context(|| format!("invalid synchronous level '{s}'"))?,
-            None => d.synchronous,
-        };
-        let version_quota = args
-            .version_quota
-            .or(file.version_quota)
-            .unwrap_or(d.version_quota);
-        if version_quota < 1 {
+        if self.version_quota < 1 {
             bail!("version_quota must be at least 1");
         }
-        let alias_quota = args
-            .alias_quota
-            .or(file.alias_quota)
-            .unwrap_or(d.alias_quota);
-        if alias_quota < 1 {
+        if self.alias_quota < 1 {
             bail!("alias_quota must be at least 1");
         }
-        let max_header_bytes = args
-            .max_header_bytes
-            .or(file.max_header_bytes)
-            .unwrap_or(d.max_header_bytes);
-        if max_header_bytes < MIN_HEADER_BYTES {
-            bail!("max_header_bytes must be at least {MIN_HEADER_BYTES} (got {max_header_bytes})");
+        if self.max_header_bytes < MIN_HEADER_BYTES {
+            bail!(
+                "max_header_bytes must be at least {MIN_HEADER_BYTES} (got {})",
+                self.max_header_bytes
+            );
         }
-        let auth = match args.auth_mode.clone().or(file.auth_mode).as_deref() {
-            None | Some("off") => AuthMode::Off,
-            Some("sigv4") => {
-                let keys = match &args.access_keys {
-                    Some(list) => parse_keys(list.split(','), &account_id)?,
-                    None => parse_keys(
-                        file.access_keys.iter().flatten().map(String::as_str),
-                        &account_id,
-                    )?,
-                };
+        self.keys().map(|_| ())
+    }
+
+    /// The keys requests must be signed with, when `auth_mode = sigv4`.
+    pub fn keys(&self) -> anyhow::Result<Option<Keys>> {
+        match self.auth_mode {
+            AuthMode::Off => Ok(None),
+            AuthMode::Sigv4 => {
+                let keys = parse_keys(
+                    self.access_keys.iter().map(String::as_str),
+                    &self.account_id,
+                )?;
                 if keys.is_empty() {
                     bail!("auth_mode = sigv4 needs at least one access key (access_keys or SFNLITE_ACCESS_KEYS)");
                 }
-                AuthMode::SigV4(keys)
+                Ok(Some(keys))
             }
-            Some(other) => bail!("invalid auth_mode '{other}': use off or sigv4"),
-        };
-        let log_format = args
-            .log_format
-            .clone()
-            .or(file.log_format)
-            .unwrap_or(d.log_format.clone());
-        if !matches!(log_format.as_str(), "text" | "json") {
-            bail!("invalid log_format '{log_format}': use text or json");
         }
-        let max_body_bytes = args
-            .max_body_bytes
-            .or(file.max_body_bytes)
-            .unwrap_or(d.max_body_bytes);
-        Ok(Config {
-            listen,
-            db: args.db.clone().or(file.db).unwrap_or(d.db),
-            region,
-            account_id,
-            synchronous,
-            max_body_bytes,
-            version_quota,
-            alias_quota,
-            busy_timeout_ms: args
-                .busy_timeout_ms
-                .or(file.busy_timeout_ms)
-                .unwrap_or(d.busy_timeout_ms),
-            max_db_bytes: args
-                .max_db_bytes
-                .or(file.max_db_bytes)
-                .unwrap_or(d.max_db_bytes),
-            read_only: args.read_only.or(file.read_only).unwrap_or(d.read_only),
-            shutdown_grace_ms: args
-                .shutdown_grace_ms
-                .or(file.shutdown_grace_ms)
-                .unwrap_or(d.shutdown_grace_ms),
-            max_header_bytes,
-            request_timeout_ms: args
-                .request_timeout_ms
-                .or(file.request_timeout_ms)
-                .unwrap_or(d.request_timeout_ms),
-            idle_timeout_ms: args
-                .idle_timeout_ms
-                .or(file.idle_timeout_ms)
-                .unwrap_or(d.idle_timeout_ms),
-            max_json_depth: args
-                .max_json_depth
-                .or(file.max_json_depth)
-                .unwrap_or(d.max_json_depth),
-            auth,
-            enable_reset: args
-                .enable_reset
-                .or(file.enable_reset)
-                .unwrap_or(d.enable_reset),
-            cors_origins: match &args.cors_origins {
-                Some(list) => list
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|o| !o.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                None => file.cors_origins.unwrap_or(d.cors_origins),
-            },
-            log_format,
-            log: args.log.clone().or(file.log).unwrap_or(d.log),
-        })
     }
 }
 
@@ -459,8 +350,10 @@ mod tests {
         std::fs::write(&file, "region = \"eu-west-1\"\nversion_quota = 5\n").unwrap();
         let args = ServeArgs {
             config: Some(file),
-            version_quota: Some(7),
-            ..ServeArgs::default()
+            settings: Layer {
+                version_quota: Some(7),
+                ..Layer::default()
+            },
         };
         let c = Config::resolve(&args).unwrap();
         assert_eq!(c.region, "eu-west-1");
@@ -515,13 +408,74 @@ mod tests {
     #[test]
     fn a_request_head_limit_below_the_minimum_is_refused() {
         let err = Config::resolve(&ServeArgs {
-            max_header_bytes: Some(100),
-            ..ServeArgs::default()
+            config: None,
+            settings: Layer {
+                max_header_bytes: Some(100),
+                ..Layer::default()
+            },
         })
         .unwrap_err();
         assert_eq!(
             err.to_string(),
             "max_header_bytes must be at least 8192 (got 100)"
         );
+    }
+
+    /// How the README and the TOML file show a default.
+    fn shown(v: &toml::Value) -> String {
+        match v {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Array(a) if a.is_empty() => "none".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn defaults() -> toml::Table {
+        toml::Table::try_from(Config::default()).unwrap()
+    }
+
+    #[test]
+    fn the_documented_config_file_lists_exactly_the_settings() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/sfnlite.toml");
+        let file: toml::Table = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let keys: Vec<&str> = file.keys().map(String::as_str).collect();
+        let mut declared: Vec<&str> = SETTINGS.iter().map(|(k, _)| *k).collect();
+        declared.sort_unstable();
+        let mut listed = keys.clone();
+        listed.sort_unstable();
+        assert_eq!(listed, declared);
+        assert_eq!(file, defaults());
+    }
+
+    #[test]
+    fn the_readme_table_lists_every_setting_with_its_env_flag_and_default() {
+        let readme =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+                .unwrap();
+        let rows: Vec<Vec<String>> = readme
+            .lines()
+            .skip_while(|l| !l.starts_with("| key | env | flag | default |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                l.trim_matches('|')
+                    .split('|')
+                    .map(|c| c.trim().to_owned())
+                    .collect()
+            })
+            .collect();
+        let defaults = defaults();
+        assert_eq!(rows.len(), SETTINGS.len(), "{rows:?}");
+        for (row, (key, env)) in rows.iter().zip(SETTINGS) {
+            assert_eq!(row[0], *key);
+            assert_eq!(row[1], *env, "{key}");
+            assert_eq!(row[2], format!("--{}", key.replace('_', "-")), "{key}");
+            let default = shown(&defaults[*key]);
+            assert!(
+                row[3].starts_with(&default),
+                "{key}: the README says '{}', the default is '{default}'",
+                row[3]
+            );
+        }
     }
 }

@@ -9,10 +9,11 @@
 //!   body limits, error rendering). Knows HTTP, nothing about SQL.
 //! - [`api`]: one async fn per AWS operation, typed inputs and outputs, [`api::ApiError`] (the
 //!   service's error vocabulary) and model-constraint checks. No HTTP types.
-//! - [`domain`]: ARNs, names, scopes, pagination tokens, configurations and the States Language
-//!   checker. Pure; std and serde only.
-//! - [`store`]: SQLite through an r2d2 pool, refinery migrations from `migrations/`, one
-//!   transaction per operation, all SQL.
+//! - [`domain`]: ARNs, names, scopes, pagination tokens, configurations, the records the store
+//!   hands out, and the States Language checker. Pure: no I/O, no HTTP, no SQL.
+//! - [`store`]: the repositories of [`store::repo`] in domain terms, inside closure
+//!   transactions; the SQLite backend (`store::sqlite`: r2d2 pool, refinery migrations from
+//!   `migrations/`, group commit) owns all SQL.
 //! - [`config`] and [`app`]: start-up — layered configuration, then open, bind and serve.
 //! - [`transfer`] (`sfnlite export` / `import`) and [`test_server`] (an in-process server for
 //!   Rust test suites).

@@ -4,8 +4,7 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
-use clap::Parser;
-use sfnlite::config::{Cli, Command, ExportArgs, ImportArgs};
+use sfnlite::config::{Cli, Command, ExportArgs, ImportArgs, LogFormat};
 use sfnlite::{App, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -22,7 +21,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_with_defaults();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         Some(Command::Export(args)) => return export(&args),
@@ -30,7 +29,7 @@ async fn run() -> anyhow::Result<()> {
         None => cli.serve,
     };
     let config = Config::resolve(&args)?;
-    init_logs(&config.log, config.log_format == "json")?;
+    init_logs(&config.log, config.log_format == LogFormat::Json)?;
 
     let app = App::build(&config).await?;
     let addr = app.local_addr();

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::cache::{CacheKey, Cached};
 use super::paging::{check_paging, Paging};
-use super::validate::{Violations, ARN, DEFINITION, DESCRIPTION, NAME, TAG_KEY, TAG_VALUE};
+use super::validate::{
+    Violations, ARN, DEFINITION, DESCRIPTION, KMS_KEY_ID, NAME, TAG_KEY, TAG_VALUE,
+};
 use super::versions::publish_revision;
 use super::{encode, owned_machine, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::{is_role_arn, MachineArn, StateMachineRef};
@@ -79,12 +81,10 @@ fn check_logging(v: &mut Violations, logging: Option<&LoggingConfiguration>) {
 /// Model constraints of an `EncryptionConfiguration` member.
 fn check_encryption(v: &mut Violations, encryption: Option<&EncryptionConfiguration>) {
     let Some(e) = encryption else { return };
-    v.length(
+    v.member(
         "encryptionConfiguration.kmsKeyId",
         e.kms_key_id.as_deref(),
-        1,
-        2048,
-        false,
+        KMS_KEY_ID,
     );
     v.range(
         "encryptionConfiguration.kmsDataKeyReusePeriodSeconds",

@@ -54,6 +54,12 @@ pub const TAG_VALUE: Shape = Shape {
     max: 256,
     sensitive: false,
 };
+/// `KmsKeyId`.
+pub const KMS_KEY_ID: Shape = Shape {
+    min: 1,
+    max: 2048,
+    sensitive: false,
+};
 /// `PageToken`.
 pub const PAGE_TOKEN: Shape = Shape {
     min: 1,

@@ -293,12 +293,15 @@ fn check_scope(scope: &Map<String, Value>, base: &str, out: &mut Vec<Diagnostic>
 }
 
 /// Checks one state's fields; returns its transition targets with their locations.
+/// Where a state sends control: the target name and the location that names it.
+type Targets<'a> = Vec<(&'a str, String)>;
+
 fn check_state<'a>(
     state: &'a Map<String, Value>,
     at: &str,
     out: &mut Vec<Diagnostic>,
     has_terminal: &mut bool,
-) -> Vec<(&'a str, String)> {
+) -> Targets<'a> {
     let mut targets = Vec::new();
     let kind = match state.get("Type") {
         None => {
@@ -319,110 +322,17 @@ fn check_state<'a>(
             out.push(schema(&format!("Field '{key}' is not supported"), at));
         }
     }
-    let require = |names: &[&str], out: &mut Vec<Diagnostic>| {
-        let missing: Vec<&str> = names
-            .iter()
-            .copied()
-            .filter(|n| !state.contains_key(*n))
-            .collect();
-        if !missing.is_empty() {
-            out.push(schema(
-                &format!("These fields are required: [{}]", missing.join(", ")),
-                at,
-            ));
-        }
-    };
-
     // Pass, Task, Wait, Parallel and Map continue with exactly one of Next or End.
     if fields.contains(&"Next") {
-        match (state.get("Next"), state.get("End")) {
-            (Some(_), Some(_)) => out.push(schema(
-                "There should only be one of the following fields: [Next, End]",
-                at,
-            )),
-            (None, None) => out.push(schema(
-                "There should be exactly one of the following fields: [Next, End]",
-                at,
-            )),
-            (None, Some(Value::Bool(true))) => *has_terminal = true,
-            (None, Some(_)) => out.push(schema(
-                "Expected value of type: Boolean true",
-                &format!("{at}/End"),
-            )),
-            (Some(Value::String(n)), None) => targets.push((n.as_str(), format!("{at}/Next"))),
-            (Some(_), None) => out.push(schema(
-                "Expected value of type: String",
-                &format!("{at}/Next"),
-            )),
-        }
+        check_transition(state, at, out, has_terminal, &mut targets);
     }
     match kind {
         "Succeed" | "Fail" => *has_terminal = true,
-        "Task" => require(&["Resource"], out),
-        "Wait" => {
-            let n = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"]
-                .iter()
-                .filter(|f| state.contains_key(**f))
-                .count();
-            if n != 1 {
-                out.push(schema(
-                    "There should be exactly one of the following fields: [Seconds, Timestamp, SecondsPath, TimestampPath]",
-                    at,
-                ));
-            }
-        }
-        "Choice" => match state.get("Choices") {
-            Some(Value::Array(rules)) if !rules.is_empty() => {
-                for (i, rule) in rules.iter().enumerate() {
-                    let rule_at = format!("{at}/Choices[{i}]");
-                    match rule.get("Next") {
-                        Some(Value::String(n)) => {
-                            targets.push((n.as_str(), format!("{rule_at}/Next")))
-                        }
-                        Some(_) => out.push(schema(
-                            "Expected value of type: String",
-                            &format!("{rule_at}/Next"),
-                        )),
-                        None => out.push(schema("These fields are required: [Next]", &rule_at)),
-                    }
-                }
-            }
-            Some(_) => out.push(schema(
-                "Expected value of type: non-empty Array",
-                &format!("{at}/Choices"),
-            )),
-            None => require(&["Choices"], out),
-        },
-        "Parallel" => match state.get("Branches") {
-            Some(Value::Array(branches)) if !branches.is_empty() => {
-                for (i, b) in branches.iter().enumerate() {
-                    let b_at = format!("{at}/Branches[{i}]");
-                    match b {
-                        Value::Object(b) => check_nested(b, &b_at, out),
-                        _ => out.push(schema("Expected value of type: Object", &b_at)),
-                    }
-                }
-            }
-            Some(_) => out.push(schema(
-                "Expected value of type: non-empty Array",
-                &format!("{at}/Branches"),
-            )),
-            None => require(&["Branches"], out),
-        },
-        "Map" => {
-            let processor = state
-                .get("ItemProcessor")
-                .map(|p| ("ItemProcessor", p))
-                .or_else(|| state.get("Iterator").map(|p| ("Iterator", p)));
-            match processor {
-                Some((field, Value::Object(p))) => check_nested(p, &format!("{at}/{field}"), out),
-                Some((field, _)) => out.push(schema(
-                    "Expected value of type: Object",
-                    &format!("{at}/{field}"),
-                )),
-                None => require(&["ItemProcessor"], out),
-            }
-        }
+        "Task" => require(state, &["Resource"], at, out),
+        "Wait" => check_wait(state, at, out),
+        "Choice" => check_choices(state, at, out, &mut targets),
+        "Parallel" => check_branches(state, at, out),
+        "Map" => check_processor(state, at, out),
         _ => {}
     }
     if state.contains_key("Default") {
@@ -435,35 +345,167 @@ fn check_state<'a>(
         }
     }
     if let Some(catch) = state.get("Catch") {
-        match catch {
-            Value::Array(catchers) => {
-                for (i, c) in catchers.iter().enumerate() {
-                    let c_at = format!("{at}/Catch[{i}]");
-                    let missing: Vec<&str> = ["ErrorEquals", "Next"]
-                        .into_iter()
-                        .filter(|f| c.get(*f).is_none())
-                        .collect();
-                    if !missing.is_empty() {
-                        out.push(schema(
-                            &format!("These fields are required: [{}]", missing.join(", ")),
-                            &c_at,
-                        ));
-                    }
-                    if let Some(Value::String(n)) = c.get("Next") {
-                        targets.push((n.as_str(), format!("{c_at}/Next")));
-                    }
-                }
-            }
-            _ => out.push(schema(
-                "Expected value of type: Array",
-                &format!("{at}/Catch"),
-            )),
-        }
+        check_catchers(catch, at, out, &mut targets);
     }
     targets
 }
 
-/// A Parallel branch or Map processor: its own scope with its own StartAt and States.
+/// `These fields are required: [..]` for the `names` the state lacks.
+fn require(state: &Map<String, Value>, names: &[&str], at: &str, out: &mut Vec<Diagnostic>) {
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !state.contains_key(*n))
+        .collect();
+    if !missing.is_empty() {
+        out.push(schema(
+            &format!("These fields are required: [{}]", missing.join(", ")),
+            at,
+        ));
+    }
+}
+
+/// Exactly one of `Next` (a state name) or `End: true`.
+fn check_transition<'a>(
+    state: &'a Map<String, Value>,
+    at: &str,
+    out: &mut Vec<Diagnostic>,
+    has_terminal: &mut bool,
+    targets: &mut Targets<'a>,
+) {
+    match (state.get("Next"), state.get("End")) {
+        (Some(_), Some(_)) => out.push(schema(
+            "There should only be one of the following fields: [Next, End]",
+            at,
+        )),
+        (None, None) => out.push(schema(
+            "There should be exactly one of the following fields: [Next, End]",
+            at,
+        )),
+        (None, Some(Value::Bool(true))) => *has_terminal = true,
+        (None, Some(_)) => out.push(schema(
+            "Expected value of type: Boolean true",
+            &format!("{at}/End"),
+        )),
+        (Some(Value::String(n)), None) => targets.push((n.as_str(), format!("{at}/Next"))),
+        (Some(_), None) => out.push(schema(
+            "Expected value of type: String",
+            &format!("{at}/Next"),
+        )),
+    }
+}
+
+/// Exactly one of the four ways to wait.
+fn check_wait(state: &Map<String, Value>, at: &str, out: &mut Vec<Diagnostic>) {
+    let n = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"]
+        .iter()
+        .filter(|f| state.contains_key(**f))
+        .count();
+    if n != 1 {
+        out.push(schema(
+            "There should be exactly one of the following fields: [Seconds, Timestamp, SecondsPath, TimestampPath]",
+            at,
+        ));
+    }
+}
+
+/// A non-empty `Choices` array whose rules each name a `Next` state.
+fn check_choices<'a>(
+    state: &'a Map<String, Value>,
+    at: &str,
+    out: &mut Vec<Diagnostic>,
+    targets: &mut Targets<'a>,
+) {
+    match state.get("Choices") {
+        Some(Value::Array(rules)) if !rules.is_empty() => {
+            for (i, rule) in rules.iter().enumerate() {
+                let rule_at = format!("{at}/Choices[{i}]");
+                match rule.get("Next") {
+                    Some(Value::String(n)) => targets.push((n.as_str(), format!("{rule_at}/Next"))),
+                    Some(_) => out.push(schema(
+                        "Expected value of type: String",
+                        &format!("{rule_at}/Next"),
+                    )),
+                    None => out.push(schema("These fields are required: [Next]", &rule_at)),
+                }
+            }
+        }
+        Some(_) => out.push(schema(
+            "Expected value of type: non-empty Array",
+            &format!("{at}/Choices"),
+        )),
+        None => require(state, &["Choices"], at, out),
+    }
+}
+
+/// A non-empty `Branches` array of nested state machines.
+fn check_branches(state: &Map<String, Value>, at: &str, out: &mut Vec<Diagnostic>) {
+    match state.get("Branches") {
+        Some(Value::Array(branches)) if !branches.is_empty() => {
+            for (i, b) in branches.iter().enumerate() {
+                let b_at = format!("{at}/Branches[{i}]");
+                match b {
+                    Value::Object(b) => check_nested(b, &b_at, out),
+                    _ => out.push(schema("Expected value of type: Object", &b_at)),
+                }
+            }
+        }
+        Some(_) => out.push(schema(
+            "Expected value of type: non-empty Array",
+            &format!("{at}/Branches"),
+        )),
+        None => require(state, &["Branches"], at, out),
+    }
+}
+
+/// A Map's `ItemProcessor` (or the older `Iterator`): a nested state machine.
+fn check_processor(state: &Map<String, Value>, at: &str, out: &mut Vec<Diagnostic>) {
+    let processor = state
+        .get("ItemProcessor")
+        .map(|p| ("ItemProcessor", p))
+        .or_else(|| state.get("Iterator").map(|p| ("Iterator", p)));
+    match processor {
+        Some((field, Value::Object(p))) => check_nested(p, &format!("{at}/{field}"), out),
+        Some((field, _)) => out.push(schema(
+            "Expected value of type: Object",
+            &format!("{at}/{field}"),
+        )),
+        None => require(state, &["ItemProcessor"], at, out),
+    }
+}
+
+/// A `Catch` array whose catchers each have `ErrorEquals` and a `Next` state.
+fn check_catchers<'a>(
+    catch: &'a Value,
+    at: &str,
+    out: &mut Vec<Diagnostic>,
+    targets: &mut Targets<'a>,
+) {
+    let Value::Array(catchers) = catch else {
+        out.push(schema(
+            "Expected value of type: Array",
+            &format!("{at}/Catch"),
+        ));
+        return;
+    };
+    for (i, c) in catchers.iter().enumerate() {
+        let c_at = format!("{at}/Catch[{i}]");
+        let missing: Vec<&str> = ["ErrorEquals", "Next"]
+            .into_iter()
+            .filter(|f| c.get(*f).is_none())
+            .collect();
+        if !missing.is_empty() {
+            out.push(schema(
+                &format!("These fields are required: [{}]", missing.join(", ")),
+                &c_at,
+            ));
+        }
+        if let Some(Value::String(n)) = c.get("Next") {
+            targets.push((n.as_str(), format!("{c_at}/Next")));
+        }
+    }
+}
+
 fn check_nested(scope: &Map<String, Value>, at: &str, out: &mut Vec<Diagnostic>) {
     for key in scope.keys() {
         if !matches!(

@@ -1,5 +1,6 @@
-//! Pure AWS domain types: ARNs, names, the caller's scope, pagination tokens and the
-//! Amazon States Language checker. Knows nothing about HTTP or SQL; needs only std and serde.
+//! Pure AWS domain types: ARNs, names, the caller's scope, pagination tokens, the records the
+//! store hands out and the Amazon States Language checker. Knows nothing about HTTP or SQL
+//! and does no I/O.
 
 pub mod arn;
 pub mod asl;

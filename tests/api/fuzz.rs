@@ -292,7 +292,7 @@ async fn hostile_requests_never_panic_never_5xx_and_change_nothing_when_rejected
     let mut config = sfnlite::Config::for_tests(std::path::Path::new("unused"));
     config.version_quota = 5;
     config.max_body_bytes = 256 * 1024;
-    let mut state = sfnlite::app::app_state(store, &config);
+    let mut state = sfnlite::app::app_state(store, &config).unwrap();
     state.limits = Arc::new(Limits {
         version_quota: 5,
         alias_quota: 3,

@@ -8,49 +8,29 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_sdk_sfn::config::{retry::RetryConfig, BehaviorVersion, Credentials, Region};
 use serde_json::json;
 use sfnlite::config::AuthMode;
-use sfnlite::http::sigv4::{Keys, Secret};
 
 use crate::helpers::*;
 
-fn keys() -> Keys {
-    Keys::from([
-        (
-            "AKIDTEST".to_string(),
-            Secret {
-                secret_access_key: "secret-one".into(),
-                session_token: None,
-                account: ACCOUNT.into(),
-            },
-        ),
-        (
-            "111122223333".to_string(),
-            Secret {
-                secret_access_key: "secret-two".into(),
-                session_token: None,
-                account: "111122223333".into(),
-            },
-        ),
-        (
-            "ASIATEMP".to_string(),
-            Secret {
-                secret_access_key: "secret-three".into(),
-                session_token: Some("token-3".into()),
-                account: ACCOUNT.into(),
-            },
-        ),
-        (
-            "AKIDBOUND".to_string(),
-            Secret {
-                secret_access_key: "secret-four".into(),
-                session_token: None,
-                account: "444455556666".into(),
-            },
-        ),
-    ])
+/// The keys of the sigv4 tests, in the configuration's own form.
+fn keys() -> Vec<String> {
+    [
+        // No account named: a key id that is not 12 digits belongs to account_id.
+        "AKIDTEST:secret-one",
+        // A 12-digit key id is its own account.
+        "111122223333:secret-two",
+        "ASIATEMP:secret-three:token-3",
+        "AKIDBOUND:secret-four@444455556666",
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }
 
 async fn sigv4_app() -> TestApp {
-    TestApp::spawn_with(|c| c.auth = AuthMode::SigV4(keys())).await
+    TestApp::spawn_with(|c| {
+        c.auth_mode = AuthMode::Sigv4;
+        c.access_keys = keys();
+    })
+    .await
 }
 
 fn client(app: &TestApp, id: &str, secret: &str, token: Option<&str>) -> aws_sdk_sfn::Client {
