@@ -22,6 +22,7 @@
 
 pub mod api;
 pub mod app;
+pub mod asl;
 pub mod config;
 pub mod domain;
 pub mod http;

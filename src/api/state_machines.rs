@@ -11,8 +11,8 @@ use super::validate::{
 };
 use super::versions::publish_revision;
 use super::{encode, owned_machine, parse_arn, secs, ApiError, Ctx};
+use crate::asl;
 use crate::domain::arn::{is_role_arn, MachineArn, StateMachineRef};
-use crate::domain::asl;
 use crate::domain::config::{
     EncryptionConfiguration, LoggingConfiguration, TracingConfiguration, CUSTOMER_MANAGED_KMS_KEY,
 };
@@ -102,7 +102,7 @@ fn check_encryption(v: &mut Violations, encryption: Option<&EncryptionConfigurat
 
 /// Service rules on a definition and configurations, after the model constraints.
 fn check_service_rules(
-    definition: Option<&str>,
+    definition: Option<(&str, MachineType)>,
     role_arn: Option<&str>,
     logging: Option<&LoggingConfiguration>,
     encryption: Option<&EncryptionConfiguration>,
@@ -110,8 +110,8 @@ fn check_service_rules(
     if let Some(role) = role_arn {
         check_role_arn(role)?;
     }
-    if let Some(def) = definition {
-        check_definition(def)?;
+    if let Some((def, kind)) = definition {
+        check_definition(def, kind)?;
     }
     if let Some(l) = logging {
         let destinations = l.destinations.as_deref().unwrap_or_default();
@@ -164,9 +164,13 @@ fn check_role_arn(role: &str) -> Result<(), ApiError> {
     Err(ApiError::InvalidArn(format!("Invalid Role Arn: '{role}'")))
 }
 
-/// InvalidDefinition in AWS's form: `Invalid State Machine Definition: '<problems>'`.
-fn check_definition(definition: &str) -> Result<(), ApiError> {
-    let problems = asl::check(definition);
+/// InvalidDefinition in AWS's form: `Invalid State Machine Definition: '<problems>'`, every
+/// problem as `CODE: text at location`, joined with `, ` in document order.
+fn check_definition(definition: &str, kind: MachineType) -> Result<(), ApiError> {
+    let problems: Vec<asl::Diagnostic> = asl::check(definition, asl::Flavor { kind })
+        .into_iter()
+        .filter(|d| d.severity == asl::Severity::Error)
+        .collect();
     if problems.is_empty() {
         return Ok(());
     }
@@ -258,8 +262,13 @@ pub async fn create_state_machine(
     if !is_valid_machine_name(&name) {
         return Err(ApiError::InvalidName(format!("Invalid Name: '{name}'")));
     }
+    let kind = input
+        .kind
+        .as_deref()
+        .and_then(MachineType::parse)
+        .unwrap_or(MachineType::Standard);
     check_service_rules(
-        Some(&definition),
+        Some((&definition, kind)),
         Some(&role_arn),
         input.logging_configuration.as_ref(),
         input.encryption_configuration.as_ref(),
@@ -271,11 +280,7 @@ pub async fn create_state_machine(
     }
     let request = NewStateMachine {
         arn,
-        kind: input
-            .kind
-            .as_deref()
-            .and_then(MachineType::parse)
-            .unwrap_or(MachineType::Standard),
+        kind,
         snapshot: snapshot(
             definition,
             role_arn,
@@ -577,8 +582,13 @@ pub async fn update_state_machine(
     if input.version_description.is_some() && !publish {
         return Err(version_description_needs_publish());
     }
+    // The machine's type is known only inside the transaction: the rules every type shares
+    // are checked here, EXPRESS's own below.
     check_service_rules(
-        input.definition.as_deref(),
+        input
+            .definition
+            .as_deref()
+            .map(|d| (d, MachineType::Standard)),
         input.role_arn.as_deref(),
         input.logging_configuration.as_ref(),
         input.encryption_configuration.as_ref(),
@@ -592,6 +602,9 @@ pub async fn update_state_machine(
                 return Err(missing());
             };
             let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
+            if let (Some(d), MachineType::Express) = (&input.definition, m.kind) {
+                check_definition(d, MachineType::Express)?;
+            }
             let current = tx.machines().current_revision(m.key)?;
             let next = updated_snapshot(&current.snapshot, &input);
             let now = now_millis();
@@ -780,8 +793,9 @@ pub struct ValidateStateMachineDefinitionOutput {
     pub truncated: bool,
 }
 
-/// ValidateStateMachineDefinition: the checker's problems as ERROR diagnostics; an invalid
-/// definition is a 200 with `result: FAIL`, not an error.
+/// ValidateStateMachineDefinition: the definition's diagnostics (errors, and warnings when
+/// `severity` is WARNING), at most `maxResults`; an invalid definition is a 200 with
+/// `result: FAIL`, not an error.
 pub async fn validate_state_machine_definition(
     _ctx: Ctx,
     input: ValidateStateMachineDefinitionInput,
@@ -792,25 +806,38 @@ pub async fn validate_state_machine_definition(
     v.one_of("severity", input.severity.as_deref(), &["ERROR", "WARNING"]);
     v.range("maxResults", input.max_results, 0, 100);
     v.finish()?;
-    let problems = asl::check(input.definition.as_deref().unwrap_or_default());
+    let kind = input
+        .kind
+        .as_deref()
+        .and_then(MachineType::parse)
+        .unwrap_or(MachineType::Standard);
+    let with_warnings = input.severity.as_deref() == Some("WARNING");
+    let all = asl::check(
+        input.definition.as_deref().unwrap_or_default(),
+        asl::Flavor { kind },
+    );
+    let failed = all.iter().any(|d| d.severity == asl::Severity::Error);
+    let shown: Vec<asl::Diagnostic> = all
+        .into_iter()
+        .filter(|d| with_warnings || d.severity == asl::Severity::Error)
+        .collect();
     let limit = match input.max_results {
         None | Some(0) => 100,
         Some(n) => n as usize,
     };
-    let truncated = problems.len() > limit;
-    let result = if problems.is_empty() { "OK" } else { "FAIL" };
-    let diagnostics = problems
+    let truncated = shown.len() > limit;
+    let diagnostics = shown
         .into_iter()
         .take(limit)
         .map(|d| Diagnostic {
-            severity: "ERROR",
+            severity: d.severity.as_str(),
             code: d.code.to_owned(),
             message: d.message,
             location: d.location,
         })
         .collect();
     Ok(ValidateStateMachineDefinitionOutput {
-        result,
+        result: if failed { "FAIL" } else { "OK" },
         diagnostics,
         truncated,
     })

@@ -140,7 +140,8 @@ static PARTITION_REGEXES: std::sync::LazyLock<Vec<(&'static str, regex::Regex)>>
             .collect()
     });
 
-fn is_partition(p: &str) -> bool {
+/// Whether `p` names a partition the SDKs know.
+pub fn is_partition(p: &str) -> bool {
     PARTITIONS.iter().any(|(name, _)| *name == p)
 }
 
@@ -191,10 +192,23 @@ pub fn is_account(a: &str) -> bool {
 
 /// The partition that owns a region.
 pub fn partition_of(region: &str) -> &'static str {
-    PARTITION_REGEXES
-        .iter()
-        .find(|(_, re)| re.is_match(region))
-        .map_or("aws", |(p, _)| p)
+    // Every request asks, nearly always for the same region or two: remember the last
+    // answer per thread rather than run the patterns each time.
+    thread_local! {
+        static LAST: std::cell::RefCell<(String, &'static str)> =
+            const { std::cell::RefCell::new((String::new(), "aws")) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != region || last.0.is_empty() {
+            let partition = PARTITION_REGEXES
+                .iter()
+                .find(|(_, re)| re.is_match(region))
+                .map_or("aws", |(p, _)| *p);
+            *last = (region.to_owned(), partition);
+        }
+        last.1
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! and does no I/O.
 
 pub mod arn;
-pub mod asl;
 pub mod config;
 pub mod names;
 pub mod records;

@@ -65,7 +65,8 @@ pub struct Authorization<'a> {
     pub date: &'a str,
     pub region: &'a str,
     pub service: &'a str,
-    pub signed_headers: Vec<&'a str>,
+    /// `SignedHeaders` as sent: names joined by `;`.
+    pub signed_headers: &'a str,
     pub signature: &'a str,
 }
 
@@ -118,7 +119,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthError> 
         date: scope[1],
         region: scope[2],
         service: scope[3],
-        signed_headers: signed.split(';').collect(),
+        signed_headers: signed,
         signature,
     })
 }
@@ -232,9 +233,9 @@ fn string_to_sign(
     amz_date: &str,
 ) -> Result<String, AuthError> {
     let mut canonical_headers = String::new();
-    for name in &auth.signed_headers {
+    for name in auth.signed_headers.split(';') {
         let values: Vec<String> = headers
-            .get_all(*name)
+            .get_all(name)
             .iter()
             .map(|v| collapse_spaces(&String::from_utf8_lossy(v.as_bytes())))
             .collect();
@@ -251,7 +252,7 @@ fn string_to_sign(
         canonical_uri(uri.path()),
         canonical_query(uri.query().unwrap_or("")),
         canonical_headers,
-        auth.signed_headers.join(";"),
+        auth.signed_headers,
         hex::encode(Sha256::digest(body)),
     );
     let scope = format!(
