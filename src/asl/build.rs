@@ -128,7 +128,13 @@ fn fields_of(kind: &str) -> Option<&'static [&'static str]> {
 }
 
 /// Checks a parsed definition; the model when nothing is wrong.
-pub(super) fn build(root: &Value, flavor: Flavor, out: &mut Vec<Diagnostic>) -> Option<Definition> {
+/// Errors go to `out`, warnings (which never make a definition invalid) to `warnings`.
+pub(super) fn build(
+    root: &Value,
+    flavor: Flavor,
+    out: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<Definition> {
     let Value::Object(obj) = root else {
         out.push(Diagnostic::error(
             codes::SCHEMA,
@@ -139,6 +145,7 @@ pub(super) fn build(root: &Value, flavor: Flavor, out: &mut Vec<Diagnostic>) -> 
     };
     let mut b = Builder {
         out,
+        warnings,
         flavor,
         names: HashSet::new(),
         labels: HashSet::new(),
@@ -183,6 +190,7 @@ pub(super) fn build(root: &Value, flavor: Flavor, out: &mut Vec<Diagnostic>) -> 
 
 struct Builder<'o> {
     out: &'o mut Vec<Diagnostic>,
+    warnings: &'o mut Vec<Diagnostic>,
     flavor: Flavor,
     /// Every state name seen so far, in any scope.
     names: HashSet<String>,
@@ -1096,8 +1104,10 @@ impl Builder<'_> {
         let tolerated_failure_count = self.count(f, "ToleratedFailureCount");
         let tolerated_failure_percentage = self.percentage(f);
         let label = self.label(f);
+        let batcher_ok = self.item_batcher(f);
         let retry = self.retriers(f);
         let catch = self.catchers(f, targets);
+        batcher_ok?;
         Some(StateKind::Map(Box::new(MapState {
             transition: transition?,
             processor: processor?,
@@ -1215,6 +1225,50 @@ impl Builder<'_> {
                 .path_field(f, "ToleratedFailurePercentagePath")
                 .map(Number::Path),
         }
+    }
+
+    /// `ItemBatcher`: batch limits are non-negative integers (or paths), the byte limit at
+    /// most 256 KiB.
+    fn item_batcher(&mut self, f: &Fields<'_>) -> Option<()> {
+        let Some(v) = f.state.get("ItemBatcher") else {
+            return Some(());
+        };
+        let at = format!("{}/ItemBatcher", f.at);
+        let Value::Object(b) = v else {
+            self.schema("Expected value of type: Object", &at);
+            return None;
+        };
+        let mut ok = true;
+        for key in b.keys() {
+            if !matches!(
+                key.as_str(),
+                "MaxItemsPerBatch"
+                    | "MaxItemsPerBatchPath"
+                    | "MaxInputBytesPerBatch"
+                    | "MaxInputBytesPerBatchPath"
+                    | "BatchInput"
+            ) {
+                self.schema(&format!("Field '{key}' is not supported"), &at);
+                ok = false;
+            }
+        }
+        for (field, max) in [
+            ("MaxItemsPerBatch", u64::from(u32::MAX)),
+            ("MaxInputBytesPerBatch", 262_144),
+        ] {
+            let Some(n) = b.get(field) else { continue };
+            if jsonata(f, n).is_some() {
+                continue;
+            }
+            if n.as_u64().is_none_or(|n| n > max) {
+                self.schema(
+                    &format!("Expected value of type: Integer between 0 and {max}"),
+                    &format!("{at}/{field}"),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(())
     }
 
     /// A Map `Label`: at most 40 characters, none of the forbidden ones, unique.
@@ -1551,7 +1605,10 @@ impl Builder<'_> {
                 for (key, value) in obj {
                     let built = match key.strip_suffix(".$") {
                         Some(name) => self.dynamic(key, value, at).map(|t| (name.to_owned(), t)),
-                        None => self.template(value, at).map(|t| (key.clone(), t)),
+                        None => {
+                            self.no_dollar(key, value, at);
+                            self.template(value, at).map(|t| (key.clone(), t))
+                        }
                     };
                     match (&mut fields, built) {
                         (Some(v), Some(t)) => v.push(t),
@@ -1566,6 +1623,24 @@ impl Builder<'_> {
                 built.map(Template::Array)
             }
             other => Some(Template::Value(other.clone())),
+        }
+    }
+
+    /// NO_DOLLAR: a plain field whose value reads like a path or an intrinsic call is passed
+    /// on as text, which is rarely what was meant.
+    fn no_dollar(&mut self, key: &str, value: &Value, at: &str) {
+        let Some(s) = value.as_str() else { return };
+        let looks_dynamic = (s.starts_with('$') && path::parse(s).is_ok())
+            || (intrinsic::looks_like_call(s) && intrinsic::parse(s).is_ok());
+        if looks_dynamic {
+            self.warnings.push(Diagnostic {
+                code: codes::NO_DOLLAR,
+                message: format!(
+                    "The value of the field '{key}' looks like a JSONPath or an intrinsic function call, but the field name does not end with '.$': the value is used as a plain string"
+                ),
+                location: Some(at.to_owned()),
+                severity: super::diagnostic::Severity::Warning,
+            });
         }
     }
 

@@ -14,7 +14,8 @@ pub mod codes {
     pub const DUPLICATE_STATE_NAME: &str = "DUPLICATE_STATE_NAME";
     pub const INVALID_LABEL_NAME: &str = "INVALID_LABEL_NAME";
     pub const DUPLICATE_LABEL_NAME: &str = "DUPLICATE_LABEL_NAME";
-    pub const TOO_DEEPLY_NESTED: &str = "TOO_DEEPLY_NESTED";
+    /// Warning: a plain field whose value looks like a path.
+    pub const NO_DOLLAR: &str = "NO_DOLLAR";
 }
 
 /// How serious a diagnostic is; only errors make a definition invalid.

@@ -37,8 +37,25 @@ impl Default for Flavor {
     }
 }
 
-/// Parses and validates a definition.
+/// Parses and validates a definition: the model, or every error found.
 pub fn parse(text: &str, flavor: Flavor) -> Result<Definition, Vec<Diagnostic>> {
+    let (definition, diagnostics) = validate(text, flavor);
+    definition.ok_or_else(|| {
+        diagnostics
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect()
+    })
+}
+
+/// Every diagnostic of a definition, errors then warnings (empty when it is valid and
+/// clean).
+pub fn check(text: &str, flavor: Flavor) -> Vec<Diagnostic> {
+    validate(text, flavor).1
+}
+
+/// The model when the definition is valid, and every diagnostic either way.
+pub fn validate(text: &str, flavor: Flavor) -> (Option<Definition>, Vec<Diagnostic>) {
     let mut out = Vec::new();
     if text.trim().is_empty() {
         out.push(Diagnostic::error(
@@ -46,7 +63,7 @@ pub fn parse(text: &str, flavor: Flavor) -> Result<Definition, Vec<Diagnostic>> 
             "Definition must be a valid JSON object",
             None,
         ));
-        return Err(out);
+        return (None, out);
     }
     let root = match json::parse(text) {
         Ok(v) => v,
@@ -56,18 +73,14 @@ pub fn parse(text: &str, flavor: Flavor) -> Result<Definition, Vec<Diagnostic>> 
                 &e.to_string(),
                 Some("/".into()),
             ));
-            return Err(out);
+            return (None, out);
         }
     };
-    match build::build(&root, flavor, &mut out) {
-        Some(d) if out.is_empty() => Ok(d),
-        _ => Err(out),
-    }
-}
-
-/// Every problem of a definition (empty when it is valid).
-pub fn check(text: &str, flavor: Flavor) -> Vec<Diagnostic> {
-    parse(text, flavor).err().unwrap_or_default()
+    let mut warnings = Vec::new();
+    let definition = build::build(&root, flavor, &mut out, &mut warnings);
+    let definition = definition.filter(|_| out.is_empty());
+    out.extend(warnings);
+    (definition, out)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::domain::records::MachineType;
 fn problems(def: &str) -> Vec<String> {
     check(def, Flavor::default())
         .iter()
+        .filter(|d| d.severity == Severity::Error)
         .map(|d| d.to_string())
         .collect()
 }
@@ -405,7 +406,7 @@ fn corpus_valid_definitions_pass_and_invalid_ones_fail() {
             } else {
                 Flavor::default()
             };
-            let problems = check(&text, flavor);
+            let problems = parse(&text, flavor).err().unwrap_or_default();
             assert_eq!(
                 problems.is_empty(),
                 expect_valid,
@@ -416,4 +417,43 @@ fn corpus_valid_definitions_pass_and_invalid_ones_fail() {
         }
     }
     assert!(seen >= 40, "corpus too small: {seen}");
+}
+
+#[test]
+fn a_plain_field_holding_a_path_is_a_warning_not_an_error() {
+    let def = one(
+        r#"{"Type":"Pass","Parameters":{"x":"$.a","y":"States.UUID()","z":"plain"},"End":true}"#,
+    );
+    assert!(parse(&def, Flavor::default()).is_ok());
+    let all = check(&def, Flavor::default());
+    let codes: Vec<(&str, Severity)> = all.iter().map(|d| (d.code, d.severity)).collect();
+    assert_eq!(
+        codes,
+        [
+            (codes::NO_DOLLAR, Severity::Warning),
+            (codes::NO_DOLLAR, Severity::Warning)
+        ]
+    );
+    assert_eq!(all[0].location.as_deref(), Some("/States/S/Parameters"));
+}
+
+#[test]
+fn item_batcher_limits_are_checked() {
+    let map = |batcher: &str| {
+        one(&format!(
+            r#"{{"Type":"Map","ItemBatcher":{batcher},"ItemProcessor":{{"ProcessorConfig":{{"Mode":"DISTRIBUTED"}},"StartAt":"I","States":{{"I":{{"Type":"Succeed"}}}}}},"End":true}}"#
+        ))
+    };
+    assert!(problems(&map(
+        r#"{"MaxItemsPerBatch":10,"MaxInputBytesPerBatch":262144,"BatchInput":{"a":1}}"#
+    ))
+    .is_empty());
+    assert_eq!(
+        problems(&map(r#"{"MaxInputBytesPerBatch":262145}"#)),
+        ["SCHEMA_VALIDATION_FAILED: Expected value of type: Integer between 0 and 262144 at /States/S/ItemBatcher/MaxInputBytesPerBatch"]
+    );
+    assert_eq!(
+        problems(&map(r#"{"Bogus":1}"#)),
+        ["SCHEMA_VALIDATION_FAILED: Field 'Bogus' is not supported at /States/S/ItemBatcher"]
+    );
 }

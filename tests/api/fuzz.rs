@@ -375,3 +375,141 @@ async fn hostile_requests_never_panic_never_5xx_and_change_nothing_when_rejected
     );
     assert!(grown_mib < 256, "memory grew by {grown_mib} MiB");
 }
+
+/// Replaces, drops or wraps random nodes of a definition: the shapes a hand-edited or
+/// generated definition goes wrong in.
+fn mutate_definition(rng: &mut Rng, v: &mut Value, depth: usize) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            let keys: Vec<String> = m.keys().cloned().collect();
+            let key = rng.pick(&keys).clone();
+            match rng.below(6) {
+                0 => {
+                    m.shift_remove(&key);
+                }
+                1 => {
+                    m.insert(key, hostile(rng, 0));
+                }
+                2 => {
+                    let field = rng.pick(&[
+                        "Next",
+                        "End",
+                        "Type",
+                        "Resource",
+                        "Choices",
+                        "Branches",
+                        "Retry",
+                        "Catch",
+                        "Parameters",
+                        "ResultPath",
+                        "QueryLanguage",
+                        "Label",
+                        "Credentials",
+                        "Timestamp",
+                        "Seconds",
+                        "ItemProcessor",
+                        "x.$",
+                    ]);
+                    m.insert((*field).to_owned(), hostile(rng, 0));
+                }
+                3 => {
+                    if let Some(inner) = m.get(&key).cloned() {
+                        m.insert(format!("{key}2"), inner);
+                    }
+                }
+                _ => {
+                    if let Some(child) = m.get_mut(&key) {
+                        if depth < 12 {
+                            mutate_definition(rng, child, depth + 1);
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let i = rng.below(items.len());
+            match rng.below(3) {
+                0 => {
+                    items.remove(i);
+                }
+                1 => items[i] = hostile(rng, 0),
+                _ => mutate_definition(rng, &mut items[i], depth + 1),
+            }
+        }
+        Value::String(s) => {
+            *s = rng
+                .pick(&[
+                    "$.a[",
+                    "States.Format('{}', $.x)",
+                    "States.Nope()",
+                    "2016-03-14 01:59:00Z",
+                    "{% $states.input %}",
+                    "arn:aws:states:::dynamodb:query",
+                    "",
+                    "$$.Execution.Id",
+                ])
+                .to_string();
+        }
+        other => *other = hostile(rng, 0),
+    }
+}
+
+/// Definitions mutated from the corpus through the validator itself: never a panic, every
+/// answer quick, and `parse` and `check` always agree. `SFNLITE_FUZZ_DEFINITIONS` sets the
+/// count.
+#[test]
+fn mutated_definitions_never_panic_and_are_judged_quickly() {
+    let cases: usize = std::env::var("SFNLITE_FUZZ_DEFINITIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    println!("definition fuzz: {cases} cases, seed {seed}");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/asl");
+    let mut corpus = Vec::new();
+    for kind in ["valid", "invalid"] {
+        for entry in std::fs::read_dir(root.join(kind)).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                corpus.push(v);
+            }
+        }
+    }
+    let mut rng = Rng(seed | 1);
+    let started = Instant::now();
+    let (mut valid, mut slowest) = (0usize, std::time::Duration::ZERO);
+    for _ in 0..cases {
+        let mut def = rng.pick(&corpus).clone();
+        for _ in 0..=rng.below(3) {
+            mutate_definition(&mut rng, &mut def, 0);
+        }
+        let mut text = def.to_string();
+        if rng.below(5) == 0 {
+            let bytes = mutate_bytes(&mut rng, text.into_bytes());
+            text = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        let t = Instant::now();
+        let flavor = sfnlite::asl::Flavor::default();
+        let parsed = sfnlite::asl::parse(&text, flavor);
+        let errors = sfnlite::asl::check(&text, flavor)
+            .into_iter()
+            .filter(|d| d.severity == sfnlite::asl::Severity::Error)
+            .count();
+        slowest = slowest.max(t.elapsed());
+        assert_eq!(parsed.is_ok(), errors == 0, "{text}");
+        valid += usize::from(parsed.is_ok());
+    }
+    println!(
+        "definition fuzz: {cases} cases in {:.1} s ({valid} valid), slowest {:?}",
+        started.elapsed().as_secs_f64(),
+        slowest
+    );
+    // 100 ms in release; the suite runs unoptimised.
+    assert!(
+        slowest < std::time::Duration::from_millis(500),
+        "{slowest:?}"
+    );
+}

@@ -6,6 +6,7 @@ mod aliases;
 mod compat;
 mod concurrency;
 mod crash;
+mod definitions;
 mod durability;
 mod fuzz;
 mod helpers;
