@@ -157,60 +157,65 @@ async fn a_signed_key_never_reaches_another_accounts_machines_by_any_header_tric
     let describe = json!({ "stateMachineArn": arn }).to_string();
     let key = ("AKIDTEST", "secret-one");
 
-    // The request that used to get through: a forged Credential (the victim's account and
-    // region) placed before the attacker's own, validly signed one. The scope took the first,
-    // the verifier the last.
-    let forged = |auth: &str| {
-        auth.replacen(
-            "Credential=",
-            "Credential=111122223333/20260101/us-east-1/states/aws4_request, Credential=",
-            1,
-        )
-    };
-    let (status, body) =
-        send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, forged).await;
-    assert_eq!(
-        (status, body["__type"].as_str()),
-        (400, Some("IncompleteSignatureException")),
-        "{body}"
-    );
-    // The forged part after the real one.
-    let forged_last = |auth: &str| {
-        auth.replacen(
-            ", SignedHeaders=",
-            ", Credential=111122223333/20260101/us-east-1/states/aws4_request, SignedHeaders=",
-            1,
-        )
-    };
-    let (status, body) =
-        send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, forged_last)
-            .await;
-    assert_eq!(
-        (status, body["__type"].as_str()),
-        (400, Some("IncompleteSignatureException")),
-        "{body}"
-    );
-    // Naming the victim's key id with the attacker's signature does not verify.
-    let renamed = |auth: &str| auth.replacen("AKIDTEST/", "111122223333/", 1);
-    let (status, body) =
-        send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, renamed).await;
-    assert_eq!(
-        (status, body["__type"].as_str()),
-        (403, Some("InvalidSignatureException")),
-        "{body}"
-    );
-    // "Credential=" hidden inside another component is not a credential.
-    let smuggled = |auth: &str| {
-        auth.replacen(
-            "SignedHeaders=",
-            "SignedHeaders=x-credential=111122223333/20260101/us-east-1/states/aws4_request;",
-            1,
-        )
-    };
-    let (status, _) =
-        send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, smuggled)
-            .await;
-    assert_eq!(status, 403);
+    // Each trick, and AWS's answer to it.
+    type Edit = fn(&str) -> String;
+    let tricks: [(&str, Edit, u16, &str); 4] = [
+        (
+            // The request that used to get through: a forged Credential (the victim's account
+            // and region) before the attacker's own, validly signed one. The scope took the
+            // first, the verifier the last.
+            "forged credential first",
+            |auth| {
+                auth.replacen(
+                    "Credential=",
+                    "Credential=111122223333/20260101/us-east-1/states/aws4_request, Credential=",
+                    1,
+                )
+            },
+            400,
+            "IncompleteSignatureException",
+        ),
+        (
+            "forged credential last",
+            |auth| {
+                auth.replacen(
+                    ", SignedHeaders=",
+                    ", Credential=111122223333/20260101/us-east-1/states/aws4_request, SignedHeaders=",
+                    1,
+                )
+            },
+            400,
+            "IncompleteSignatureException",
+        ),
+        (
+            "victim's key id with the attacker's signature",
+            |auth| auth.replacen("AKIDTEST/", "111122223333/", 1),
+            403,
+            "InvalidSignatureException",
+        ),
+        (
+            "credential smuggled into SignedHeaders",
+            |auth| {
+                auth.replacen(
+                    "SignedHeaders=",
+                    "SignedHeaders=x-credential=111122223333/20260101/us-east-1/states/aws4_request;",
+                    1,
+                )
+            },
+            403,
+            "InvalidSignatureException",
+        ),
+    ];
+    for (what, edit, status, code) in tricks {
+        let (got, body) =
+            send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, edit)
+                .await;
+        assert_eq!(
+            (got, body["__type"].as_str()),
+            (status, Some(code)),
+            "{what}: {body}"
+        );
+    }
     // Signed honestly, the key acts in its own account, where the ARN names nothing.
     let (status, body) =
         send_with_edited_authorization(&app, key, "DescribeStateMachine", &describe, str::to_owned)

@@ -430,8 +430,8 @@ fn check_schema_known(conn: &Connection, path: &Path) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failing_write_in_a_batch_rolls_back_only_itself() {
+    /// A fresh database with one table `t (x INTEGER)`.
+    async fn store_with_table() -> (tempfile::TempDir, Sqlite) {
         let dir = tempfile::tempdir().unwrap();
         let store = Sqlite::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
         store
@@ -441,6 +441,26 @@ mod tests {
             })
             .await
             .unwrap();
+        (dir, store)
+    }
+
+    /// Every `x` of table `t`, in insertion order.
+    async fn rows(store: &Sqlite) -> Vec<i64> {
+        store
+            .read(None, |tx| {
+                let mut st = tx.prepare("SELECT x FROM t ORDER BY rowid")?;
+                let rows = st
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<Vec<i64>, _>>()?;
+                Ok::<_, StoreError>(rows)
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_in_a_batch_rolls_back_only_itself() {
+        let (_dir, store) = store_with_table().await;
         let writes = (0..64).map(|i| {
             let s = store.clone();
             tokio::spawn(async move {
@@ -461,16 +481,8 @@ mod tests {
             }
         }
         assert_eq!(ok, 32);
-        let rows: Vec<i64> = store
-            .read(None, |tx| {
-                let mut st = tx.prepare("SELECT x FROM t ORDER BY x")?;
-                let rows = st
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<Vec<i64>, _>>()?;
-                Ok::<_, StoreError>(rows)
-            })
-            .await
-            .unwrap();
+        let mut rows = rows(&store).await;
+        rows.sort_unstable();
         assert_eq!(rows, (0..64).filter(|i| i % 2 == 0).collect::<Vec<i64>>());
     }
 
@@ -491,15 +503,7 @@ mod tests {
     /// is in the database and every request told "failed" is not.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_that_loses_the_transaction_never_misreports_its_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Sqlite::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
-        store
-            .write(None, |tx| {
-                tx.execute_batch("CREATE TABLE t (x INTEGER)")
-                    .map_err(StoreError::from)
-            })
-            .await
-            .unwrap();
+        let (_dir, store) = store_with_table().await;
         for round in 0..8i64 {
             let writes = (0..64i64).map(|i| {
                 let s = store.clone();
@@ -523,16 +527,7 @@ mod tests {
             for w in writes {
                 outcomes.push(w.await.unwrap());
             }
-            let present: std::collections::HashSet<i64> = store
-                .read(None, |tx| {
-                    let mut st = tx.prepare("SELECT x FROM t")?;
-                    let rows = st
-                        .query_map([], |r| r.get(0))?
-                        .collect::<Result<Vec<i64>, _>>()?;
-                    Ok::<_, StoreError>(rows.into_iter().collect())
-                })
-                .await
-                .unwrap();
+            let present: std::collections::HashSet<i64> = rows(&store).await.into_iter().collect();
             for (x, ok) in &outcomes {
                 assert_eq!(present.contains(x), *ok, "row {x}: told ok = {ok}");
             }
@@ -550,15 +545,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_abandoned_before_the_writer_takes_it_never_runs() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Sqlite::open(&dir.path().join("t.db"), &StoreOptions::default()).unwrap();
-        store
-            .write(None, |tx| {
-                tx.execute_batch("CREATE TABLE t (x INTEGER)")
-                    .map_err(StoreError::from)
-            })
-            .await
-            .unwrap();
+        let (_dir, store) = store_with_table().await;
         // Hold the writer in a long job so the next one waits in the queue past its deadline.
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
@@ -592,16 +579,6 @@ mod tests {
             })
             .await
             .unwrap();
-        let rows: Vec<i64> = store
-            .read(None, |tx| {
-                let mut st = tx.prepare("SELECT x FROM t")?;
-                let rows = st
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<Vec<i64>, _>>()?;
-                Ok::<_, StoreError>(rows)
-            })
-            .await
-            .unwrap();
-        assert_eq!(rows, [2]);
+        assert_eq!(rows(&store).await, [2]);
     }
 }
