@@ -25,6 +25,7 @@ pub mod app;
 pub mod asl;
 pub mod config;
 pub mod domain;
+pub mod engine;
 pub mod http;
 pub mod store;
 pub mod test_server;
