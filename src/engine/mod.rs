@@ -6,7 +6,9 @@
 //!
 //! Knows the typed definition model of [`crate::asl`]; knows nothing of storage or HTTP.
 
+pub mod choice;
 pub mod dataflow;
 pub mod intrinsics;
 pub mod jsonpath;
 pub mod order;
+pub mod step;
