@@ -3,14 +3,19 @@
 //!
 //! # Layout
 //!
-//! Requests flow one way: `http → api → {domain, store}`, and `store → domain`.
+//! Requests flow one way: `http → api → {domain, asl, store}`; `engine → {asl, domain}`;
+//! `store → domain`.
 //!
 //! - [`http`]: the AWS JSON 1.0 protocol (routing on `X-Amz-Target`, caller scope from SigV4,
 //!   body limits, error rendering). Knows HTTP, nothing about SQL.
 //! - [`api`]: one async fn per AWS operation, typed inputs and outputs, [`api::ApiError`] (the
 //!   service's error vocabulary) and model-constraint checks. No HTTP types.
-//! - [`domain`]: ARNs, names, scopes, pagination tokens, configurations, the records the store
-//!   hands out, and the States Language checker. Pure: no I/O, no HTTP, no SQL.
+//! - [`domain`]: ARNs, names, scopes, pagination tokens, configurations and the records the
+//!   store hands out. Pure: no I/O, no HTTP, no SQL.
+//! - [`asl`]: the Amazon States Language — a definition parsed into a typed model, or AWS's
+//!   diagnostics. Pure.
+//! - [`engine`]: the execution engine's pure core — one state's step with its history events,
+//!   the JSONPath data flow, intrinsic functions, Choice rules. No clock, no I/O.
 //! - [`store`]: the repositories of [`store::repo`] in domain terms, inside closure
 //!   transactions; the SQLite backend (`store::sqlite`: r2d2 pool, refinery migrations from
 //!   `migrations/`, group commit) owns all SQL.
