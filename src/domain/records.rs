@@ -87,6 +87,8 @@ macro_rules! keys {
 }
 
 keys!(
+    /// The store's identity of an execution; executions list newest first by start time, then key.
+    ExecutionKey,
     /// The store's identity of a state machine.
     MachineKey,
     /// The store's identity of a revision (the initial configuration included).
@@ -179,4 +181,97 @@ pub struct Route {
 pub struct TagPair {
     pub key: String,
     pub value: String,
+}
+
+/// An execution's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionStatus {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Running => "RUNNING",
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "RUNNING" => ExecutionStatus::Running,
+            "SUCCEEDED" => ExecutionStatus::Succeeded,
+            "FAILED" => ExecutionStatus::Failed,
+            "TIMED_OUT" => ExecutionStatus::TimedOut,
+            "ABORTED" => ExecutionStatus::Aborted,
+            _ => return None,
+        })
+    }
+}
+
+/// An execution as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execution {
+    pub key: ExecutionKey,
+    pub arn: String,
+    pub machine_arn: String,
+    pub name: String,
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+    pub revision: RevisionKey,
+    pub status: ExecutionStatus,
+    /// The input exactly as sent.
+    pub input: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub trace_header: Option<String>,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+    /// The interpreter's position (engine-defined JSON); None once closed.
+    pub position: Option<String>,
+    pub due_ms: Option<i64>,
+    pub last_event: u64,
+}
+
+/// The fields of an execution being started.
+#[derive(Debug, Clone)]
+pub struct NewExecution<'a> {
+    pub arn: &'a str,
+    pub machine_arn: &'a str,
+    pub name: &'a str,
+    pub version_arn: Option<&'a str>,
+    pub alias_arn: Option<&'a str>,
+    pub revision: RevisionKey,
+    pub input: &'a str,
+    pub trace_header: Option<&'a str>,
+    pub start_ms: i64,
+    pub position: &'a str,
+}
+
+/// One history event as stored: its details are the `{"<member>": {...}}` JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEvent {
+    pub id: u64,
+    pub previous_id: u64,
+    pub kind: String,
+    pub timestamp_ms: i64,
+    pub details: Option<String>,
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closing {
+    pub status: ExecutionStatus,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub stop_ms: i64,
 }

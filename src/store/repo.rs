@@ -8,8 +8,9 @@
 
 use super::StoreError;
 use crate::domain::records::{
-    Alias, AliasKey, Machine, MachineKey, NewMachine, Revision, RevisionId, RevisionKey, Route,
-    Snapshot, TagPair, Version, VersionKey, VersionNumber, Weight,
+    Alias, AliasKey, Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent, Machine,
+    MachineKey, NewExecution, NewMachine, Revision, RevisionId, RevisionKey, Route, Snapshot,
+    TagPair, Version, VersionKey, VersionNumber, Weight,
 };
 use crate::domain::scope::Scope;
 
@@ -23,6 +24,7 @@ pub trait Tx {
     fn aliases(&self) -> &dyn Aliases;
     fn tags(&self) -> &dyn Tags;
     fn admin(&self) -> &dyn Admin;
+    fn executions(&self) -> &dyn Executions;
 }
 
 /// State machines and their revisions.
@@ -133,4 +135,55 @@ pub trait Admin {
     fn database_bytes(&self) -> Result<i64>;
     /// Versions stored, across all accounts and regions.
     fn versions_stored(&self) -> Result<i64>;
+}
+
+/// Executions and their histories.
+pub trait Executions {
+    /// Records a new RUNNING execution with its first event (`ExecutionStarted`). The name
+    /// is unique per machine: a second execution of one name cannot exist.
+    fn start(&self, execution: &NewExecution<'_>, started: &HistoryEvent) -> Result<Execution>;
+    /// The execution with this ARN, if any.
+    fn find(&self, arn: &str) -> Result<Option<Execution>>;
+    /// The execution of `machine_arn` called `name`, if any.
+    fn find_by_name(&self, machine_arn: &str, name: &str) -> Result<Option<Execution>>;
+    /// Appends events (numbered on from the last, no gaps) and moves the position and due
+    /// time in the same transaction.
+    fn advance(
+        &self,
+        execution: ExecutionKey,
+        events: &[HistoryEvent],
+        position: &str,
+        due_ms: Option<i64>,
+    ) -> Result<()>;
+    /// Appends the last events and closes the execution.
+    fn close(
+        &self,
+        execution: ExecutionKey,
+        events: &[HistoryEvent],
+        closing: &Closing,
+    ) -> Result<()>;
+    /// Events after `after` in id order (reversed: before `after`, descending), at most `limit`.
+    fn history(
+        &self,
+        execution: ExecutionKey,
+        after: Option<u64>,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<HistoryEvent>>;
+    /// A machine's executions newest first, after the (start time, key) cursor, optionally
+    /// only those with `status`, and only those started through `version_or_alias`.
+    fn list(
+        &self,
+        machine_arn: &str,
+        version_or_alias: Option<&str>,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, ExecutionKey)>,
+        limit: usize,
+    ) -> Result<Vec<Execution>>;
+    /// RUNNING executions due at `now_ms` (due time passed or none), soonest first.
+    fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<Execution>>;
+    /// The earliest due time among RUNNING executions that are waiting.
+    fn next_due(&self) -> Result<Option<i64>>;
+    /// How many executions of `machine_arn` are RUNNING.
+    fn running(&self, machine_arn: &str) -> Result<i64>;
 }

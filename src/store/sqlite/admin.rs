@@ -8,9 +8,11 @@ pub(super) struct Repo<'a>(pub &'a Connection);
 
 impl repo::Admin for Repo<'_> {
     fn reset(&self) -> Result<()> {
-        // Aliases first: their routes reference versions without a cascade.
-        self.0
-            .execute_batch("DELETE FROM aliases; DELETE FROM state_machines;")?;
+        // Executions and aliases first: they reference revisions and versions without a
+        // cascade.
+        self.0.execute_batch(
+            "DELETE FROM executions; DELETE FROM aliases; DELETE FROM state_machines;",
+        )?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 mod admin;
 mod aliases;
+mod executions;
 mod machines;
 mod tags;
 pub mod transfer;
@@ -38,6 +39,7 @@ pub(super) struct SqliteTx<'a> {
     aliases: aliases::Repo<'a>,
     tags: tags::Repo<'a>,
     admin: admin::Repo<'a>,
+    executions: executions::Repo<'a>,
 }
 
 impl<'a> SqliteTx<'a> {
@@ -48,6 +50,7 @@ impl<'a> SqliteTx<'a> {
             aliases: aliases::Repo(c),
             tags: tags::Repo(c),
             admin: admin::Repo(c),
+            executions: executions::Repo(c),
         }
     }
 }
@@ -67,6 +70,9 @@ impl repo::Tx for SqliteTx<'_> {
     }
     fn admin(&self) -> &dyn repo::Admin {
         &self.admin
+    }
+    fn executions(&self) -> &dyn repo::Executions {
+        &self.executions
     }
 }
 

@@ -1,0 +1,246 @@
+//! The execution store's contract, through the backend-neutral boundary: what any backend
+//! must guarantee (one execution per name, gap-free histories, position and events moving
+//! together, listing newest first, due times as data).
+
+use super::*;
+use crate::domain::records::{
+    Closing, ExecutionKey, ExecutionStatus, HistoryEvent, MachineType, NewExecution, NewMachine,
+    RevisionKey, Snapshot,
+};
+
+async fn store_with_machine() -> (tempfile::TempDir, Store, RevisionKey) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.db"), &StoreOptions::default()).unwrap();
+    let revision = store
+        .write(|tx| {
+            let m = tx.machines().insert(&NewMachine {
+                arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+                account: "123456789012",
+                region: "us-east-1",
+                name: "m",
+                kind: MachineType::Standard,
+                created_ms: 1,
+            })?;
+            let snapshot = Snapshot {
+                definition: "{}".into(),
+                role_arn: "r".into(),
+                logging: "{}".into(),
+                tracing: "{}".into(),
+                encryption: "{}".into(),
+            };
+            Ok::<_, StoreError>(tx.machines().add_revision(m.key, None, &snapshot, 1)?.key)
+        })
+        .await
+        .unwrap();
+    (dir, store, revision)
+}
+
+const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
+
+fn event(id: u64, previous_id: u64, kind: &str) -> HistoryEvent {
+    HistoryEvent {
+        id,
+        previous_id,
+        kind: kind.into(),
+        timestamp_ms: 1000 + id as i64,
+        details: None,
+    }
+}
+
+async fn start(
+    store: &Store,
+    revision: RevisionKey,
+    name: &str,
+    at: i64,
+) -> Result<ExecutionKey, StoreError> {
+    let name = name.to_owned();
+    store
+        .write(move |tx| {
+            let arn = format!("arn:aws:states:us-east-1:123456789012:execution:m:{name}");
+            let e = tx.executions().start(
+                &NewExecution {
+                    arn: &arn,
+                    machine_arn: MACHINE,
+                    name: &name,
+                    version_arn: None,
+                    alias_arn: None,
+                    revision,
+                    input: "{ \"kept\": true }",
+                    trace_header: None,
+                    start_ms: at,
+                    position: "{}",
+                },
+                &event(1, 0, "ExecutionStarted"),
+            )?;
+            Ok(e.key)
+        })
+        .await
+}
+
+#[tokio::test]
+async fn one_execution_per_name_and_the_input_kept_verbatim() {
+    let (_dir, store, revision) = store_with_machine().await;
+    let key = start(&store, revision, "a", 10).await.unwrap();
+    assert!(start(&store, revision, "a", 11).await.is_err());
+    let e = store
+        .read(move |tx| {
+            tx.executions()
+                .find("arn:aws:states:us-east-1:123456789012:execution:m:a")
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (e.key, e.status, e.last_event),
+        (key, ExecutionStatus::Running, 1)
+    );
+    assert_eq!(e.input, "{ \"kept\": true }");
+}
+
+#[tokio::test]
+async fn history_ids_are_gap_free_and_move_with_the_position() {
+    let (_dir, store, revision) = store_with_machine().await;
+    let key = start(&store, revision, "a", 10).await.unwrap();
+    store
+        .write(move |tx| {
+            tx.executions().advance(
+                key,
+                &[
+                    event(2, 0, "PassStateEntered"),
+                    event(3, 2, "PassStateExited"),
+                ],
+                "{\"at\":\"B\"}",
+                Some(5000),
+            )
+        })
+        .await
+        .unwrap();
+    // A gap is refused, and the refused write changes nothing, position included.
+    let gap = store
+        .write(move |tx| {
+            tx.executions()
+                .advance(key, &[event(5, 3, "X")], "{\"at\":\"C\"}", None)
+        })
+        .await;
+    assert!(gap.is_err());
+    let e = store
+        .read(move |tx| {
+            tx.executions()
+                .find("arn:aws:states:us-east-1:123456789012:execution:m:a")
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (e.last_event, e.position.as_deref(), e.due_ms),
+        (3, Some("{\"at\":\"B\"}"), Some(5000))
+    );
+    let ids = |reverse: bool, after: Option<u64>| {
+        let store = store.clone();
+        async move {
+            store
+                .read(move |tx| tx.executions().history(key, after, reverse, 2))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids(false, None).await, [1, 2]);
+    assert_eq!(ids(false, Some(2)).await, [3]);
+    assert_eq!(ids(true, None).await, [3, 2]);
+    assert_eq!(ids(true, Some(2)).await, [1]);
+}
+
+#[tokio::test]
+async fn due_times_are_data_and_closing_ends_them() {
+    let (_dir, store, revision) = store_with_machine().await;
+    let now = start(&store, revision, "now", 10).await.unwrap();
+    let later = start(&store, revision, "later", 11).await.unwrap();
+    store
+        .write(move |tx| {
+            tx.executions()
+                .advance(later, &[event(2, 0, "WaitStateEntered")], "{}", Some(9000))
+        })
+        .await
+        .unwrap();
+    let due = |at: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .read(move |tx| tx.executions().due(at, 10))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.key)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(due(8999).await, [now]);
+    assert_eq!(due(9000).await, [now, later]);
+    assert_eq!(
+        store.read(|tx| tx.executions().next_due()).await.unwrap(),
+        Some(9000)
+    );
+    store
+        .write(move |tx| {
+            tx.executions().close(
+                later,
+                &[event(3, 2, "ExecutionAborted")],
+                &Closing {
+                    status: ExecutionStatus::Aborted,
+                    output: None,
+                    error: None,
+                    cause: None,
+                    stop_ms: 20,
+                },
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(due(i64::MAX).await, [now]);
+    assert_eq!(
+        store
+            .read(|tx| tx.executions().running(MACHINE))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn executions_list_newest_first_with_a_stable_cursor() {
+    let (_dir, store, revision) = store_with_machine().await;
+    for (i, name) in ["a", "b", "c", "d"].into_iter().enumerate() {
+        start(&store, revision, name, 100 + (i as i64 / 2))
+            .await
+            .unwrap();
+    }
+    let page = |after: Option<(i64, ExecutionKey)>| {
+        let store = store.clone();
+        async move {
+            store
+                .read(move |tx| tx.executions().list(MACHINE, None, None, after, 3))
+                .await
+                .unwrap()
+        }
+    };
+    let first = page(None).await;
+    let names: Vec<&str> = first.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["d", "c", "b"]);
+    let last = first.last().unwrap();
+    let rest = page(Some((last.start_ms, last.key))).await;
+    assert_eq!(
+        rest.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["a"]
+    );
+    let running = store
+        .read(|tx| {
+            tx.executions()
+                .list(MACHINE, None, Some(ExecutionStatus::Succeeded), None, 10)
+        })
+        .await
+        .unwrap();
+    assert!(running.is_empty());
+}
