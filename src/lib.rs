@@ -3,8 +3,8 @@
 //!
 //! # Layout
 //!
-//! Requests flow one way: `http → api → {domain, asl, store}`; `engine → {asl, domain}`;
-//! `store → domain`.
+//! Requests flow one way: `http → api → {domain, asl, store}`; `engine → {asl, domain,
+//! store}`; `store → domain`.
 //!
 //! - [`http`]: the AWS JSON 1.0 protocol (routing on `X-Amz-Target`, caller scope from SigV4,
 //!   body limits, error rendering). Knows HTTP, nothing about SQL.
@@ -14,8 +14,9 @@
 //!   store hands out. Pure: no I/O, no HTTP, no SQL.
 //! - [`asl`]: the Amazon States Language — a definition parsed into a typed model, or AWS's
 //!   diagnostics. Pure.
-//! - [`engine`]: the execution engine's pure core — one state's step with its history events,
-//!   the JSONPath data flow, intrinsic functions, Choice rules. No clock, no I/O.
+//! - [`engine`]: the execution engine — a pure core (one state's step with its history
+//!   events, the JSONPath data flow, intrinsic functions, Choice rules) and the runner that
+//!   commits each step with the execution's new position.
 //! - [`store`]: the repositories of [`store::repo`] in domain terms, inside closure
 //!   transactions; the SQLite backend (`store::sqlite`: r2d2 pool, refinery migrations from
 //!   `migrations/`, group commit) owns all SQL.

@@ -1,14 +1,20 @@
-//! The execution engine, growing toward issue 15's interpreter. What is here is its pure
-//! core: the JSONPath data flow a state applies to its input (paths, payload templates,
-//! intrinsic functions, ResultPath), as AWS evaluates them. No I/O and no clock: randomness
-//! comes in through [`intrinsics::Entropy`], so everything here is decided by its arguments
-//! and tested without HTTP or SQL.
+//! The execution engine, growing toward issue 15's interpreter.
 //!
-//! Knows the typed definition model of [`crate::asl`]; knows nothing of storage or HTTP.
+//! - The pure core: [`step`] runs one state from its Entered to its Exited event (Pass,
+//!   Succeed, Fail, Choice, Wait so far) and says what comes next; [`dataflow`],
+//!   [`jsonpath`], [`intrinsics`], [`choice`] and [`order`] are the JSONPath data flow it
+//!   applies. No I/O and no clock: time and randomness ([`intrinsics::Entropy`]) come in as
+//!   arguments, so all of it is tested without HTTP or SQL.
+//! - [`runner`]: takes the executions that are due from the store, runs one step each and
+//!   commits the step's events with the new position in one write; the only part that reads
+//!   the clock or touches storage.
+//!
+//! Knows the definition model of [`crate::asl`] and the store's repositories; nothing of HTTP.
 
 pub mod choice;
 pub mod dataflow;
 pub mod intrinsics;
 pub mod jsonpath;
 pub mod order;
+pub mod runner;
 pub mod step;

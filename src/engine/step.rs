@@ -26,8 +26,9 @@ pub struct Event {
     pub details: Option<(&'static str, Value)>,
 }
 
-/// Where an execution stands between steps; what the store keeps.
-#[derive(Debug, Clone, PartialEq)]
+/// Where an execution stands between steps; what the store keeps (as JSON).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "at", rename_all = "camelCase")]
 pub enum Position {
     /// About to enter `state` with `input`; `previous` is the event that led here.
     Enter {
@@ -45,7 +46,8 @@ pub enum Position {
 }
 
 /// An execution's progress: the last event id issued and the position.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Progress {
     pub last_id: u64,
     pub position: Position,
