@@ -153,12 +153,7 @@ mod tests {
     use crate::asl::path::parse;
     use serde_json::json;
 
-    struct Zero;
-    impl Entropy for Zero {
-        fn next_u64(&mut self) -> u64 {
-            0
-        }
-    }
+    use crate::engine::intrinsics::Counter;
 
     fn roots<'a>(input: &'a Value, context: &'a Value, vars: &'a Map<String, Value>) -> Roots<'a> {
         Roots {
@@ -190,7 +185,7 @@ mod tests {
             "StateMachineArn.$": "$.arn", "Input.$": "$.in", "Name.$": "$.name",
             "Literal": "$.not-a-path", "Nested": {"x.$": "$.in.a"}
         }));
-        let out = evaluate(&t, roots(&input, &ctx, &empty), &mut Zero).unwrap();
+        let out = evaluate(&t, roots(&input, &ctx, &empty), &mut Counter(0)).unwrap();
         let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
@@ -207,7 +202,7 @@ mod tests {
         let ctx = json!({});
         let t = template(json!({"value.$": "$.no_such_jsonpath"}));
         assert_eq!(
-            evaluate(&t, roots(&input, &ctx, &empty), &mut Zero).unwrap_err(),
+            evaluate(&t, roots(&input, &ctx, &empty), &mut Counter(0)).unwrap_err(),
             Failure {
                 error: "States.Runtime",
                 cause: "The JSONPath '$.no_such_jsonpath' specified for the field 'value.$' could not be found in the input '{\"a\":1}'".into()
@@ -266,7 +261,7 @@ mod tests {
         let empty = Map::new();
         let ctx = json!({});
         let t = template(json!({"n.$": "States.ArrayLength($.a)"}));
-        let e = evaluate(&t, roots(&input, &ctx, &empty), &mut Zero).unwrap_err();
+        let e = evaluate(&t, roots(&input, &ctx, &empty), &mut Counter(0)).unwrap_err();
         assert_eq!(e.error, "States.IntrinsicFailure");
         assert!(
             e.cause

@@ -353,18 +353,24 @@ fn splitmix(mut x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Deterministic entropy for tests: 1, 2, 3, …
+#[cfg(test)]
+pub(crate) struct Counter(pub u64);
+
+#[cfg(test)]
+impl Entropy for Counter {
+    fn next_u64(&mut self) -> u64 {
+        self.0 += 1;
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    struct Counter(u64);
-    impl Entropy for Counter {
-        fn next_u64(&mut self) -> u64 {
-            self.0 += 1;
-            self.0
-        }
-    }
+    use crate::engine::intrinsics::Counter;
 
     fn eval(call: &str, input: Value) -> Result<Value, IntrinsicError> {
         let empty = Map::new();

@@ -486,13 +486,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    struct Counter(u64);
-    impl Entropy for Counter {
-        fn next_u64(&mut self) -> u64 {
-            self.0 += 1;
-            self.0
-        }
-    }
+    use crate::engine::intrinsics::Counter;
 
     const T0: i64 = 1_764_600_000_000;
 
