@@ -183,6 +183,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// A default as `--help`, `config/sfnlite.toml`'s comments and the README show it: strings
+/// bare, an empty list as `none`.
+fn shown_default(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Array(a) if a.is_empty() => "none".into(),
+        other => other.to_string(),
+    }
+}
+
 impl Cli {
     /// Parses the command line, with every setting's help ending in its built-in default
     /// (taken from [`Config::default`], so the help never disagrees with it).
@@ -191,11 +201,8 @@ impl Cli {
         let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
         let annotate = |cmd: clap::Command| {
             SETTINGS.iter().fold(cmd, |cmd, (key, _)| {
-                let shown = match defaults.get(*key) {
-                    Some(toml::Value::String(s)) => s.clone(),
-                    Some(toml::Value::Array(a)) if a.is_empty() => "none".into(),
-                    Some(other) => other.to_string(),
-                    None => return cmd,
+                let Some(shown) = defaults.get(*key).map(shown_default) else {
+                    return cmd;
                 };
                 cmd.mut_arg(*key, |arg| {
                     let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
@@ -421,15 +428,6 @@ mod tests {
         );
     }
 
-    /// How the README and the TOML file show a default.
-    fn shown(v: &toml::Value) -> String {
-        match v {
-            toml::Value::String(s) => s.clone(),
-            toml::Value::Array(a) if a.is_empty() => "none".into(),
-            other => other.to_string(),
-        }
-    }
-
     fn defaults() -> toml::Table {
         toml::Table::try_from(Config::default()).unwrap()
     }
@@ -470,7 +468,7 @@ mod tests {
             assert_eq!(row[0], *key);
             assert_eq!(row[1], *env, "{key}");
             assert_eq!(row[2], format!("--{}", key.replace('_', "-")), "{key}");
-            let default = shown(&defaults[*key]);
+            let default = shown_default(&defaults[*key]);
             assert!(
                 row[3].starts_with(&default),
                 "{key}: the README says '{}', the default is '{default}'",

@@ -262,11 +262,7 @@ pub async fn create_state_machine(
     if !is_valid_machine_name(&name) {
         return Err(ApiError::InvalidName(format!("Invalid Name: '{name}'")));
     }
-    let kind = input
-        .kind
-        .as_deref()
-        .and_then(MachineType::parse)
-        .unwrap_or(MachineType::Standard);
+    let kind = MachineType::of_member(input.kind.as_deref());
     check_service_rules(
         Some((&definition, kind)),
         Some(&role_arn),
@@ -806,11 +802,7 @@ pub async fn validate_state_machine_definition(
     v.one_of("severity", input.severity.as_deref(), &["ERROR", "WARNING"]);
     v.range("maxResults", input.max_results, 0, 100);
     v.finish()?;
-    let kind = input
-        .kind
-        .as_deref()
-        .and_then(MachineType::parse)
-        .unwrap_or(MachineType::Standard);
+    let kind = MachineType::of_member(input.kind.as_deref());
     let with_warnings = input.severity.as_deref() == Some("WARNING");
     let all = asl::check(
         input.definition.as_deref().unwrap_or_default(),

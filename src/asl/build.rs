@@ -1721,11 +1721,8 @@ fn forbidden_in_label(c: char) -> bool {
         || ('\u{7f}'..='\u{9f}').contains(&c)
 }
 
-/// RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with real calendar values.
-pub(super) fn is_rfc3339(s: &str) -> bool {
-    // RFC 3339 lets applications write a space for the `T`; AWS does not.
-    s.as_bytes().get(10) == Some(&b'T')
-        && time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
+fn is_rfc3339(s: &str) -> bool {
+    super::timestamp_nanos(s).is_some()
 }
 
 #[derive(Clone, Copy)]

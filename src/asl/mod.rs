@@ -23,6 +23,19 @@ pub use model::Definition;
 
 use crate::domain::records::MachineType;
 
+/// An RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, real calendar values)
+/// as nanoseconds since the epoch: the one reading of timestamps for Wait fields at creation
+/// and for Timestamp* comparisons and waits at run time.
+pub fn timestamp_nanos(s: &str) -> Option<i128> {
+    // RFC 3339 lets applications write a space for the `T`; AWS does not.
+    if s.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp_nanos())
+}
+
 /// What the rules depend on besides the text.
 #[derive(Debug, Clone, Copy)]
 pub struct Flavor {

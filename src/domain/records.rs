@@ -56,6 +56,14 @@ impl MachineType {
         }
     }
 
+    /// The `type` member of a request, already checked against [`Self::NAMES`]; absent
+    /// means STANDARD.
+    pub fn of_member(member: Option<&str>) -> Self {
+        member
+            .and_then(Self::parse)
+            .unwrap_or(MachineType::Standard)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "STANDARD" => Some(MachineType::Standard),

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::dataflow::Failure;
 use super::jsonpath::{self, Roots, Selected};
 use crate::asl::model::{Condition, Operand, Operator};
+use crate::asl::timestamp_nanos;
 
 /// Whether `condition` holds for `roots`.
 pub fn holds(condition: &Condition, roots: Roots<'_>) -> Result<bool, Failure> {
@@ -75,7 +76,7 @@ fn compare(op: Operator, v: &Value, other: &Value) -> bool {
         O::IsNumeric => v.is_number() == flag,
         O::IsString => v.is_string() == flag,
         O::IsBoolean => v.is_boolean() == flag,
-        O::IsTimestamp => v.as_str().and_then(instant).is_some() == flag,
+        O::IsTimestamp => v.as_str().and_then(timestamp_nanos).is_some() == flag,
         O::IsPresent => flag,
         O::BooleanEquals => v.is_boolean() && v == other,
         O::StringMatches => match (v.as_str(), other.as_str()) {
@@ -101,8 +102,8 @@ fn compare(op: Operator, v: &Value, other: &Value) -> bool {
                     _ => None,
                 },
                 _ => match (
-                    v.as_str().and_then(instant),
-                    other.as_str().and_then(instant),
+                    v.as_str().and_then(timestamp_nanos),
+                    other.as_str().and_then(timestamp_nanos),
                 ) {
                     (Some(a), Some(b)) => Some(a.cmp(&b)),
                     _ => None,
@@ -122,16 +123,6 @@ fn compare(op: Operator, v: &Value, other: &Value) -> bool {
             }
         }
     }
-}
-
-/// An RFC 3339 timestamp as an instant (nanoseconds since the epoch).
-pub fn instant(s: &str) -> Option<i128> {
-    if s.as_bytes().get(10) != Some(&b'T') {
-        return None;
-    }
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| t.unix_timestamp_nanos())
 }
 
 /// `StringMatches`: `*` matches any run of characters; `\*` and `\\` are literal.

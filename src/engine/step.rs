@@ -467,7 +467,7 @@ fn wait_due(wait: &WaitFor, roots: Roots<'_>, env: &Env<'_>) -> Result<i64, Fail
                     })?,
                 Text::Call(_) | Text::Jsonata(_) => String::new(),
             };
-            let nanos = choice::instant(&text).ok_or_else(|| {
+            let nanos = crate::asl::timestamp_nanos(&text).ok_or_else(|| {
                 runtime(format!(
                     "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {text}"
                 ))

@@ -351,7 +351,9 @@ fn missing_token() -> ApiError {
 fn auth_error(e: sigv4::AuthError) -> ApiError {
     match e {
         sigv4::AuthError::Missing => missing_token(),
-        sigv4::AuthError::Incomplete(m) => ApiError::IncompleteSignatureException(m),
+        sigv4::AuthError::Incomplete(m) | sigv4::AuthError::Repeated(m) => {
+            ApiError::IncompleteSignatureException(m)
+        }
         sigv4::AuthError::UnknownKey => ApiError::UnrecognizedClientException(
             "The security token included in the request is invalid.".into(),
         ),
@@ -418,7 +420,7 @@ pub fn unsigned_scope(
 ) -> Result<Scope, ApiError> {
     let credential = match sigv4::authorization(headers) {
         Ok(c) => c,
-        Err(sigv4::AuthError::Incomplete(m)) if m.contains("repeated") => {
+        Err(sigv4::AuthError::Repeated(m)) => {
             return Err(ApiError::IncompleteSignatureException(m))
         }
         Err(_) => None,

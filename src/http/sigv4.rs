@@ -51,6 +51,9 @@ pub enum AuthError {
     Missing,
     /// 400 IncompleteSignatureException.
     Incomplete(String),
+    /// 400 IncompleteSignatureException: a component given twice. Refused in both auth
+    /// modes, so it is told apart from the other malformations.
+    Repeated(String),
     /// 403 UnrecognizedClientException.
     UnknownKey,
     /// 403 InvalidSignatureException.
@@ -99,7 +102,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthError> 
         };
         let (slot, v) = slot;
         if slot.replace(v).is_some() {
-            return Err(AuthError::Incomplete(format!(
+            return Err(AuthError::Repeated(format!(
                 "Authorization header has a repeated '{name}' parameter. Authorization={value}"
             )));
         }
@@ -393,7 +396,7 @@ mod tests {
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/states/aws4_request, SignedHeaders=host, Signature=00, Signature=11",
         ] {
             assert!(
-                matches!(parse_authorization(header), Err(AuthError::Incomplete(m)) if m.contains("repeated")),
+                matches!(parse_authorization(header), Err(AuthError::Repeated(m)) if m.contains("repeated")),
                 "{header}"
             );
         }
