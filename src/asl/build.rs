@@ -1348,6 +1348,9 @@ impl Builder<'_> {
                 self.schema(&format!("Field '{key}' is not supported"), at);
             }
         }
+        if !r.contains_key("ErrorEquals") {
+            self.schema("These fields are required: [ErrorEquals]", at);
+        }
         let errors = self.error_equals(r, at, last);
         let int = |b: &mut Self, field: &str, min: u64, default: u64| -> Option<u64> {
             match r.get(field) {

@@ -457,3 +457,15 @@ fn item_batcher_limits_are_checked() {
         ["SCHEMA_VALIDATION_FAILED: Field 'Bogus' is not supported at /States/S/ItemBatcher"]
     );
 }
+
+#[test]
+fn a_retrier_without_error_equals_is_reported() {
+    // Found by the definition fuzz: the retrier was refused without a word.
+    let def = one(
+        r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{}],"End":true}"#,
+    );
+    assert_eq!(
+        problems(&def),
+        ["SCHEMA_VALIDATION_FAILED: These fields are required: [ErrorEquals] at /States/S/Retry[0]"]
+    );
+}
