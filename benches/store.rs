@@ -22,6 +22,7 @@ fn ctx(store: Store) -> Ctx {
             alias_quota: 100,
         }),
         cache: Arc::new(ResponseCache::default()),
+        runner: Arc::new(tokio::sync::Notify::new()),
     }
 }
 

@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 
 use crate::api::Limits;
 use crate::config::Config;
+use crate::engine::runner::{system_clock, Runner, RunnerOptions};
 use crate::http::{router, AppState, RequestLimits};
 use crate::store::Store;
 
@@ -40,6 +41,7 @@ pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
         metrics: Arc::new(crate::http::metrics::Metrics::new()),
         cors_origins: config.cors_origins.clone(),
         cache: Arc::new(crate::api::cache::ResponseCache::default()),
+        runner: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
@@ -50,6 +52,7 @@ pub struct App {
     shutdown_grace: Duration,
     idle_timeout: Duration,
     max_header_bytes: usize,
+    runner: RunnerOptions,
 }
 
 impl App {
@@ -68,6 +71,10 @@ impl App {
             shutdown_grace: Duration::from_millis(config.shutdown_grace_ms),
             idle_timeout: Duration::from_millis(config.idle_timeout_ms),
             max_header_bytes: config.max_header_bytes,
+            runner: RunnerOptions {
+                batch: config.execution_batch,
+                time_scale: config.time_scale,
+            },
         })
     }
 
@@ -79,13 +86,20 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, lets in-flight requests finish (at most the
-    /// shutdown grace period), then checkpoints the WAL so the database file is complete on
-    /// its own.
+    /// shutdown grace period), then stops the execution runner after its current pass and
+    /// checkpoints the WAL so the database file is complete on its own. Executions are not
+    /// aborted: they resume at the next start, from their last committed step.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
+        // Every RUNNING execution resumes here: the runner's first pass takes whatever is due.
+        let (stop_runner, stopped) = tokio::sync::watch::channel(false);
+        let runner = tokio::spawn(
+            Runner::with_options(store.clone(), system_clock, self.runner)
+                .serve(self.state.runner.clone(), stopped),
+        );
         let service = router(self.state);
         let graceful = GracefulShutdown::new();
         let mut builder = http1::Builder::new();
@@ -126,6 +140,13 @@ impl App {
                 grace_ms = self.shutdown_grace.as_millis() as u64,
                 "requests still open at the end of the shutdown grace period"
             ),
+        }
+        let _ = stop_runner.send(true);
+        if tokio::time::timeout(self.shutdown_grace, runner)
+            .await
+            .is_err()
+        {
+            tracing::warn!("execution runner still busy at the end of the shutdown grace period");
         }
         if let Err(e) = store.checkpoint() {
             tracing::warn!(error = %e, "checkpoint at shutdown failed");

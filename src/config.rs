@@ -135,6 +135,10 @@ settings! {
     version_quota: i64 = 1000, env "SFNLITE_VERSION_QUOTA" [value_name = "N"];
     /// Aliases allowed per state machine.
     alias_quota: i64 = 100, env "SFNLITE_ALIAS_QUOTA" [value_name = "N"];
+    /// Executions stepped together; their steps share one commit.
+    execution_batch: usize = 256, env "SFNLITE_EXECUTION_BATCH" [value_name = "N"];
+    /// Test aid: multiplies every Wait's seconds (0.01 turns 10 s into 100 ms). Keep 1 in use.
+    time_scale: f64 = 1.0, env "SFNLITE_TIME_SCALE" [value_name = "FACTOR"];
     /// How long a write waits for another process's lock on the file before answering 503.
     busy_timeout_ms: u64 = 5000, env "SFNLITE_BUSY_TIMEOUT_MS" [value_name = "MS"];
     /// Cap on the database size in bytes; writes beyond it answer 503 and change nothing. 0 = no cap.
@@ -318,6 +322,15 @@ impl Config {
         }
         if self.alias_quota < 1 {
             bail!("alias_quota must be at least 1");
+        }
+        if self.execution_batch < 1 {
+            bail!("execution_batch must be at least 1");
+        }
+        if !(self.time_scale.is_finite() && self.time_scale >= 0.0) {
+            bail!(
+                "time_scale must be a number at least 0 (got {})",
+                self.time_scale
+            );
         }
         if self.max_header_bytes < MIN_HEADER_BYTES {
             bail!(

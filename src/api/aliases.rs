@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::paging::{check_paging, Paging};
 use super::state_machines::Empty;
 use super::validate::{Violations, ARN, DESCRIPTION, NAME};
-use super::{owned_machine, parse_arn, secs, ApiError, Ctx};
+use super::{not_deleting, owned_machine, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::{MachineArn, StateMachineRef};
 use crate::domain::names::{is_valid_alias_name, ALIAS_NAME_PATTERN};
 use crate::domain::now_millis;
@@ -127,6 +127,7 @@ fn resolve_routes(
     let target = StateMachineRef::Machine(routing.machine.clone());
     let m =
         owned_machine(tx, scope, &target)?.ok_or_else(|| ApiError::resource_not_found(&first))?;
+    not_deleting(&m)?;
     let mut keys = Vec::new();
     for (number, weight) in &routing.routes {
         let version = tx

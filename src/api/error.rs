@@ -35,6 +35,17 @@ pub enum ApiError {
     /// Kept for the model's sake; arises only once executions exist (aws-behavior.md §13.5).
     #[error("{0}")]
     StateMachineDeleting(String),
+    /// StartExecution of a name already used by another execution of the machine.
+    #[error("{0}")]
+    ExecutionAlreadyExists(String),
+    #[error("{0}")]
+    ExecutionDoesNotExist(String),
+    /// An execution input that is not JSON.
+    #[error("{0}")]
+    InvalidExecutionInput(String),
+    /// An operation that one type of state machine (STANDARD or EXPRESS) does not offer.
+    #[error("{0}")]
+    StateMachineTypeNotSupported(String),
     /// UpdateStateMachine with nothing to update.
     #[error("{0}")]
     MissingRequiredParameter(String),
@@ -111,6 +122,10 @@ impl ApiError {
             ApiError::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",
             ApiError::StateMachineAlreadyExists(_) => "StateMachineAlreadyExists",
             ApiError::StateMachineDeleting(_) => "StateMachineDeleting",
+            ApiError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            ApiError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
+            ApiError::InvalidExecutionInput(_) => "InvalidExecutionInput",
+            ApiError::StateMachineTypeNotSupported(_) => "StateMachineTypeNotSupported",
             ApiError::MissingRequiredParameter(_) => "MissingRequiredParameter",
             ApiError::ConflictException(_) => "ConflictException",
             ApiError::ServiceQuotaExceededException(_) => "ServiceQuotaExceededException",
@@ -137,6 +152,23 @@ impl ApiError {
     /// `State Machine Does Not Exist: '<arn as sent>'`.
     pub fn does_not_exist(arn: &str) -> Self {
         ApiError::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'"))
+    }
+
+    /// `Execution Does Not Exist: '<arn as sent>'`.
+    pub fn execution_does_not_exist(arn: &str) -> Self {
+        ApiError::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'"))
+    }
+
+    /// `Execution Already Exists: '<execution arn>'`.
+    pub fn execution_already_exists(arn: &str) -> Self {
+        ApiError::ExecutionAlreadyExists(format!("Execution Already Exists: '{arn}'"))
+    }
+
+    /// The text AWS gives for an operation of the other machine type.
+    pub fn type_not_supported() -> Self {
+        ApiError::StateMachineTypeNotSupported(
+            "This operation is not supported by this type of state machine".into(),
+        )
     }
 
     /// `Resource not found: '<arn>'`, carrying `resourceName`.

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod aliases;
 pub mod cache;
 pub mod error;
+pub mod executions;
 pub mod paging;
 pub mod state_machines;
 pub mod tags;
@@ -42,6 +43,8 @@ pub struct Ctx {
     pub limits: Arc<Limits>,
     /// Hot read answers, valid only for the store's current commit epoch.
     pub cache: Arc<cache::ResponseCache>,
+    /// Told after an execution starts, so the runner takes it at once.
+    pub runner: Arc<tokio::sync::Notify>,
 }
 
 macro_rules! operations {
@@ -80,6 +83,12 @@ operations!(
     TagResource,
     UntagResource,
     ListTagsForResource,
+    StartExecution,
+    DescribeExecution,
+    ListExecutions,
+    StopExecution,
+    GetExecutionHistory,
+    DescribeStateMachineForExecution,
 );
 
 /// The model's operations that sfnlite does not implement (yet): they answer
@@ -88,21 +97,15 @@ const MODEL_ONLY: &[&str] = &[
     "CreateActivity",
     "DeleteActivity",
     "DescribeActivity",
-    "DescribeExecution",
     "DescribeMapRun",
-    "DescribeStateMachineForExecution",
     "GetActivityTask",
-    "GetExecutionHistory",
     "ListActivities",
-    "ListExecutions",
     "ListMapRuns",
     "RedriveExecution",
     "SendTaskFailure",
     "SendTaskHeartbeat",
     "SendTaskSuccess",
-    "StartExecution",
     "StartSyncExecution",
-    "StopExecution",
     "TestState",
     "UpdateMapRun",
 ];
@@ -153,6 +156,14 @@ pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Bytes, Api
         TagResource => call(ctx, body, tags::tag_resource).await,
         UntagResource => call(ctx, body, tags::untag_resource).await,
         ListTagsForResource => call(ctx, body, tags::list_tags_for_resource).await,
+        StartExecution => call(ctx, body, executions::start_execution).await,
+        DescribeExecution => call(ctx, body, executions::describe_execution).await,
+        ListExecutions => call(ctx, body, executions::list_executions).await,
+        StopExecution => call(ctx, body, executions::stop_execution).await,
+        GetExecutionHistory => call(ctx, body, executions::get_execution_history).await,
+        DescribeStateMachineForExecution => {
+            call(ctx, body, executions::describe_state_machine_for_execution).await
+        }
     }
 }
 
@@ -209,6 +220,18 @@ pub fn secs(ms: i64) -> f64 {
 /// Parses a state machine ARN sent by the client.
 pub fn parse_arn(arn: &str) -> Result<StateMachineRef, ApiError> {
     Ok(parse_state_machine_arn(arn)?)
+}
+
+/// Refuses changes to a machine being deleted (it waits for its running executions):
+/// `State machine '<arn>' is being deleted.` (aws-behavior.md §13.5 item 21).
+pub fn not_deleting(m: &Machine) -> Result<(), ApiError> {
+    if m.deleting {
+        return Err(ApiError::StateMachineDeleting(format!(
+            "State machine '{}' is being deleted.",
+            m.arn
+        )));
+    }
+    Ok(())
 }
 
 /// Finds the caller's machine for an ARN; ARNs outside the caller's scope find nothing.

@@ -10,7 +10,7 @@ use super::validate::{
     Violations, ARN, DEFINITION, DESCRIPTION, KMS_KEY_ID, NAME, TAG_KEY, TAG_VALUE,
 };
 use super::versions::publish_revision;
-use super::{encode, owned_machine, parse_arn, secs, ApiError, Ctx};
+use super::{encode, not_deleting, owned_machine, parse_arn, secs, ApiError, Ctx};
 use crate::asl;
 use crate::domain::arn::{is_role_arn, MachineArn, StateMachineRef};
 use crate::domain::config::{
@@ -493,7 +493,7 @@ pub async fn describe_state_machine(
             Ok(DescribeStateMachineOutput {
                 state_machine_arn: shown_arn,
                 name: m.name,
-                status: "ACTIVE",
+                status: if m.deleting { "DELETING" } else { "ACTIVE" },
                 // METADATA_ONLY leaves the definition out, as `{}` (the API reference).
                 definition: if metadata_only {
                     "{}".into()
@@ -598,6 +598,7 @@ pub async fn update_state_machine(
                 return Err(missing());
             };
             let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
+            not_deleting(&m)?;
             if let (Some(d), MachineType::Express) = (&input.definition, m.kind) {
                 check_definition(d, MachineType::Express)?;
             }
@@ -662,8 +663,9 @@ pub struct DeleteStateMachineInput {
 #[derive(Debug, Serialize)]
 pub struct Empty {}
 
-/// DeleteStateMachine: removes the machine, its revisions, versions, aliases and tags in one
-/// transaction; a machine that does not exist is already deleted (200).
+/// DeleteStateMachine: removes the machine, its revisions, versions, aliases, tags and closed
+/// executions in one transaction; with executions running, marks it DELETING instead
+/// (executions-api.md §12). A machine that does not exist is already deleted (200).
 pub async fn delete_state_machine(
     ctx: Ctx,
     input: DeleteStateMachineInput,
@@ -690,7 +692,13 @@ pub async fn delete_state_machine(
     ctx.store
         .write(move |tx| {
             if let Some(m) = owned_machine(tx, &scope, &target)? {
-                tx.machines().delete(m.key)?;
+                // Running executions end at their next transition; the last one to end
+                // takes the machine with it (store::repo::close_execution).
+                if tx.executions().running(&m.arn)? > 0 {
+                    tx.machines().mark_deleting(m.key)?;
+                } else {
+                    tx.machines().delete(m.key)?;
+                }
             }
             Ok(Empty {})
         })

@@ -8,7 +8,7 @@ use super::cache::{CacheKey, Cached};
 use super::paging::{check_paging, Paging};
 use super::state_machines::Empty;
 use super::validate::{Violations, ARN, DESCRIPTION, LONG_ARN};
-use super::{encode, owned_machine, parse_arn, secs, ApiError, Ctx};
+use super::{encode, not_deleting, owned_machine, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::{MachineArn, StateMachineRef};
 use crate::domain::now_millis;
 use crate::domain::records::{Machine, Revision, Version, VersionNumber};
@@ -151,6 +151,7 @@ pub async fn publish_state_machine_version(
                 return Err(missing());
             };
             let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
+            not_deleting(&m)?;
             let current = tx.machines().current_revision(m.key)?;
             check_revision(input.revision_id.as_deref(), current.public_id())?;
             let version = publish_revision(

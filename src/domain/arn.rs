@@ -68,6 +68,50 @@ impl StateMachineRef {
     }
 }
 
+/// The fields every Step Functions ARN shares, and what follows the resource type.
+struct Parts<'a> {
+    partition: &'a str,
+    region: &'a str,
+    account: &'a str,
+    kind: &'a str,
+    resource: Vec<&'a str>,
+}
+
+/// Splits `arn:<partition>:states:<region>:<account>:<type>:…`; `invalid` is the error of any
+/// shape problem after the prefix.
+fn split<'a>(value: &'a str, invalid: &dyn Fn() -> ArnError) -> Result<Parts<'a>, ArnError> {
+    let Some(rest) = value.strip_prefix("arn:") else {
+        return Err(ArnError(format!("Invalid ARN prefix: {value}")));
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    if parts.len() < 6 {
+        return Err(invalid());
+    }
+    let (partition, service, region, account) = (parts[0], parts[1], parts[2], parts[3]);
+    if !is_partition(partition) || service != "states" || !is_region(region) || !is_account(account)
+    {
+        return Err(invalid());
+    }
+    Ok(Parts {
+        partition,
+        region,
+        account,
+        kind: parts[4],
+        resource: parts[5..].to_vec(),
+    })
+}
+
+impl Parts<'_> {
+    fn machine(&self, name: &str) -> MachineArn {
+        MachineArn {
+            partition: self.partition.to_owned(),
+            region: self.region.to_owned(),
+            account: self.account.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+}
+
 /// Parses any state machine, version or alias ARN.
 ///
 /// A value not starting with `arn:` fails with `Invalid ARN prefix: <value>`; any other shape
@@ -75,32 +119,13 @@ impl StateMachineRef {
 /// with `Invalid ARN: <value>` (aws-behavior.md §13.2 item 9).
 pub fn parse_state_machine_arn(value: &str) -> Result<StateMachineRef, ArnError> {
     let invalid = || ArnError(format!("Invalid ARN: {value}"));
-    let Some(rest) = value.strip_prefix("arn:") else {
-        return Err(ArnError(format!("Invalid ARN prefix: {value}")));
-    };
-    let parts: Vec<&str> = rest.split(':').collect();
-    // partition, service, region, account, resource type, name [, qualifier]
-    if parts.len() != 6 && parts.len() != 7 {
+    let p = split(value, &invalid)?;
+    // name [, qualifier]
+    if p.kind != "stateMachine" || p.resource.len() > 2 || !is_valid_machine_name(p.resource[0]) {
         return Err(invalid());
     }
-    let (partition, service, region, account, kind, name) =
-        (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
-    if !is_partition(partition)
-        || service != "states"
-        || !is_region(region)
-        || !is_account(account)
-        || kind != "stateMachine"
-        || !is_valid_machine_name(name)
-    {
-        return Err(invalid());
-    }
-    let machine = MachineArn {
-        partition: partition.to_owned(),
-        region: region.to_owned(),
-        account: account.to_owned(),
-        name: name.to_owned(),
-    };
-    match parts.get(6) {
+    let machine = p.machine(p.resource[0]);
+    match p.resource.get(1) {
         None => Ok(StateMachineRef::Machine(machine)),
         Some(q) if !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()) => {
             // Versions are numbered from 1 and a quota caps them far below i64; anything
@@ -110,6 +135,54 @@ pub fn parse_state_machine_arn(value: &str) -> Result<StateMachineRef, ArnError>
         }
         Some(q) if is_valid_alias_name(q) => Ok(StateMachineRef::Alias(machine, (*q).to_owned())),
         Some(_) => Err(invalid()),
+    }
+}
+
+/// The ARN of a STANDARD execution: `arn:<partition>:states:<region>:<account>:execution:<machine name>:<execution name>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExecutionArn {
+    pub machine: MachineArn,
+    pub name: String,
+}
+
+impl fmt::Display for ExecutionArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = &self.machine;
+        write!(
+            f,
+            "arn:{}:states:{}:{}:execution:{}:{}",
+            m.partition, m.region, m.account, m.name, self.name
+        )
+    }
+}
+
+/// The resource types of Step Functions ARNs that name something other than an execution.
+const OTHER_RESOURCE_TYPES: &[&str] = &["stateMachine", "express", "activity", "mapRun"];
+
+/// Parses an execution ARN. Another Step Functions resource (an express execution, a state
+/// machine) fails with `Resource type not valid in this context: <type>`, as AWS answers
+/// for express executions (executions-api.md §2.2); other shapes as machine ARNs do.
+pub fn parse_execution_arn(value: &str) -> Result<ExecutionArn, ArnError> {
+    let invalid = || ArnError(format!("Invalid ARN: {value}"));
+    let p = split(value, &invalid)?;
+    if OTHER_RESOURCE_TYPES.contains(&p.kind) {
+        return Err(ArnError(format!(
+            "Resource type not valid in this context: {}",
+            p.kind
+        )));
+    }
+    match p.resource.as_slice() {
+        [machine, name]
+            if p.kind == "execution"
+                && is_valid_machine_name(machine)
+                && is_valid_machine_name(name) =>
+        {
+            Ok(ExecutionArn {
+                machine: p.machine(machine),
+                name: (*name).to_owned(),
+            })
+        }
+        _ => Err(invalid()),
     }
 }
 
@@ -264,6 +337,43 @@ mod tests {
                 parse_state_machine_arn(bad).unwrap_err().0,
                 format!("Invalid ARN: {bad}"),
                 "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn execution_arns_name_their_machine_and_refuse_other_resource_types() {
+        let e = parse_execution_arn("arn:aws:states:us-east-1:123456789012:execution:demo:run-1.x")
+            .unwrap();
+        assert_eq!(e.machine.to_string(), SM);
+        assert_eq!(e.name, "run-1.x");
+        assert_eq!(
+            e.to_string(),
+            "arn:aws:states:us-east-1:123456789012:execution:demo:run-1.x"
+        );
+        assert_eq!(
+            parse_execution_arn("arn:aws:states:us-east-1:123456789012:express:demo:n:id")
+                .unwrap_err()
+                .0,
+            "Resource type not valid in this context: express"
+        );
+        assert_eq!(
+            parse_execution_arn(SM).unwrap_err().0,
+            "Resource type not valid in this context: stateMachine"
+        );
+        assert_eq!(
+            parse_execution_arn("nope").unwrap_err().0,
+            "Invalid ARN prefix: nope"
+        );
+        for bad in [
+            "arn:aws:states:us-east-1:123456789012:execution:demo",
+            "arn:aws:states:us-east-1:123456789012:execution:demo:a:b",
+            "arn:aws:states:us-east-1:123456789012:execution:demo:a b",
+            "arn:aws:lambda:us-east-1:123456789012:execution:demo:a",
+        ] {
+            assert_eq!(
+                parse_execution_arn(bad).unwrap_err().0,
+                format!("Invalid ARN: {bad}")
             );
         }
     }

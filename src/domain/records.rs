@@ -116,6 +116,8 @@ pub struct Machine {
     pub name: String,
     pub kind: MachineType,
     pub created_ms: i64,
+    /// Deleted while executions ran: it goes when the last of them ends.
+    pub deleting: bool,
 }
 
 /// The fields of a machine being created.
@@ -147,6 +149,7 @@ pub struct Revision {
     /// None for the initial configuration (`INITIAL` in preconditions).
     pub revision_id: Option<RevisionId>,
     pub snapshot: Snapshot,
+    pub created_ms: i64,
 }
 
 impl Revision {
@@ -182,6 +185,23 @@ pub struct Route {
     pub version: VersionKey,
     pub number: VersionNumber,
     pub weight: Weight,
+}
+
+/// The route an execution started through an alias takes: a uniform `roll` picks each
+/// route in proportion to its weight; a route of weight 0 is never taken.
+pub fn pick_route(routes: &[Route], roll: u64) -> Option<&Route> {
+    let total: i64 = routes.iter().map(|r| r.weight.0.max(0)).sum();
+    if total <= 0 {
+        return None;
+    }
+    let mut point = (roll % total as u64) as i64;
+    for r in routes {
+        if point < r.weight.0 {
+            return Some(r);
+        }
+        point -= r.weight.0.max(0);
+    }
+    None
 }
 
 /// A tag of a machine.
@@ -282,4 +302,29 @@ pub struct Closing {
     pub error: Option<String>,
     pub cause: Option<String>,
     pub stop_ms: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(n: i64, weight: i64) -> Route {
+        Route {
+            version: VersionKey(n),
+            number: VersionNumber(n),
+            weight: Weight(weight),
+        }
+    }
+
+    #[test]
+    fn routes_are_taken_in_proportion_to_their_weights() {
+        let routes = [route(1, 30), route(2, 70)];
+        let taken: Vec<i64> = (0..100)
+            .map(|roll| pick_route(&routes, roll).unwrap().number.0)
+            .collect();
+        assert_eq!(taken.iter().filter(|n| **n == 1).count(), 30);
+        assert_eq!(taken.iter().filter(|n| **n == 2).count(), 70);
+        let only = [route(1, 0), route(2, 100)];
+        assert!((0..1000).all(|roll| pick_route(&only, roll).unwrap().number.0 == 2));
+    }
 }

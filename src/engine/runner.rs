@@ -1,24 +1,33 @@
 //! Drives executions through the store: takes the RUNNING executions that are due, runs
-//! one step of each, and commits the step's history events together with the new position
-//! (or the closing) in one write — so after a crash every execution resumes from its last
-//! committed step, with its history continuing at the next event id. Waiting is the
-//! execution's due time in the store; nothing sleeps per execution.
+//! one step of each, and commits the steps' history events together with each new position
+//! (or closing) in one write — so after a crash every execution resumes from its last
+//! committed step, with its history continuing at the next event id, and the steps of many
+//! executions share one commit. Waiting is the execution's due time in the store; nothing
+//! sleeps per execution.
 //!
-//! The clock is read here, once per step, and handed to the pure [`super::step`].
+//! The clock is read here, once per pass, and handed to the pure [`super::step`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
+use tokio::sync::{watch, Notify};
 
 use super::intrinsics::Entropy;
 use super::step::{self, Env, Event, ExecutionInfo, Next, Progress};
 use crate::asl::{self, Definition};
-use crate::domain::records::{Closing, Execution, ExecutionStatus, HistoryEvent, RevisionKey};
-use crate::store::{Store, StoreError};
+use crate::domain::records::{
+    Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent, RevisionKey,
+};
+use crate::store::{repo, Store, StoreError, Tx};
 
-/// How many due executions one pass takes.
-const BATCH: usize = 64;
+/// Longest the runner sleeps without looking at the store: bounds the lateness a jump of
+/// the wall clock could cause.
+const MAX_SLEEP: Duration = Duration::from_secs(1);
+
+/// Parsed definitions kept at most; beyond, the cache starts over.
+const MAX_DEFINITIONS: usize = 1024;
 
 /// Randomness for intrinsic functions, from the operating system's generator.
 struct SystemEntropy;
@@ -35,39 +44,105 @@ impl Entropy for SystemEntropy {
 pub enum RunnerError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("execution {0}: {1}")]
-    Corrupt(String, String),
+}
+
+/// How the runner paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RunnerOptions {
+    /// Executions stepped in one pass, whose steps share one commit.
+    pub batch: usize,
+    /// Multiplies every Wait `Seconds`/`SecondsPath` (a test aid; 1 in production).
+    pub time_scale: f64,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        RunnerOptions {
+            batch: 256,
+            time_scale: 1.0,
+        }
+    }
+}
+
+/// A parsed revision: its definition and the role executions of it run as.
+struct Loaded {
+    definition: Definition,
+    role_arn: String,
+}
+
+/// One execution's step, computed and waiting to be committed.
+struct Outcome {
+    key: ExecutionKey,
+    machine_arn: String,
+    machine_name: String,
+    expected_last: u64,
+    events: Vec<HistoryEvent>,
+    next: Applied,
+    now: i64,
+}
+
+enum Applied {
+    Advance { position: String, due: Option<i64> },
+    Close(Closing),
 }
 
 /// Steps due executions; keeps parsed definitions per revision.
 pub struct Runner {
     store: Store,
-    definitions: HashMap<RevisionKey, Arc<Definition>>,
-    clock: Box<dyn FnMut() -> i64 + Send>,
+    definitions: HashMap<RevisionKey, Arc<Loaded>>,
+    clock: Box<dyn FnMut() -> i64 + Send + Sync>,
+    options: RunnerOptions,
+}
+
+/// Milliseconds since the epoch, from the system clock.
+pub fn system_clock() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
 impl Runner {
     /// A runner on `store` reading time from `clock` (milliseconds since the epoch).
-    pub fn new(store: Store, clock: impl FnMut() -> i64 + Send + 'static) -> Self {
+    pub fn new(store: Store, clock: impl FnMut() -> i64 + Send + Sync + 'static) -> Self {
+        Self::with_options(store, clock, RunnerOptions::default())
+    }
+
+    pub fn with_options(
+        store: Store,
+        clock: impl FnMut() -> i64 + Send + Sync + 'static,
+        options: RunnerOptions,
+    ) -> Self {
         Runner {
             store,
             definitions: HashMap::new(),
             clock: Box::new(clock),
+            options,
         }
     }
 
-    /// Runs one step of every execution due now; returns how many steps were taken.
+    /// Runs one step of every execution due now (at most a batch), committed together;
+    /// returns how many steps were taken.
     pub async fn pass(&mut self) -> Result<usize, RunnerError> {
         let now = (self.clock)();
+        let batch = self.options.batch.max(1);
         let due = self
             .store
-            .read(move |tx| tx.executions().due(now, BATCH))
+            .read(move |tx| tx.executions().due(now, batch))
             .await?;
-        let mut steps = 0;
-        for execution in due {
-            self.step(execution).await?;
-            steps += 1;
+        if due.is_empty() {
+            return Ok(0);
         }
+        let mut outcomes = Vec::with_capacity(due.len());
+        for execution in due {
+            outcomes.push(self.step(execution, now).await?);
+        }
+        let steps = outcomes.len();
+        self.store
+            .write(move |tx| {
+                for o in outcomes {
+                    apply(tx, o)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await?;
         Ok(steps)
     }
 
@@ -76,97 +151,224 @@ impl Runner {
         Ok(self.store.read(|tx| tx.executions().next_due()).await?)
     }
 
-    async fn definition(&mut self, revision: RevisionKey) -> Result<Arc<Definition>, RunnerError> {
+    /// Runs until `stop` turns true: passes while executions are due, otherwise sleeps until
+    /// the next due time, a `wake` (a start or a stop) or [`MAX_SLEEP`]. A pass in flight
+    /// when `stop` comes is finished, so a shutdown leaves every execution at a committed
+    /// step.
+    pub async fn serve(mut self, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+        while !*stop.borrow() {
+            let pause = match self.pass().await {
+                Ok(0) => match self.next_due().await {
+                    Ok(Some(due)) => {
+                        Duration::from_millis((due - (self.clock)()).max(0) as u64).min(MAX_SLEEP)
+                    }
+                    Ok(None) => MAX_SLEEP,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "runner cannot read due times");
+                        MAX_SLEEP
+                    }
+                },
+                Ok(_) => {
+                    // Let request handlers in between passes on a busy runtime.
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                Err(e) => {
+                    // The store is unavailable (disk full, read-only): nothing was committed;
+                    // the same steps are retried later.
+                    tracing::warn!(error = %e, "runner pass failed");
+                    Duration::from_millis(100)
+                }
+            };
+            if pause.is_zero() {
+                continue;
+            }
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(pause) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    async fn loaded(&mut self, revision: RevisionKey) -> Result<Arc<Loaded>, RunnerError> {
         if let Some(d) = self.definitions.get(&revision) {
             return Ok(d.clone());
         }
-        let text = self
+        let snapshot = self
             .store
             .read(move |tx| tx.machines().revision(revision))
             .await?
-            .snapshot
-            .definition;
-        // A revision was valid when it was stored; the kind's extra rules were checked then.
-        let d = asl::parse(&text, asl::Flavor::default())
-            .map_err(|e| RunnerError::Corrupt(format!("revision {revision}"), format!("{e:?}")))?;
-        let d = Arc::new(d);
-        self.definitions.insert(revision, d.clone());
-        Ok(d)
+            .snapshot;
+        // A revision was valid when it was stored, the kind's extra rules included.
+        let definition = asl::parse(&snapshot.definition, asl::Flavor::default()).map_err(|e| {
+            StoreError::internal(format!("revision {revision} no longer parses: {e:?}"))
+        })?;
+        let loaded = Arc::new(Loaded {
+            definition,
+            role_arn: snapshot.role_arn,
+        });
+        if self.definitions.len() >= MAX_DEFINITIONS {
+            self.definitions.clear();
+        }
+        self.definitions.insert(revision, loaded.clone());
+        Ok(loaded)
     }
 
-    async fn step(&mut self, e: Execution) -> Result<(), RunnerError> {
-        let definition = self.definition(e.revision).await?;
-        let corrupt = |what: &str| RunnerError::Corrupt(e.arn.clone(), what.to_owned());
-        let progress: Progress = e
+    async fn step(&mut self, e: Execution, now: i64) -> Result<Outcome, RunnerError> {
+        let loaded = self.loaded(e.revision).await?;
+        let machine_name = e.machine_arn.rsplit(':').next().unwrap_or("").to_owned();
+        let progress: Option<Progress> = e
             .position
             .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .ok_or_else(|| corrupt("no readable position"))?;
-        let input: Value =
-            serde_json::from_str(&e.input).map_err(|_| corrupt("input is not JSON"))?;
-        let info = ExecutionInfo {
-            execution_arn: e.arn.clone(),
-            name: e.name.clone(),
-            state_machine_arn: e.machine_arn.clone(),
-            state_machine_name: e.machine_arn.rsplit(':').next().unwrap_or("").to_owned(),
-            role_arn: String::new(),
-            input,
-            start_ms: e.start_ms,
-        };
-        let now = (self.clock)();
-        let mut entropy = SystemEntropy;
-        let mut env = Env {
-            execution: &info,
-            now_ms: now,
-            entropy: &mut entropy,
-        };
-        let (events, next) = step::step(&definition, progress, &mut env);
-        let events: Vec<HistoryEvent> = events.into_iter().map(|ev| stored(ev, now)).collect();
-        let key = e.key;
-        match next {
-            Next::Continue(p) => {
-                let position = serde_json::to_string(&p).unwrap_or_default();
-                self.store
-                    .write(move |tx| tx.executions().advance(key, &events, &position, None))
-                    .await?
-            }
-            Next::WaitUntil(p, due) => {
-                let position = serde_json::to_string(&p).unwrap_or_default();
-                self.store
-                    .write(move |tx| tx.executions().advance(key, &events, &position, Some(due)))
-                    .await?
-            }
-            Next::Succeeded(output) => {
-                let closing = Closing {
-                    status: ExecutionStatus::Succeeded,
-                    output: Some(output.to_string()),
-                    error: None,
-                    cause: None,
-                    stop_ms: now,
+            .and_then(|p| serde_json::from_str(p).ok());
+        let input: Option<Value> = serde_json::from_str(&e.input).ok();
+        let (events, next) = match (progress, input) {
+            (Some(progress), Some(input)) => {
+                let info = ExecutionInfo {
+                    execution_arn: e.arn.clone(),
+                    name: e.name.clone(),
+                    state_machine_arn: e.machine_arn.clone(),
+                    state_machine_name: machine_name.clone(),
+                    role_arn: loaded.role_arn.clone(),
+                    input,
+                    start_ms: e.start_ms,
                 };
-                self.store
-                    .write(move |tx| tx.executions().close(key, &events, &closing))
-                    .await?
-            }
-            Next::Failed { error, cause } => {
-                let closing = Closing {
-                    status: ExecutionStatus::Failed,
-                    output: None,
-                    error,
-                    cause,
-                    stop_ms: now,
+                let mut entropy = SystemEntropy;
+                let mut env = Env {
+                    execution: &info,
+                    now_ms: now,
+                    entropy: &mut entropy,
+                    time_scale: self.options.time_scale,
                 };
-                self.store
-                    .write(move |tx| tx.executions().close(key, &events, &closing))
-                    .await?
+                step::step(&loaded.definition, progress, &mut env)
             }
-        }
-        Ok(())
+            // Only a bug (or a hand-edited database) gets here; the execution fails
+            // visibly instead of stalling the runner.
+            _ => {
+                tracing::error!(execution = %e.arn, "execution position unreadable; failing it");
+                step::fail(
+                    e.last_event,
+                    "States.Runtime",
+                    "sfnlite could not read this execution's position",
+                )
+            }
+        };
+        Ok(outcome(
+            e.key,
+            e.machine_arn,
+            machine_name,
+            e.last_event,
+            events,
+            next,
+            now,
+        ))
     }
 }
 
+fn outcome(
+    key: ExecutionKey,
+    machine_arn: String,
+    machine_name: String,
+    expected_last: u64,
+    events: Vec<Event>,
+    next: Next,
+    now: i64,
+) -> Outcome {
+    let events = events.into_iter().map(|ev| stored(ev, now)).collect();
+    let next = match next {
+        Next::Continue(p) => Applied::Advance {
+            position: serde_json::to_string(&p).unwrap_or_default(),
+            due: None,
+        },
+        Next::WaitUntil(p, due) => Applied::Advance {
+            position: serde_json::to_string(&p).unwrap_or_default(),
+            due: Some(due),
+        },
+        Next::Succeeded(output) => Applied::Close(Closing {
+            status: ExecutionStatus::Succeeded,
+            output: Some(output.to_string()),
+            error: None,
+            cause: None,
+            stop_ms: now,
+        }),
+        Next::Failed { error, cause } => Applied::Close(Closing {
+            status: ExecutionStatus::Failed,
+            output: None,
+            error,
+            cause,
+            stop_ms: now,
+        }),
+        // DescribeExecution shows neither error nor cause for a timeout (§2.1).
+        Next::TimedOut => Applied::Close(Closing {
+            status: ExecutionStatus::TimedOut,
+            output: None,
+            error: None,
+            cause: None,
+            stop_ms: now,
+        }),
+    };
+    Outcome {
+        key,
+        machine_arn,
+        machine_name,
+        expected_last,
+        events,
+        next,
+        now,
+    }
+}
+
+/// Commits one step. A machine deleted while the execution ran fails it at this
+/// transition instead (executions-api.md §12); a step computed before a StopExecution
+/// committed finds the execution closed and changes nothing.
+fn apply(tx: &dyn Tx, o: Outcome) -> Result<(), StoreError> {
+    let deleting = tx
+        .machines()
+        .find(&o.machine_arn)?
+        .is_none_or(|m| m.deleting);
+    if deleting {
+        let (events, next) = step::fail(
+            o.expected_last,
+            "States.Runtime",
+            &format!("State machine {} has been deleted.", o.machine_name),
+        );
+        let o = outcome(
+            o.key,
+            o.machine_arn,
+            o.machine_name,
+            o.expected_last,
+            events,
+            next,
+            o.now,
+        );
+        return apply_outcome(tx, o);
+    }
+    apply_outcome(tx, o)
+}
+
+fn apply_outcome(tx: &dyn Tx, o: Outcome) -> Result<(), StoreError> {
+    match o.next {
+        Applied::Advance { position, due } => {
+            tx.executions()
+                .advance(o.key, o.expected_last, &o.events, &position, due)?;
+        }
+        Applied::Close(closing) => {
+            repo::close_execution(
+                tx,
+                o.key,
+                &o.machine_arn,
+                o.expected_last,
+                &o.events,
+                &closing,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// An engine event as the store keeps it.
-fn stored(e: Event, timestamp_ms: i64) -> HistoryEvent {
+pub fn stored(e: Event, timestamp_ms: i64) -> HistoryEvent {
     HistoryEvent {
         id: e.id,
         previous_id: e.previous,
@@ -267,7 +469,7 @@ mod tests {
             .collect()
     }
 
-    fn clock(at: &Arc<AtomicI64>) -> impl FnMut() -> i64 + Send + 'static {
+    fn clock(at: &Arc<AtomicI64>) -> impl FnMut() -> i64 + Send + Sync + 'static {
         let at = at.clone();
         move || at.load(Ordering::SeqCst)
     }

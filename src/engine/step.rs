@@ -2,8 +2,11 @@
 //! events it adds and where the execution goes next. Pure: the clock reading and the
 //! entropy come in through [`Env`], nothing is read or written, so a crash between steps
 //! loses nothing the caller had committed, and every history here is testable without HTTP
-//! or SQL. States run so far: Pass, Succeed, Fail, Choice and Wait (JSONPath); the others
-//! come with the rest of issue 15.
+//! or SQL.
+//!
+//! A Parallel or Map state is a [`Fork`]: its branches or iterations are positions of their
+//! own, each stepped once per step of the execution, their events interleaved in one history.
+//! A retry back-off and a Wait are due times in the position, never a sleep.
 
 use serde_json::{json, Map, Value};
 
@@ -11,10 +14,20 @@ use super::choice;
 use super::dataflow::{self, Failure};
 use super::intrinsics::{self, Entropy};
 use super::jsonpath::{self, Roots};
-use crate::asl::model::{Definition, Number, State, StateKind, Text, Transition, WaitFor};
+use crate::asl::model::{
+    Catcher, Definition, MapState, Number, Parallel, Retrier, Scope, State, StateKind, Task, Text,
+    Transition, WaitFor,
+};
+use crate::asl::resource::{Pattern, Resource};
 
 /// The longest a Wait may last: 2^31 seconds (24,855 days is accepted, 24,856 is not).
 const MAX_WAIT_SECONDS: i64 = 1 << 31;
+
+/// The most events one execution's history holds (executions-api.md §11).
+pub const MAX_EVENTS: u64 = 25_000;
+
+/// The largest state input or output, in UTF-8 bytes.
+pub const MAX_PAYLOAD_BYTES: usize = 262_144;
 
 /// One history event, as GetExecutionHistory shows it (timestamp added by the caller).
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +39,8 @@ pub struct Event {
     pub details: Option<(&'static str, Value)>,
 }
 
-/// Where an execution stands between steps; what the store keeps (as JSON).
+/// Where an execution (or one branch or iteration of it) stands between steps; what the
+/// store keeps, as JSON.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "at", rename_all = "camelCase")]
 pub enum Position {
@@ -43,6 +57,44 @@ pub enum Position {
         entered: u64,
         due_ms: i64,
     },
+    /// A Task, Parallel or Map state (entered at event `entered`) about to make an attempt —
+    /// at `due_ms` when it is a retry's back-off. `attempts` counts each retrier's retries;
+    /// the attempt's first event follows `previous`.
+    Attempt {
+        state: String,
+        input: Value,
+        entered: u64,
+        entered_ms: i64,
+        previous: u64,
+        attempts: Vec<u64>,
+        due_ms: Option<i64>,
+    },
+    /// A Parallel or Map state whose branches or iterations run.
+    Fork(Box<Fork>),
+}
+
+/// A running Parallel or Map state.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fork {
+    pub state: String,
+    /// The state's raw input (ResultPath merges into it; a retry starts from it again).
+    pub input: Value,
+    pub entered: u64,
+    pub entered_ms: i64,
+    pub attempts: Vec<u64>,
+    /// Iterations running at once (Map; 0 = no limit).
+    pub max_concurrency: usize,
+    pub children: Vec<Child>,
+}
+
+/// One branch of a Parallel or iteration of a Map; `last` is its latest event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "is", rename_all = "camelCase")]
+pub enum Child {
+    Pending { input: Value },
+    Running { position: Position, last: u64 },
+    Done { output: Value, last: u64 },
 }
 
 /// An execution's progress: the last event id issued and the position.
@@ -65,6 +117,8 @@ pub enum Next {
         error: Option<String>,
         cause: Option<String>,
     },
+    /// The machine's TimeoutSeconds passed.
+    TimedOut,
 }
 
 /// What an execution knows of itself, for the context object.
@@ -79,11 +133,27 @@ pub struct ExecutionInfo {
     pub start_ms: i64,
 }
 
+impl ExecutionInfo {
+    fn region(&self) -> &str {
+        self.execution_arn.split(':').nth(3).unwrap_or("")
+    }
+}
+
 /// What a step may read: the execution, the clock reading, randomness.
 pub struct Env<'a> {
     pub execution: &'a ExecutionInfo,
     pub now_ms: i64,
     pub entropy: &'a mut dyn Entropy,
+    /// Multiplies Wait seconds, retry intervals and timeouts (tests shorten them with it; 1
+    /// otherwise). Timestamps are absolute and never scaled.
+    pub time_scale: f64,
+}
+
+impl Env<'_> {
+    /// `seconds` from now, scaled.
+    fn after(&self, seconds: f64) -> i64 {
+        self.now_ms + (seconds * 1000.0 * self.time_scale) as i64
+    }
 }
 
 /// The position of a new execution; `ExecutionStarted` (event 1) is the caller's.
@@ -98,23 +168,118 @@ pub fn start(definition: &Definition, input: Value) -> Progress {
     }
 }
 
+/// Ends an execution with `error` and `cause` at its current position, whatever the
+/// position is: one ExecutionFailed event after event `last_id`.
+pub fn fail(last_id: u64, error: &str, cause: &str) -> (Vec<Event>, Next) {
+    let mut h = History {
+        events: Vec::new(),
+        last_id,
+    };
+    let next = h.close(Next::Failed {
+        error: Some(error.to_owned()),
+        cause: Some(cause.to_owned()),
+    });
+    (h.events, next)
+}
+
+/// How stepping a position inside one scope came out.
+enum Flow {
+    Go(Position),
+    Wait(Position, i64),
+    /// The scope ended (an `End` transition or a Succeed state) with this output.
+    Done(Value),
+    Failed(Fault),
+}
+
+/// An uncaught failure, and the event that caused it (a Fail state's Entered, a TaskFailed,
+/// a nested XStateFailed): the failed Parallel or Map events follow it.
+#[derive(Debug)]
+struct Fault {
+    error: Option<String>,
+    cause: Option<String>,
+    event: u64,
+}
+
 /// Takes one step.
 pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (Vec<Event>, Next) {
     let mut h = History {
         events: Vec::new(),
         last_id: progress.last_id,
     };
-    let next = match progress.position {
+    let deadline = definition
+        .timeout_seconds
+        .map(|t| env.execution.start_ms + (t as f64 * 1000.0 * env.time_scale) as i64);
+    if deadline.is_some_and(|d| env.now_ms >= d) {
+        h.push(
+            "ExecutionTimedOut",
+            0,
+            Some((
+                "executionTimedOutEventDetails",
+                json!({"error": "States.Timeout"}),
+            )),
+        );
+        return (h.events, Next::TimedOut);
+    }
+    let flow = step_in(&definition.machine, progress.position, &mut h, env);
+    let next = match flow {
+        Flow::Go(position) => Next::Continue(Progress {
+            last_id: h.last_id,
+            position,
+        }),
+        Flow::Wait(position, due) => {
+            let due = deadline.map_or(due, |d| d.min(due));
+            Next::WaitUntil(
+                Progress {
+                    last_id: h.last_id,
+                    position,
+                },
+                due,
+            )
+        }
+        Flow::Done(output) => h.close(Next::Succeeded(output)),
+        Flow::Failed(f) => h.close(Next::Failed {
+            error: f.error,
+            cause: f.cause,
+        }),
+    };
+    limit_history(h, next)
+}
+
+/// At most [`MAX_EVENTS`] events: a step that would pass the limit without ending the
+/// execution by then ends it with event 25,000, a States.Runtime failure.
+fn limit_history(mut h: History, next: Next) -> (Vec<Event>, Next) {
+    let closed = matches!(
+        next,
+        Next::Succeeded(_) | Next::Failed { .. } | Next::TimedOut
+    );
+    if h.last_id < MAX_EVENTS || (closed && h.last_id <= MAX_EVENTS) {
+        return (h.events, next);
+    }
+    h.events.retain(|e| e.id < MAX_EVENTS);
+    h.last_id = MAX_EVENTS - 1;
+    let next = h.close(Next::Failed {
+        error: Some("States.Runtime".into()),
+        cause: Some(format!(
+            "The execution reached the maximum number of history events ({MAX_EVENTS})."
+        )),
+    });
+    (h.events, next)
+}
+
+/// Steps a position of `scope` once.
+fn step_in(scope: &Scope, position: Position, h: &mut History, env: &mut Env<'_>) -> Flow {
+    match position {
         Position::Enter {
             state,
             input,
             previous,
-        } => match definition.machine.state(&state) {
-            Some(s) => enter(s, input, previous, &mut h, env),
-            None => Next::Failed {
+        } => match scope.state(&state) {
+            Some(s) => enter(s, input, previous, h, env),
+            None => Flow::Failed(Fault {
                 error: Some("States.Runtime".into()),
                 cause: Some(format!("The state '{state}' does not exist")),
-            },
+                event: h.last_id,
+            }),
         },
         Position::Waiting {
             state,
@@ -123,63 +288,75 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
             due_ms,
         } => {
             if env.now_ms < due_ms {
-                let last_id = h.last_id;
-                return (
-                    Vec::new(),
-                    Next::WaitUntil(
-                        Progress {
-                            last_id,
-                            position: Position::Waiting {
-                                state,
-                                output,
-                                entered,
-                                due_ms,
-                            },
-                        },
+                return Flow::Wait(
+                    Position::Waiting {
+                        state,
+                        output,
+                        entered,
                         due_ms,
-                    ),
+                    },
+                    due_ms,
                 );
             }
-            let s = definition.machine.state(&state);
             let exited = h.exited("WaitStateExited", &state, &output, entered);
-            match s.map(|s| &s.kind) {
-                Some(StateKind::Wait { transition, .. }) => h.follow(transition, output, exited),
+            match scope.state(&state).map(|s| &s.kind) {
+                Some(StateKind::Wait { transition, .. }) => follow(transition, output, exited),
                 _ => unreachable!("a waiting execution waits in a Wait state"),
             }
         }
-    };
-    let next = match next {
-        Next::Succeeded(output) => {
-            let prev = h.last_id;
-            h.push(
-                "ExecutionSucceeded",
-                prev,
-                Some((
-                    "executionSucceededEventDetails",
-                    json!({"output": output.to_string(), "outputDetails": {"truncated": false}}),
-                )),
-            );
-            Next::Succeeded(output)
-        }
-        Next::Failed { error, cause } => {
-            let prev = h.last_id;
-            let mut details = Map::new();
-            if let Some(e) = &error {
-                details.insert("error".into(), json!(e));
+        Position::Attempt {
+            state,
+            input,
+            entered,
+            entered_ms,
+            previous,
+            attempts,
+            due_ms,
+        } => {
+            if let Some(due) = due_ms.filter(|d| env.now_ms < *d) {
+                return Flow::Wait(
+                    Position::Attempt {
+                        state,
+                        input,
+                        entered,
+                        entered_ms,
+                        previous,
+                        attempts,
+                        due_ms,
+                    },
+                    due,
+                );
             }
-            if let Some(c) = &cause {
-                details.insert("cause".into(), json!(c));
-            }
-            h.push(
-                "ExecutionFailed",
-                prev,
-                Some(("executionFailedEventDetails", Value::Object(details))),
-            );
-            Next::Failed { error, cause }
+            let Some(s) = scope.state(&state) else {
+                unreachable!("an attempt is made in a state of its scope")
+            };
+            let visit = Visit {
+                state: s,
+                input: &input,
+                entered,
+                entered_ms,
+            };
+            attempt(&visit, previous, attempts, h, env)
         }
-        other => other,
-    };
-    (h.events, next)
+        Position::Fork(fork) => {
+            let Some(s) = scope.state(&fork.state) else {
+                unreachable!("a fork runs in a state of its scope")
+            };
+            step_fork(s, *fork, h, env)
+        }
+    }
+}
+
+/// After a state's Exited event: on to the next state, or the scope ends.
+fn follow(transition: &Transition, output: Value, exited: u64) -> Flow {
+    match transition {
+        Transition::End => Flow::Done(output),
+        Transition::Next(state) => Flow::Go(Position::Enter {
+            state: state.clone(),
+            input: output,
+            previous: exited,
+        }),
+    }
 }
 
 struct History {
@@ -188,6 +365,37 @@ struct History {
 }
 
 impl History {
+    /// The execution's last event, when `next` ends it.
+    fn close(&mut self, next: Next) -> Next {
+        match next {
+            Next::Succeeded(output) => {
+                let prev = self.last_id;
+                self.push(
+                    "ExecutionSucceeded",
+                    prev,
+                    Some((
+                        "executionSucceededEventDetails",
+                        json!({"output": output.to_string(), "outputDetails": {"truncated": false}}),
+                    )),
+                );
+                Next::Succeeded(output)
+            }
+            Next::Failed { error, cause } => {
+                let prev = self.last_id;
+                self.push(
+                    "ExecutionFailed",
+                    prev,
+                    Some((
+                        "executionFailedEventDetails",
+                        error_details(error.as_deref(), cause.as_deref()),
+                    )),
+                );
+                Next::Failed { error, cause }
+            }
+            other => other,
+        }
+    }
+
     fn push(
         &mut self,
         kind: &'static str,
@@ -225,21 +433,18 @@ impl History {
             )),
         )
     }
+}
 
-    /// After a state's Exited event: on to the next state, or the execution ends.
-    fn follow(&mut self, transition: &Transition, output: Value, exited: u64) -> Next {
-        match transition {
-            Transition::End => Next::Succeeded(output),
-            Transition::Next(state) => Next::Continue(Progress {
-                last_id: self.last_id,
-                position: Position::Enter {
-                    state: state.clone(),
-                    input: output,
-                    previous: exited,
-                },
-            }),
-        }
+/// `{error?, cause?}`: absent keys, never nulls.
+fn error_details(error: Option<&str>, cause: Option<&str>) -> Value {
+    let mut details = Map::new();
+    if let Some(e) = error {
+        details.insert("error".into(), json!(e));
     }
+    if let Some(c) = cause {
+        details.insert("cause".into(), json!(c));
+    }
+    Value::Object(details)
 }
 
 /// The context object of a state entered at `entered_ms` (asl-semantics.md §2.3 order).
@@ -268,8 +473,45 @@ pub fn iso(ms: i64) -> String {
     t.format(&fmt).unwrap_or_default()
 }
 
-/// Runs `state` from its Entered event to its Exited event (or the failure).
-fn enter(state: &State, input: Value, previous: u64, h: &mut History, env: &mut Env<'_>) -> Next {
+/// The prefix AWS puts before the cause of a failure raised by the interpreter itself.
+fn state_cause(state: &str, entered: u64, cause: &str) -> String {
+    format!(
+        "An error occurred while executing the state '{state}' (entered at the event id #{entered}). {cause}"
+    )
+}
+
+/// A data-flow failure of a state: an interpreter error of that state, after `event`.
+fn fault(state: &State, entered: u64, f: Failure, event: u64) -> Fault {
+    // The payload limit's cause names the state itself and has no prefix (recorded).
+    let cause = if f.error == "States.DataLimitExceeded" {
+        f.cause
+    } else {
+        state_cause(&state.name, entered, &f.cause)
+    };
+    Fault {
+        error: Some(f.error.to_owned()),
+        cause: Some(cause),
+        event,
+    }
+}
+
+/// A state's output over the payload limit fails the execution (not catchable).
+fn check_size(state: &State, out: &Value) -> Result<(), Failure> {
+    if out.to_string().len() > MAX_PAYLOAD_BYTES {
+        return Err(Failure {
+            error: "States.DataLimitExceeded",
+            cause: format!(
+                "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                state.name
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Runs `state` from its Entered event to its Exited event, the failure, or (Task,
+/// Parallel, Map) its first attempt.
+fn enter(state: &State, input: Value, previous: u64, h: &mut History, env: &mut Env<'_>) -> Flow {
     let kind = match &state.kind {
         StateKind::Pass { .. } => "PassStateEntered",
         StateKind::Succeed => "SucceedStateEntered",
@@ -281,6 +523,16 @@ fn enter(state: &State, input: Value, previous: u64, h: &mut History, env: &mut 
         StateKind::Map(_) => "MapStateEntered",
     };
     let entered = h.entered(kind, &state.name, &input, previous);
+    if let StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) = &state.kind {
+        let visit = Visit {
+            state,
+            input: &input,
+            entered,
+            entered_ms: env.now_ms,
+        };
+        let retriers = retriers(state).len();
+        return attempt(&visit, entered, vec![0; retriers], h, env);
+    }
     let ctx = context(env.execution, &state.name, env.now_ms);
     let vars = Map::new();
     let roots = Roots {
@@ -289,14 +541,11 @@ fn enter(state: &State, input: Value, previous: u64, h: &mut History, env: &mut 
         variables: &vars,
     };
     match run(state, &input, roots, entered, h, env) {
-        Ok(next) => next,
-        Err(f) => Next::Failed {
-            error: Some(f.error.to_owned()),
-            cause: Some(format!(
-                "An error occurred while executing the state '{}' (entered at the event id #{entered}). {}",
-                state.name, f.cause
-            )),
-        },
+        Ok(flow) => flow,
+        Err(f) => {
+            let event = h.last_id;
+            Flow::Failed(fault(state, entered, f, event))
+        }
     }
 }
 
@@ -307,10 +556,12 @@ fn run(
     entered: u64,
     h: &mut History,
     env: &mut Env<'_>,
-) -> Result<Next, Failure> {
+) -> Result<Flow, Failure> {
     let effective = dataflow::apply_path(state.input_path.as_ref(), roots)?;
-    let output = |result: &Value| {
-        dataflow::apply_path(state.output_path.as_ref(), with_input(roots, result))
+    let output = |result: &Value| -> Result<Value, Failure> {
+        let out = dataflow::apply_path(state.output_path.as_ref(), with_input(roots, result))?;
+        check_size(state, &out)?;
+        Ok(out)
     };
     match &state.kind {
         StateKind::Pass {
@@ -329,14 +580,14 @@ fn run(
             let merged = dataflow::apply_result_path(raw, value, result_path.as_ref())?;
             let out = output(&merged)?;
             let exited = h.exited("PassStateExited", &state.name, &out, entered);
-            Ok(h.follow(transition, out, exited))
+            Ok(follow(transition, out, exited))
         }
         StateKind::Succeed => {
             let out = output(&effective)?;
             h.exited("SucceedStateExited", &state.name, &out, entered);
-            Ok(Next::Succeeded(out))
+            Ok(Flow::Done(out))
         }
-        StateKind::Fail { error, cause } => Ok(Next::Failed {
+        StateKind::Fail { error, cause } => Ok(Flow::Failed(Fault {
             error: text(
                 error.as_ref(),
                 "ErrorPath",
@@ -349,7 +600,8 @@ fn run(
                 with_input(roots, &effective),
                 env.entropy,
             )?,
-        }),
+            event: entered,
+        })),
         StateKind::Choice { choices, default } => {
             let mut target = None;
             for rule in choices {
@@ -367,34 +619,832 @@ fn run(
             // A Choice's output is its (filtered) input.
             let out = output(&effective)?;
             let exited = h.exited("ChoiceStateExited", &state.name, &out, entered);
-            Ok(h.follow(&Transition::Next(next), out, exited))
+            Ok(follow(&Transition::Next(next), out, exited))
         }
         StateKind::Wait { wait, .. } => {
             let due_ms = wait_due(wait, with_input(roots, &effective), env)?;
             let out = output(&effective)?;
-            Ok(Next::WaitUntil(
-                Progress {
-                    last_id: h.last_id,
-                    position: Position::Waiting {
-                        state: state.name.clone(),
-                        output: out,
-                        entered,
-                        due_ms,
-                    },
+            Ok(Flow::Wait(
+                Position::Waiting {
+                    state: state.name.clone(),
+                    output: out,
+                    entered,
+                    due_ms,
                 },
                 due_ms,
             ))
         }
-        StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => Err(Failure {
-            error: "States.Runtime",
-            cause: "This state type is not run by this version of sfnlite".into(),
-        }),
+        StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+            unreachable!("Task, Parallel and Map states run through attempts")
+        }
     }
 }
 
 /// The same roots, with `$` naming `input`.
 fn with_input<'a>(roots: Roots<'a>, input: &'a Value) -> Roots<'a> {
     Roots { input, ..roots }
+}
+
+/// A visit of a Task, Parallel or Map state: which, with what raw input, entered when.
+struct Visit<'a> {
+    state: &'a State,
+    input: &'a Value,
+    entered: u64,
+    entered_ms: i64,
+}
+
+fn retriers(state: &State) -> &[Retrier] {
+    match &state.kind {
+        StateKind::Task(t) => &t.retry,
+        StateKind::Parallel(p) => &p.retry,
+        StateKind::Map(m) => &m.retry,
+        _ => &[],
+    }
+}
+
+fn catchers(state: &State) -> &[Catcher] {
+    match &state.kind {
+        StateKind::Task(t) => &t.catch,
+        StateKind::Parallel(p) => &p.catch,
+        StateKind::Map(m) => &m.catch,
+        _ => &[],
+    }
+}
+
+/// Whether an `ErrorEquals` list matches `error`: by name, `States.ALL`, or (Task states)
+/// `States.TaskFailed` for anything but a timeout.
+fn matches(error_equals: &[String], error: &str, task: bool) -> bool {
+    error_equals.iter().any(|e| {
+        e == error
+            || e == "States.ALL"
+            || (task && e == "States.TaskFailed" && error != "States.Timeout")
+    })
+}
+
+/// One attempt of a Task, Parallel or Map state; its first event follows `previous`.
+fn attempt(
+    visit: &Visit<'_>,
+    previous: u64,
+    attempts: Vec<u64>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    let state = visit.state;
+    let ctx = context(env.execution, &state.name, visit.entered_ms);
+    let vars = Map::new();
+    let roots = Roots {
+        input: visit.input,
+        context: &ctx,
+        variables: &vars,
+    };
+    let started = match &state.kind {
+        StateKind::Task(task) => run_task(visit, task, roots, previous, attempts, h, env),
+        StateKind::Parallel(p) => start_parallel(visit, p, roots, previous, attempts, h, env),
+        StateKind::Map(m) => start_map(visit, m, roots, previous, attempts, h, env),
+        _ => unreachable!("only Task, Parallel and Map states make attempts"),
+    };
+    match started {
+        Ok(flow) => flow,
+        Err((f, attempts)) => {
+            let event = h.last_id;
+            handle_error(visit, f.error, Some(f.cause), event, attempts, h, env)
+        }
+    }
+}
+
+/// A failed attempt: retried by the first retrier that matches (while it has attempts
+/// left), else caught by the first catcher that matches, else the state fails. The
+/// interpreter's own errors (States.Runtime, States.DataLimitExceeded) are never retried or
+/// caught; their cause carries the state prefix.
+fn handle_error(
+    visit: &Visit<'_>,
+    error: &str,
+    cause: Option<String>,
+    failing_event: u64,
+    attempts: Vec<u64>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    if matches!(error, "States.Runtime" | "States.DataLimitExceeded") {
+        let f = Failure {
+            error: if error == "States.Runtime" {
+                "States.Runtime"
+            } else {
+                "States.DataLimitExceeded"
+            },
+            cause: cause.unwrap_or_default(),
+        };
+        return Flow::Failed(fault(visit.state, visit.entered, f, failing_event));
+    }
+    match retry(visit, error, failing_event, attempts, env) {
+        Ok(flow) => flow,
+        Err(_) => catch_or_fail(visit, Some(error), cause, failing_event, h),
+    }
+}
+
+/// The next attempt after a back-off, when the first retrier matching `error` has attempts
+/// left; the counters back otherwise. Delay `IntervalSeconds × BackoffRate^n`, capped by
+/// `MaxDelaySeconds`, FULL jitter drawing uniformly below it.
+fn retry(
+    visit: &Visit<'_>,
+    error: &str,
+    failing_event: u64,
+    mut attempts: Vec<u64>,
+    env: &mut Env<'_>,
+) -> Result<Flow, Vec<u64>> {
+    let state = visit.state;
+    let task = matches!(state.kind, StateKind::Task(_));
+    let Some((k, r)) = retriers(state)
+        .iter()
+        .enumerate()
+        .find(|(_, r)| matches(&r.error_equals, error, task))
+    else {
+        return Err(attempts);
+    };
+    // The first matching retrier decides; once it is spent, the catchers do.
+    let done = attempts.get(k).copied().unwrap_or(0);
+    if done >= r.max_attempts {
+        return Err(attempts);
+    }
+    let mut delay = r.interval_seconds as f64 * r.backoff_rate.powi(done as i32);
+    if let Some(max) = r.max_delay_seconds {
+        delay = delay.min(max as f64);
+    }
+    if r.jitter == crate::asl::model::Jitter::Full {
+        delay *= (env.entropy.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    }
+    if let Some(a) = attempts.get_mut(k) {
+        *a += 1;
+    }
+    let due = env.after(delay);
+    Ok(Flow::Wait(
+        Position::Attempt {
+            state: state.name.clone(),
+            input: visit.input.clone(),
+            entered: visit.entered,
+            entered_ms: visit.entered_ms,
+            previous: failing_event,
+            attempts,
+            due_ms: Some(due),
+        },
+        due,
+    ))
+}
+
+/// No retry left: the first matching catcher takes the error object
+/// `{"Error", "Cause"}` (its ResultPath defaulting to `$`) to its Next state; without one
+/// the state fails with the error.
+fn catch_or_fail(
+    visit: &Visit<'_>,
+    error: Option<&str>,
+    cause: Option<String>,
+    failing_event: u64,
+    h: &mut History,
+) -> Flow {
+    let state = visit.state;
+    let task = matches!(state.kind, StateKind::Task(_));
+    let catcher = error.and_then(|e| {
+        catchers(state)
+            .iter()
+            .find(|c| matches(&c.error_equals, e, task))
+    });
+    let Some(c) = catcher else {
+        return Flow::Failed(Fault {
+            error: error.map(str::to_owned),
+            cause,
+            event: failing_event,
+        });
+    };
+    let error_output = json!({"Error": error, "Cause": cause});
+    let out = match dataflow::apply_result_path(
+        visit.input,
+        error_output,
+        Some(c.result_path.as_ref().unwrap_or(&Some(root_path()))),
+    ) {
+        Ok(out) => out,
+        Err(f) => return Flow::Failed(fault(state, visit.entered, f, failing_event)),
+    };
+    let exited = h.exited(exited_kind(state), &state.name, &out, failing_event);
+    follow(&Transition::Next(c.next.clone()), out, exited)
+}
+
+/// The path `$`.
+fn root_path() -> crate::asl::path::Path {
+    crate::asl::path::parse("$").expect("`$` is a path")
+}
+
+fn exited_kind(state: &State) -> &'static str {
+    match &state.kind {
+        StateKind::Task(_) => "TaskStateExited",
+        StateKind::Parallel(_) => "ParallelStateExited",
+        StateKind::Map(_) => "MapStateExited",
+        StateKind::Pass { .. } => "PassStateExited",
+        StateKind::Choice { .. } => "ChoiceStateExited",
+        StateKind::Wait { .. } => "WaitStateExited",
+        StateKind::Succeed => "SucceedStateExited",
+        StateKind::Fail { .. } => "FailStateExited",
+    }
+}
+
+/// A failure of an attempt, with the retry counters it had.
+type AttemptError = (Failure, Vec<u64>);
+
+/// The effective input of an attempt: InputPath, then Parameters.
+fn effective_input(
+    visit: &Visit<'_>,
+    parameters: Option<&crate::asl::model::Template>,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<Value, Failure> {
+    let effective = dataflow::apply_path(visit.state.input_path.as_ref(), roots)?;
+    match parameters {
+        Some(t) => dataflow::evaluate(t, with_input(roots, &effective), env.entropy),
+        None => Ok(effective),
+    }
+}
+
+/// The `resource` and `resourceType` a Task's events name.
+fn resource_names(resource: &Resource) -> (String, String) {
+    let suffix = |p: Pattern| match p {
+        Pattern::RequestResponse => "",
+        Pattern::Sync => ".sync",
+        Pattern::Sync2 => ".sync:2",
+        Pattern::WaitForTaskToken => ".waitForTaskToken",
+    };
+    match resource {
+        Resource::Service {
+            service,
+            action,
+            pattern,
+            ..
+        } => (format!("{action}{}", suffix(*pattern)), service.clone()),
+        Resource::Sdk {
+            service,
+            action,
+            pattern,
+            ..
+        } => (
+            format!("{action}{}", suffix(*pattern)),
+            format!("aws-sdk:{service}"),
+        ),
+        Resource::LambdaFunction(arn) | Resource::Activity(arn) => (arn.clone(), String::new()),
+    }
+}
+
+/// A literal TimeoutSeconds/HeartbeatSeconds, as the scheduled event echoes it.
+fn literal_seconds(n: Option<&Number>) -> Option<Value> {
+    match n {
+        Some(Number::Literal(v)) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+/// A Task attempt. No integration is reachable from this version of sfnlite (activities,
+/// callbacks and outside services come with their handlers), so a scheduled task fails
+/// with `States.TaskFailed`, as an unreachable integration does — retriable and catchable.
+/// An activity does not exist yet: that is AWS's uncatchable runtime failure.
+fn run_task(
+    visit: &Visit<'_>,
+    task: &Task,
+    roots: Roots<'_>,
+    previous: u64,
+    attempts: Vec<u64>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Result<Flow, AttemptError> {
+    let state = visit.state;
+    let input = match effective_input(visit, task.parameters.as_ref(), roots, env) {
+        Ok(v) => v,
+        Err(f) => return Err((f, attempts)),
+    };
+    let (resource, resource_type) = resource_names(&task.resource);
+    let failing = match &task.resource {
+        Resource::Activity(arn) => {
+            return Ok(Flow::Failed(Fault {
+                error: Some("States.Runtime".into()),
+                cause: Some(state_cause(
+                    &state.name,
+                    visit.entered,
+                    &format!("The activity {arn} does not exist."),
+                )),
+                event: h.last_id,
+            }))
+        }
+        Resource::LambdaFunction(arn) => {
+            let mut details = Map::new();
+            details.insert("resource".into(), json!(arn));
+            details.insert("input".into(), json!(input.to_string()));
+            details.insert("inputDetails".into(), json!({"truncated": false}));
+            if let Some(t) = literal_seconds(task.timeout_seconds.as_ref()) {
+                details.insert("timeoutInSeconds".into(), t);
+            }
+            let scheduled = h.push(
+                "LambdaFunctionScheduled",
+                previous,
+                Some((
+                    "lambdaFunctionScheduledEventDetails",
+                    Value::Object(details),
+                )),
+            );
+            let (error, cause) = no_handler(&task.resource);
+            h.push(
+                "LambdaFunctionFailed",
+                scheduled,
+                Some((
+                    "lambdaFunctionFailedEventDetails",
+                    error_details(Some(error), Some(&cause)),
+                )),
+            )
+        }
+        Resource::Service { .. } | Resource::Sdk { .. } => {
+            let mut details = Map::new();
+            details.insert("resource".into(), json!(resource));
+            details.insert("resourceType".into(), json!(resource_type));
+            details.insert("region".into(), json!(env.execution.region()));
+            details.insert("parameters".into(), json!(input.to_string()));
+            if let Some(t) = literal_seconds(task.timeout_seconds.as_ref()) {
+                details.insert("timeoutInSeconds".into(), t);
+            }
+            if let Some(t) = literal_seconds(task.heartbeat_seconds.as_ref()) {
+                details.insert("heartbeatInSeconds".into(), t);
+            }
+            let scheduled = h.push(
+                "TaskScheduled",
+                previous,
+                Some(("taskScheduledEventDetails", Value::Object(details))),
+            );
+            let (error, cause) = no_handler(&task.resource);
+            let mut failed = error_details(Some(error), Some(&cause));
+            if let Value::Object(m) = &mut failed {
+                m.insert("resource".into(), json!(resource));
+                m.insert("resourceType".into(), json!(resource_type));
+            }
+            h.push(
+                "TaskFailed",
+                scheduled,
+                Some(("taskFailedEventDetails", failed)),
+            )
+        }
+    };
+    let (error, cause) = no_handler(&task.resource);
+    Ok(handle_error(
+        visit,
+        error,
+        Some(cause),
+        failing,
+        attempts,
+        h,
+        env,
+    ))
+}
+
+/// The failure of a task whose integration sfnlite cannot reach.
+fn no_handler(resource: &Resource) -> (&'static str, String) {
+    let arn = match resource {
+        Resource::LambdaFunction(a) | Resource::Activity(a) => a,
+        Resource::Service { arn, .. } | Resource::Sdk { arn, .. } => arn,
+    };
+    (
+        "States.TaskFailed",
+        format!("sfnlite has no integration configured for the resource '{arn}'"),
+    )
+}
+
+/// A Parallel attempt: ParallelStateStarted, then every branch from its StartAt.
+fn start_parallel(
+    visit: &Visit<'_>,
+    p: &Parallel,
+    roots: Roots<'_>,
+    previous: u64,
+    attempts: Vec<u64>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Result<Flow, AttemptError> {
+    let input = match effective_input(visit, p.parameters.as_ref(), roots, env) {
+        Ok(v) => v,
+        Err(f) => return Err((f, attempts)),
+    };
+    let started = h.push("ParallelStateStarted", previous, None);
+    let children = p
+        .branches
+        .iter()
+        .map(|b| Child::Running {
+            position: Position::Enter {
+                state: b.start_at.clone(),
+                input: input.clone(),
+                previous: started,
+            },
+            last: started,
+        })
+        .collect();
+    Ok(Flow::Go(fork(visit, attempts, 0, children)))
+}
+
+fn fork(
+    visit: &Visit<'_>,
+    attempts: Vec<u64>,
+    max_concurrency: usize,
+    children: Vec<Child>,
+) -> Position {
+    Position::Fork(Box::new(Fork {
+        state: visit.state.name.clone(),
+        input: visit.input.clone(),
+        entered: visit.entered,
+        entered_ms: visit.entered_ms,
+        attempts,
+        max_concurrency,
+        children,
+    }))
+}
+
+/// A non-negative integer from a MaxConcurrency literal or path.
+fn max_concurrency(n: Option<&Number>, roots: Roots<'_>) -> Result<usize, Failure> {
+    match n {
+        None | Some(Number::Jsonata(_)) => Ok(0),
+        Some(Number::Literal(v)) => Ok(v.as_u64().unwrap_or(0) as usize),
+        Some(Number::Path(p)) => {
+            let v = jsonpath::select(p, roots)
+                .map(jsonpath::Selected::into_value)
+                .unwrap_or(Value::Null);
+            v.as_u64().map(|n| n as usize).ok_or_else(|| Failure {
+                error: "States.Runtime",
+                cause: format!(
+                    "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {p}",
+                    match &v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    }
+                ),
+            })
+        }
+    }
+}
+
+/// A Map attempt: the items, MapStateStarted, then the first iterations.
+fn start_map(
+    visit: &Visit<'_>,
+    m: &MapState,
+    roots: Roots<'_>,
+    previous: u64,
+    attempts: Vec<u64>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Result<Flow, AttemptError> {
+    let state = visit.state;
+    let prepared = (|| {
+        let effective = dataflow::apply_path(state.input_path.as_ref(), roots)?;
+        let items = match &m.items_path {
+            None => effective.clone(),
+            Some(p) => jsonpath::select(p, with_input(roots, &effective))
+                .map(jsonpath::Selected::into_value)
+                .map_err(|miss| Failure {
+                    error: "States.Runtime",
+                    cause: format!("Invalid path '{p}' : {}", miss.jayway_text()),
+                })?,
+        };
+        let Value::Array(items) = items else {
+            return Err(Failure {
+                error: "States.Runtime",
+                cause: format!(
+                    "Reference path \"{}\" must point to array.",
+                    m.items_path
+                        .as_ref()
+                        .map_or("$".to_owned(), |p| p.to_string())
+                ),
+            });
+        };
+        let limit = max_concurrency(m.max_concurrency.as_ref(), with_input(roots, &effective))?;
+        let mut inputs = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            inputs.push(match &m.item_selector {
+                None => item,
+                Some(t) => {
+                    let mut ctx = roots.context.clone();
+                    if let Value::Object(c) = &mut ctx {
+                        c.insert(
+                            "Map".into(),
+                            json!({"Item": {"Index": index, "Value": item}}),
+                        );
+                    }
+                    dataflow::evaluate(
+                        t,
+                        Roots {
+                            input: &effective,
+                            context: &ctx,
+                            variables: roots.variables,
+                        },
+                        env.entropy,
+                    )?
+                }
+            });
+        }
+        Ok((inputs, limit))
+    })();
+    let (inputs, limit) = match prepared {
+        Ok(p) => p,
+        Err(f) => return Err((f, attempts)),
+    };
+    let started = h.push(
+        "MapStateStarted",
+        previous,
+        Some((
+            "mapStateStartedEventDetails",
+            json!({"length": inputs.len()}),
+        )),
+    );
+    let mut children: Vec<Child> = inputs
+        .into_iter()
+        .map(|input| Child::Pending { input })
+        .collect();
+    let width = if limit == 0 { children.len() } else { limit };
+    for index in 0..children.len().min(width) {
+        start_iteration(&state.name, &m.processor, &mut children, index, started, h);
+    }
+    if children.is_empty() {
+        return Ok(finish_fork(visit, attempts, Vec::new(), h, env));
+    }
+    Ok(Flow::Go(fork(visit, attempts, limit, children)))
+}
+
+/// MapIterationStarted for iteration `index`, after `previous`; its first state follows.
+fn start_iteration(
+    map: &str,
+    processor: &Scope,
+    children: &mut [Child],
+    index: usize,
+    previous: u64,
+    h: &mut History,
+) {
+    let Child::Pending { input } = &mut children[index] else {
+        return;
+    };
+    let input = std::mem::take(input);
+    let id = h.push(
+        "MapIterationStarted",
+        previous,
+        Some((
+            "mapIterationStartedEventDetails",
+            json!({"index": index, "name": map}),
+        )),
+    );
+    children[index] = Child::Running {
+        position: Position::Enter {
+            state: processor.start_at.clone(),
+            input,
+            previous: id,
+        },
+        last: id,
+    };
+}
+
+/// The scope of branch or iteration `index` of a fork state.
+fn child_scope(state: &State, index: usize) -> &Scope {
+    match &state.kind {
+        StateKind::Parallel(p) => &p.branches[index],
+        StateKind::Map(m) => &m.processor,
+        _ => unreachable!("only Parallel and Map states fork"),
+    }
+}
+
+/// One step of every running branch or iteration; then the fork ends (all done, or one
+/// failed and the others are aborted) or goes on.
+fn step_fork(state: &State, mut f: Fork, h: &mut History, env: &mut Env<'_>) -> Flow {
+    let is_map = matches!(state.kind, StateKind::Map(_));
+    let mut go = false;
+    let mut due: Option<i64> = None;
+    let mut failed: Option<(usize, Fault)> = None;
+    for index in 0..f.children.len() {
+        let Child::Running { position, last } = &mut f.children[index] else {
+            continue;
+        };
+        let position = std::mem::replace(
+            position,
+            Position::Enter {
+                state: String::new(),
+                input: Value::Null,
+                previous: 0,
+            },
+        );
+        let before = h.last_id;
+        let flow = step_in(child_scope(state, index), position, h, env);
+        let last = if h.last_id > before { h.last_id } else { *last };
+        match flow {
+            Flow::Go(position) => {
+                f.children[index] = Child::Running { position, last };
+                go = true;
+            }
+            Flow::Wait(position, d) => {
+                f.children[index] = Child::Running { position, last };
+                due = Some(due.map_or(d, |x| x.min(d)));
+            }
+            Flow::Done(output) => {
+                f.children[index] = Child::Done { output, last };
+                if is_map {
+                    h.push(
+                        "MapIterationSucceeded",
+                        last,
+                        Some((
+                            "mapIterationSucceededEventDetails",
+                            json!({"index": index, "name": state.name}),
+                        )),
+                    );
+                    if let Some(next) = f
+                        .children
+                        .iter()
+                        .position(|c| matches!(c, Child::Pending { .. }))
+                    {
+                        start_iteration(
+                            &state.name,
+                            child_scope(state, 0),
+                            &mut f.children,
+                            next,
+                            last,
+                            h,
+                        );
+                        go = true;
+                    }
+                }
+            }
+            Flow::Failed(fault) => {
+                failed = Some((index, fault));
+                break;
+            }
+        }
+    }
+    let visit = Visit {
+        state,
+        input: &f.input,
+        entered: f.entered,
+        entered_ms: f.entered_ms,
+    };
+    if let Some((index, fault)) = failed {
+        let cause_event = fault.event;
+        if is_map {
+            h.push(
+                "MapIterationFailed",
+                cause_event,
+                Some((
+                    "mapIterationFailedEventDetails",
+                    json!({"index": index, "name": state.name}),
+                )),
+            );
+        }
+        for (j, child) in f.children.iter().enumerate() {
+            if let Child::Running { position, .. } = child {
+                if j == index {
+                    continue;
+                }
+                abort(child_scope(state, j), position, cause_event, h);
+                if is_map {
+                    h.push(
+                        "MapIterationAborted",
+                        cause_event,
+                        Some((
+                            "mapIterationAbortedEventDetails",
+                            json!({"index": j, "name": state.name}),
+                        )),
+                    );
+                }
+            }
+        }
+        // A retry starts the state again (a new XStateStarted after the failing event)
+        // with no XStateFailed in between; the interpreter's own errors are never retried.
+        let own = matches!(
+            fault.error.as_deref(),
+            Some("States.Runtime" | "States.DataLimitExceeded")
+        );
+        if let Some(e) = fault.error.as_deref().filter(|_| !own) {
+            if let Ok(flow) = retry(&visit, e, cause_event, f.attempts, env) {
+                return flow;
+            }
+        }
+        let failed_event = h.push(
+            if is_map {
+                "MapStateFailed"
+            } else {
+                "ParallelStateFailed"
+            },
+            cause_event,
+            None,
+        );
+        if own {
+            return Flow::Failed(Fault {
+                event: failed_event,
+                ..fault
+            });
+        }
+        return catch_or_fail(&visit, fault.error.as_deref(), fault.cause, failed_event, h);
+    }
+    if f.children.iter().all(|c| matches!(c, Child::Done { .. })) {
+        let outputs = f
+            .children
+            .into_iter()
+            .map(|c| match c {
+                Child::Done { output, .. } => output,
+                _ => Value::Null,
+            })
+            .collect();
+        return finish_fork(&visit, f.attempts, outputs, h, env);
+    }
+    if go {
+        return Flow::Go(Position::Fork(Box::new(f)));
+    }
+    match due {
+        Some(d) => Flow::Wait(Position::Fork(Box::new(f)), d),
+        // Nothing runs, nothing waits, not all done: pending iterations start next step.
+        None => Flow::Go(Position::Fork(Box::new(f))),
+    }
+}
+
+/// The aborted events of a branch or iteration stopped by a sibling's failure.
+fn abort(scope: &Scope, position: &Position, cause_event: u64, h: &mut History) {
+    match position {
+        Position::Enter { .. } => {}
+        Position::Waiting { .. } => {
+            h.push("WaitStateAborted", cause_event, None);
+        }
+        Position::Attempt { state, .. } => {
+            if let Some(s) = scope.state(state) {
+                h.push(aborted_kind(s), cause_event, None);
+            }
+        }
+        Position::Fork(f) => {
+            if let Some(s) = scope.state(&f.state) {
+                for (j, child) in f.children.iter().enumerate() {
+                    if let Child::Running { position, .. } = child {
+                        abort(child_scope(s, j), position, cause_event, h);
+                    }
+                }
+                h.push(aborted_kind(s), cause_event, None);
+            }
+        }
+    }
+}
+
+fn aborted_kind(state: &State) -> &'static str {
+    match &state.kind {
+        StateKind::Parallel(_) => "ParallelStateAborted",
+        StateKind::Map(_) => "MapStateAborted",
+        _ => "TaskStateAborted",
+    }
+}
+
+/// Every branch or iteration succeeded: XStateSucceeded, then the results through
+/// ResultSelector, ResultPath and OutputPath, and XStateExited — both after the last
+/// branch or iteration event.
+fn finish_fork(
+    visit: &Visit<'_>,
+    attempts: Vec<u64>,
+    outputs: Vec<Value>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    let state = visit.state;
+    let (kind, result_selector, result_path, transition) = match &state.kind {
+        StateKind::Parallel(p) => (
+            ("ParallelStateSucceeded", "ParallelStateExited"),
+            p.result_selector.as_ref(),
+            p.result_path.as_ref(),
+            &p.transition,
+        ),
+        StateKind::Map(m) => (
+            ("MapStateSucceeded", "MapStateExited"),
+            m.result_selector.as_ref(),
+            m.result_path.as_ref(),
+            &m.transition,
+        ),
+        _ => unreachable!("only Parallel and Map states fork"),
+    };
+    let last = h.last_id;
+    h.push(kind.0, last, None);
+    let ctx = context(env.execution, &state.name, visit.entered_ms);
+    let vars = Map::new();
+    let roots = Roots {
+        input: visit.input,
+        context: &ctx,
+        variables: &vars,
+    };
+    let result = Value::Array(outputs);
+    let out = (|| {
+        let selected = match result_selector {
+            Some(t) => dataflow::evaluate(t, with_input(roots, &result), env.entropy)?,
+            None => result,
+        };
+        let merged = dataflow::apply_result_path(visit.input, selected, result_path)?;
+        let out = dataflow::apply_path(state.output_path.as_ref(), with_input(roots, &merged))?;
+        check_size(state, &out)?;
+        Ok::<_, Failure>(out)
+    })();
+    match out {
+        Ok(out) => {
+            let exited = h.exited(kind.1, &state.name, &out, last);
+            follow(transition, out, exited)
+        }
+        Err(f) => {
+            let event = h.last_id;
+            handle_error(visit, f.error, Some(f.cause), event, attempts, h, env)
+        }
+    }
 }
 
 /// A Fail state's Error or Cause.
@@ -451,7 +1501,7 @@ fn wait_due(wait: &WaitFor, roots: Roots<'_>, env: &Env<'_>) -> Result<i64, Fail
             if seconds > MAX_WAIT_SECONDS {
                 return Err(too_long());
             }
-            Ok(env.now_ms + seconds * 1000)
+            Ok(env.after(seconds as f64))
         }
         WaitFor::Timestamp(t) => {
             let text = match t {
@@ -519,6 +1569,7 @@ mod tests {
                 execution: &e,
                 now_ms: now,
                 entropy: &mut entropy,
+                time_scale: 1.0,
             };
             let (new, next) = step(&d, progress, &mut env);
             events.extend(new.into_iter().map(|ev| {
@@ -537,6 +1588,7 @@ mod tests {
                         execution: &e,
                         now_ms: due - 1,
                         entropy: &mut entropy,
+                        time_scale: 1.0,
                     };
                     let (none, again) = step(&d, p.clone(), &mut early);
                     assert!(none.is_empty());
@@ -672,6 +1724,7 @@ mod tests {
             execution: &e,
             now_ms: T0,
             entropy: &mut Counter(0),
+            time_scale: 1.0,
         };
         assert!(matches!(
             step(&d, start(&d, input.clone()), &mut env).1,
@@ -713,6 +1766,325 @@ mod tests {
         assert_eq!(
             run(literal, json!({})).1,
             Next::Succeeded(json!({"unsupported1.$": "$.jsonpath", "unsupported2.$": "$$"}))
+        );
+    }
+
+    fn one_line(events: &[Row]) -> Vec<String> {
+        events
+            .iter()
+            .map(|(i, k, p, _)| format!("{i} {k} ({p})"))
+            .collect()
+    }
+
+    #[test]
+    fn a_failed_parallel_branch_is_caught_with_the_recorded_history() {
+        // Recorded (test_parallel_state_catch).
+        let def = json!({"StartAt": "ParallelState", "States": {
+            "ParallelState": {"Type": "Parallel", "Branches": [{"StartAt": "Branch1", "States": {
+                "Branch1": {"Type": "Fail", "Error": "FailureType", "Cause": "Cause description"}}}],
+                "Catch": [{"ErrorEquals": ["FailureType"], "Next": "FinalCaught"}], "Next": "Final"},
+            "FinalCaught": {"Type": "Pass", "End": true},
+            "Final": {"Type": "Pass", "End": true}}});
+        let (events, next, _) = run(def, json!({}));
+        assert_eq!(
+            one_line(&events),
+            [
+                "2 ParallelStateEntered (0)",
+                "3 ParallelStateStarted (2)",
+                "4 FailStateEntered (3)",
+                "5 ParallelStateFailed (4)",
+                "6 ParallelStateExited (5)",
+                "7 PassStateEntered (6)",
+                "8 PassStateExited (7)",
+                "9 ExecutionSucceeded (8)"
+            ]
+        );
+        let caught = json!({"Error": "FailureType", "Cause": "Cause description"});
+        assert_eq!(events[4].3["output"], caught.to_string());
+        assert_eq!(next, Next::Succeeded(caught));
+    }
+
+    #[test]
+    fn a_parallel_retry_restarts_every_branch_with_no_failed_event_between() {
+        // Recorded (test_parallel_state_retry): MaxAttempts 2, three runs.
+        let def = json!({"StartAt": "ParallelState", "States": {
+            "ParallelState": {"Type": "Parallel", "Branches": [{"StartAt": "Branch1", "States": {
+                "Branch1": {"Type": "Fail", "Error": "FailureType", "Cause": "Cause description"}}}],
+                "Retry": [{"ErrorEquals": ["FailureType"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+                "End": true}}});
+        let (events, next, end) = run(def, json!({}));
+        assert_eq!(
+            one_line(&events),
+            [
+                "2 ParallelStateEntered (0)",
+                "3 ParallelStateStarted (2)",
+                "4 FailStateEntered (3)",
+                "5 ParallelStateStarted (4)",
+                "6 FailStateEntered (5)",
+                "7 ParallelStateStarted (6)",
+                "8 FailStateEntered (7)",
+                "9 ParallelStateFailed (8)",
+                "10 ExecutionFailed (9)"
+            ]
+        );
+        assert_eq!(
+            next,
+            Next::Failed {
+                error: Some("FailureType".into()),
+                cause: Some("Cause description".into())
+            }
+        );
+        // Back-offs of 1 s and 2 s (BackoffRate 2.0).
+        assert_eq!(end, T0 + 3000);
+    }
+
+    #[test]
+    fn parallel_outputs_come_in_branch_order_after_the_last_branch_event() {
+        let def = json!({"StartAt": "P", "States": {
+            "P": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 5, "Next": "A2"}, "A2": {"Type": "Pass", "Result": "a", "End": true}}},
+                {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": "b", "End": true}}}]}}});
+        let (events, next, _) = run(def, json!({}));
+        assert_eq!(
+            one_line(&events),
+            [
+                "2 ParallelStateEntered (0)",
+                "3 ParallelStateStarted (2)",
+                "4 WaitStateEntered (3)",
+                "5 PassStateEntered (3)",
+                "6 PassStateExited (5)",
+                "7 WaitStateExited (4)",
+                "8 PassStateEntered (7)",
+                "9 PassStateExited (8)",
+                "10 ParallelStateSucceeded (9)",
+                "11 ParallelStateExited (9)",
+                "12 ExecutionSucceeded (11)"
+            ]
+        );
+        assert_eq!(next, Next::Succeeded(json!(["a", "b"])));
+    }
+
+    #[test]
+    fn a_sequential_map_chains_iterations_as_recorded() {
+        // Recorded (test_map_state_config_inline_parameters): MaxConcurrency 1, two items.
+        let def = json!({"StartAt": "MapState", "States": {
+            "MapState": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+                "ItemProcessor": {"StartAt": "IteratorInner", "States": {"IteratorInner": {"Type": "Pass", "End": true}}},
+                "ResultPath": "$.out", "End": true}}});
+        let (events, next, _) = run(def, json!(["x", "y"]).pipe_items());
+        assert_eq!(
+            one_line(&events),
+            [
+                "2 MapStateEntered (0)",
+                "3 MapStateStarted (2)",
+                "4 MapIterationStarted (3)",
+                "5 PassStateEntered (4)",
+                "6 PassStateExited (5)",
+                "7 MapIterationSucceeded (6)",
+                "8 MapIterationStarted (6)",
+                "9 PassStateEntered (8)",
+                "10 PassStateExited (9)",
+                "11 MapIterationSucceeded (10)",
+                "12 MapStateSucceeded (11)",
+                "13 MapStateExited (11)",
+                "14 ExecutionSucceeded (13)"
+            ]
+        );
+        assert_eq!(events[1].3, json!({"length": 2}));
+        assert_eq!(events[2].3, json!({"index": 0, "name": "MapState"}));
+        assert_eq!(
+            next,
+            Next::Succeeded(
+                json!({"items": ["x", "y"], "out": [{"v": "x", "i": 0}, {"v": "y", "i": 1}]})
+            )
+        );
+    }
+
+    trait PipeItems {
+        fn pipe_items(self) -> Value;
+    }
+
+    impl PipeItems for Value {
+        /// `{"items": self}` with the Map reading `$.items`.
+        fn pipe_items(self) -> Value {
+            json!({ "items": self })
+        }
+    }
+
+    #[test]
+    fn a_map_over_nothing_succeeds_with_an_empty_list() {
+        let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}}});
+        let (events, next, _) = run(def, json!([]));
+        assert_eq!(
+            one_line(&events),
+            [
+                "2 MapStateEntered (0)",
+                "3 MapStateStarted (2)",
+                "4 MapStateSucceeded (3)",
+                "5 MapStateExited (3)",
+                "6 ExecutionSucceeded (5)"
+            ]
+        );
+        assert_eq!(next, Next::Succeeded(json!([])));
+    }
+
+    fn map_failing(extra: Value) -> Value {
+        let mut map = json!({"Type": "Map", "ResultPath": null, "InputPath": "$.arr", "MaxConcurrency": 1,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "HandleItemFail", "States": {
+                "HandleItemFail": {"Type": "Fail", "Error": "HandleItemFailError", "Cause": "HandleItemFailCause"}}},
+            "Next": "Final"});
+        map.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"StartAt": "StartState", "States": {
+            "StartState": {"Type": "Pass", "Result": [1], "ResultPath": "$.arr", "Next": "MapState"},
+            "MapState": map,
+            "FinalCaught": {"Type": "Pass", "End": true},
+            "Final": {"Type": "Pass", "End": true}}})
+    }
+
+    #[test]
+    fn a_failed_iteration_fails_the_map_and_its_catcher_gets_the_error() {
+        // test_map_state_catch: the Map's own `ResultPath: null` does not apply to the catch.
+        let def = map_failing(
+            json!({"Catch": [{"ErrorEquals": ["HandleItemFailError"], "Next": "FinalCaught"}]}),
+        );
+        let (events, next, _) = run(def, json!({}));
+        assert_eq!(
+            one_line(&events),
+            [
+                "2 PassStateEntered (0)",
+                "3 PassStateExited (2)",
+                "4 MapStateEntered (3)",
+                "5 MapStateStarted (4)",
+                "6 MapIterationStarted (5)",
+                "7 FailStateEntered (6)",
+                "8 MapIterationFailed (7)",
+                "9 MapStateFailed (7)",
+                "10 MapStateExited (9)",
+                "11 PassStateEntered (10)",
+                "12 PassStateExited (11)",
+                "13 ExecutionSucceeded (12)"
+            ]
+        );
+        assert_eq!(
+            next,
+            Next::Succeeded(
+                json!({"Error": "HandleItemFailError", "Cause": "HandleItemFailCause"})
+            )
+        );
+    }
+
+    #[test]
+    fn a_map_retry_starts_the_whole_map_again() {
+        let def = map_failing(json!({
+            "Retry": [{"ErrorEquals": ["HandleItemFailError"], "MaxAttempts": 2}],
+            "Catch": [{"ErrorEquals": ["Unrelated"], "Next": "FinalCaught"}]
+        }));
+        let (events, next, _) = run(def, json!({}));
+        let started = events.iter().filter(|e| e.1 == "MapStateStarted").count();
+        let failed = events.iter().filter(|e| e.1 == "MapStateFailed").count();
+        assert_eq!((started, failed), (3, 1));
+        assert!(matches!(next, Next::Failed { error: Some(e), .. } if e == "HandleItemFailError"));
+    }
+
+    #[test]
+    fn a_task_without_an_integration_fails_retriably_and_catchably() {
+        let def = json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
+                "TimeoutSeconds": 10,
+                "Retry": [{"ErrorEquals": ["States.TaskFailed"], "MaxAttempts": 1}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Fallback"}], "End": true},
+            "Fallback": {"Type": "Pass", "End": true}}});
+        let (events, next, _) = run(def, json!({"k": 1}));
+        assert_eq!(
+            one_line(&events),
+            [
+                "2 TaskStateEntered (0)",
+                "3 TaskScheduled (2)",
+                "4 TaskFailed (3)",
+                "5 TaskScheduled (4)",
+                "6 TaskFailed (5)",
+                "7 TaskStateExited (6)",
+                "8 PassStateEntered (7)",
+                "9 PassStateExited (8)",
+                "10 ExecutionSucceeded (9)"
+            ]
+        );
+        assert_eq!(
+            events[1].3,
+            json!({"resource": "invoke", "resourceType": "lambda", "region": "us-east-1",
+                "parameters": "{\"FunctionName\":\"f\"}", "timeoutInSeconds": 10})
+        );
+        assert_eq!(events[2].3["error"], "States.TaskFailed");
+        let Next::Succeeded(out) = next else {
+            panic!("{next:?}")
+        };
+        assert_eq!(out["k"], 1);
+        assert_eq!(out["err"]["Error"], "States.TaskFailed");
+    }
+
+    #[test]
+    fn runtime_errors_inside_a_branch_are_never_caught() {
+        let def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}],
+            "Branches": [{"StartAt": "X", "States": {"X": {"Type": "Pass", "InputPath": "$.missing", "End": true}}}]},
+            "C": {"Type": "Pass", "End": true}}});
+        let (_, next, _) = run(def, json!({}));
+        assert!(matches!(next, Next::Failed { error: Some(e), .. } if e == "States.Runtime"));
+    }
+
+    #[test]
+    fn the_machine_timeout_ends_a_waiting_execution_as_timed_out() {
+        let def = json!({"TimeoutSeconds": 2, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}});
+        let (events, next, end) = run(def, json!({}));
+        assert_eq!(
+            one_line(&events),
+            ["2 WaitStateEntered (0)", "3 ExecutionTimedOut (0)"]
+        );
+        assert_eq!(events[1].3, json!({"error": "States.Timeout"}));
+        assert_eq!((next, end), (Next::TimedOut, T0 + 2000));
+    }
+
+    #[test]
+    fn a_result_over_the_payload_limit_fails_right_after_entering() {
+        let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
+            "Parameters": {"a.$": "$.s", "b.$": "$.s"}, "End": true}}});
+        let (events, next, _) = run(def, json!({"s": "x".repeat(140_000)}));
+        assert_eq!(
+            one_line(&events),
+            ["2 PassStateEntered (0)", "3 ExecutionFailed (2)"]
+        );
+        assert_eq!(
+            next,
+            Next::Failed {
+                error: Some("States.DataLimitExceeded".into()),
+                cause: Some("The state/task 'P' returned a result with a size exceeding the maximum number of bytes service limit.".into())
+            }
+        );
+    }
+
+    #[test]
+    fn an_endless_loop_stops_at_the_history_limit() {
+        let def = json!({"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Next": "B"},
+            "B": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": false, "Next": "A"}], "Default": "Done"},
+            "Done": {"Type": "Succeed"}}});
+        let (events, next, _) = run(def, json!({}));
+        let last = events.last().unwrap();
+        assert_eq!(
+            (last.0, last.1, last.2),
+            (25_000, "ExecutionFailed", 24_999)
+        );
+        assert_eq!(
+            next,
+            Next::Failed {
+                error: Some("States.Runtime".into()),
+                cause: Some(
+                    "The execution reached the maximum number of history events (25000).".into()
+                )
+            }
         );
     }
 }

@@ -32,6 +32,10 @@ pub fn status(e: &ApiError) -> StatusCode {
         | ApiError::StateMachineDoesNotExist(_)
         | ApiError::StateMachineAlreadyExists(_)
         | ApiError::StateMachineDeleting(_)
+        | ApiError::ExecutionAlreadyExists(_)
+        | ApiError::ExecutionDoesNotExist(_)
+        | ApiError::InvalidExecutionInput(_)
+        | ApiError::StateMachineTypeNotSupported(_)
         | ApiError::MissingRequiredParameter(_)
         | ApiError::ResourceNotFound { .. }
         | ApiError::TooManyTags { .. }

@@ -51,6 +51,8 @@ pub struct AppState {
     /// Browser origins allowed by CORS (`*` for any); empty sends no CORS headers.
     pub cors_origins: Vec<String>,
     pub cache: Arc<crate::api::cache::ResponseCache>,
+    /// Wakes the execution runner.
+    pub runner: Arc<tokio::sync::Notify>,
 }
 
 /// The service's router: every request goes through [`handle`], so no path or method ever
@@ -251,6 +253,7 @@ async fn serve_api(
                 scope: caller,
                 limits: state.limits.clone(),
                 cache: state.cache.clone(),
+                runner: state.runner.clone(),
             };
             api::dispatch(ctx, op, &bytes).await
         }

@@ -34,8 +34,11 @@ pub trait Machines {
     /// Inserts a machine. The ARN is unique: a second machine of one name in one scope
     /// cannot exist.
     fn insert(&self, machine: &NewMachine<'_>) -> Result<Machine>;
-    /// Deletes a machine with everything it owns (revisions, versions, aliases, tags).
+    /// Deletes a machine with everything it owns (revisions, versions, aliases, tags and
+    /// closed executions).
     fn delete(&self, machine: MachineKey) -> Result<()>;
+    /// Marks a machine DELETING: deleted as soon as none of its executions runs.
+    fn mark_deleting(&self, machine: MachineKey) -> Result<()>;
     /// A scope's machines named after `after` (all when None), by name in byte order, at
     /// most `limit`.
     fn list(&self, scope: &Scope, after: Option<&str>, limit: usize) -> Result<Vec<Machine>>;
@@ -147,21 +150,26 @@ pub trait Executions {
     /// The execution of `machine_arn` called `name`, if any.
     fn find_by_name(&self, machine_arn: &str, name: &str) -> Result<Option<Execution>>;
     /// Appends events (numbered on from the last, no gaps) and moves the position and due
-    /// time in the same transaction.
+    /// time in the same transaction — only if the execution is still RUNNING with
+    /// `expected_last` as its last event; returns whether it was.
     fn advance(
         &self,
         execution: ExecutionKey,
+        expected_last: u64,
         events: &[HistoryEvent],
         position: &str,
         due_ms: Option<i64>,
-    ) -> Result<()>;
-    /// Appends the last events and closes the execution.
+    ) -> Result<bool>;
+    /// Appends the last events and closes the execution, on the same condition as
+    /// [`Executions::advance`]. Use [`crate::store::close_execution`], which also finishes a
+    /// pending deletion of the machine.
     fn close(
         &self,
         execution: ExecutionKey,
+        expected_last: u64,
         events: &[HistoryEvent],
         closing: &Closing,
-    ) -> Result<()>;
+    ) -> Result<bool>;
     /// Events after `after` in id order (reversed: before `after`, descending), at most `limit`.
     fn history(
         &self,
@@ -186,4 +194,29 @@ pub trait Executions {
     fn next_due(&self) -> Result<Option<i64>>;
     /// How many executions of `machine_arn` are RUNNING.
     fn running(&self, machine_arn: &str) -> Result<i64>;
+}
+
+/// Closes an execution (on the condition of [`Executions::close`]); when its machine is
+/// DELETING and no execution of it runs any more, the machine goes too, with everything it
+/// owns (executions-api.md §12). Returns whether the execution was closed here.
+pub fn close_execution(
+    tx: &dyn Tx,
+    execution: ExecutionKey,
+    machine_arn: &str,
+    expected_last: u64,
+    events: &[HistoryEvent],
+    closing: &Closing,
+) -> Result<bool> {
+    if !tx
+        .executions()
+        .close(execution, expected_last, events, closing)?
+    {
+        return Ok(false);
+    }
+    if let Some(m) = tx.machines().find(machine_arn)? {
+        if m.deleting && tx.executions().running(machine_arn)? == 0 {
+            tx.machines().delete(m.key)?;
+        }
+    }
+    Ok(true)
 }

@@ -105,6 +105,7 @@ async fn history_ids_are_gap_free_and_move_with_the_position() {
         .write(move |tx| {
             tx.executions().advance(
                 key,
+                1,
                 &[
                     event(2, 0, "PassStateEntered"),
                     event(3, 2, "PassStateExited"),
@@ -119,10 +120,19 @@ async fn history_ids_are_gap_free_and_move_with_the_position() {
     let gap = store
         .write(move |tx| {
             tx.executions()
-                .advance(key, &[event(5, 3, "X")], "{\"at\":\"C\"}", None)
+                .advance(key, 3, &[event(5, 3, "X")], "{\"at\":\"C\"}", None)
         })
         .await;
     assert!(gap.is_err());
+    // A step computed from an older reading (last event 1, not 3) does not apply.
+    let stale = store
+        .write(move |tx| {
+            tx.executions()
+                .advance(key, 1, &[event(2, 0, "X")], "{\"at\":\"C\"}", None)
+        })
+        .await
+        .unwrap();
+    assert!(!stale);
     let e = store
         .read(move |tx| {
             tx.executions()
@@ -160,8 +170,13 @@ async fn due_times_are_data_and_closing_ends_them() {
     let later = start(&store, revision, "later", 11).await.unwrap();
     store
         .write(move |tx| {
-            tx.executions()
-                .advance(later, &[event(2, 0, "WaitStateEntered")], "{}", Some(9000))
+            tx.executions().advance(
+                later,
+                1,
+                &[event(2, 0, "WaitStateEntered")],
+                "{}",
+                Some(9000),
+            )
         })
         .await
         .unwrap();
@@ -187,6 +202,7 @@ async fn due_times_are_data_and_closing_ends_them() {
         .write(move |tx| {
             tx.executions().close(
                 later,
+                2,
                 &[event(3, 2, "ExecutionAborted")],
                 &Closing {
                     status: ExecutionStatus::Aborted,

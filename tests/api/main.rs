@@ -8,6 +8,7 @@ mod concurrency;
 mod crash;
 mod definitions;
 mod durability;
+mod executions;
 mod fuzz;
 mod helpers;
 mod operations;

@@ -66,6 +66,18 @@ impl Repo<'_> {
         Ok(())
     }
 
+    /// Whether the execution is still RUNNING with `expected_last` as its last event: a step
+    /// computed from an older reading (the execution was stopped meanwhile) must not apply.
+    fn current(&self, execution: ExecutionKey, expected_last: u64) -> Result<bool> {
+        let mut st = self.0.prepare_cached(
+            "SELECT 1 FROM executions WHERE id = ?1 AND status = 'RUNNING' AND last_event = ?2",
+        )?;
+        Ok(st
+            .query_row(params![execution.0, expected_last as i64], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     fn by(&self, clause: &str, p: impl rusqlite::Params) -> Result<Option<Execution>> {
         let mut st = self
             .0
@@ -110,20 +122,33 @@ impl repo::Executions for Repo<'_> {
     fn advance(
         &self,
         execution: ExecutionKey,
+        expected_last: u64,
         events: &[HistoryEvent],
         position: &str,
         due_ms: Option<i64>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        if !self.current(execution, expected_last)? {
+            return Ok(false);
+        }
         self.append(execution, events)?;
         self.0
             .prepare_cached(
                 "UPDATE executions SET position = ?2, due_ms = ?3 WHERE id = ?1 AND status = 'RUNNING'",
             )?
             .execute(params![execution.0, position, due_ms])?;
-        Ok(())
+        Ok(true)
     }
 
-    fn close(&self, execution: ExecutionKey, events: &[HistoryEvent], c: &Closing) -> Result<()> {
+    fn close(
+        &self,
+        execution: ExecutionKey,
+        expected_last: u64,
+        events: &[HistoryEvent],
+        c: &Closing,
+    ) -> Result<bool> {
+        if !self.current(execution, expected_last)? {
+            return Ok(false);
+        }
         self.append(execution, events)?;
         self.0
             .prepare_cached(
@@ -138,7 +163,7 @@ impl repo::Executions for Repo<'_> {
                 c.cause,
                 c.stop_ms
             ])?;
-        Ok(())
+        Ok(true)
     }
 
     fn history(

@@ -10,9 +10,9 @@ use crate::domain::scope::Scope;
 use crate::store::repo::{self, Result};
 use crate::store::StoreError;
 
-pub(super) const MACHINE_COLUMNS: &str = "id, arn, name, type, created_ms";
+pub(super) const MACHINE_COLUMNS: &str = "id, arn, name, type, created_ms, deleting";
 pub(super) const REVISION_COLUMNS: &str =
-    "id, revision_id, definition, role_arn, logging, tracing, encryption";
+    "id, revision_id, definition, role_arn, logging, tracing, encryption, created_ms";
 
 /// Maps a row of [`MACHINE_COLUMNS`].
 pub(super) fn machine(r: &Row<'_>) -> rusqlite::Result<Machine> {
@@ -24,6 +24,7 @@ pub(super) fn machine(r: &Row<'_>) -> rusqlite::Result<Machine> {
         // The CHECK constraint on `type` admits only these two.
         kind: MachineType::parse(&kind).unwrap_or(MachineType::Standard),
         created_ms: r.get(4)?,
+        deleting: r.get(5)?,
     })
 }
 
@@ -39,6 +40,7 @@ pub(super) fn revision(r: &Row<'_>) -> rusqlite::Result<Revision> {
             tracing: r.get(5)?,
             encryption: r.get(6)?,
         },
+        created_ms: r.get(7)?,
     })
 }
 
@@ -70,6 +72,7 @@ impl repo::Machines for Repo<'_> {
             name: m.name.to_owned(),
             kind: m.kind,
             created_ms: m.created_ms,
+            deleting: false,
         })
     }
 
@@ -79,8 +82,22 @@ impl repo::Machines for Repo<'_> {
         self.0
             .prepare_cached("DELETE FROM aliases WHERE state_machine_id = ?1")?
             .execute([machine.0])?;
+        // Executions reference revisions without a cascade (a revision must outlive the
+        // executions running it); by now none of them is running.
+        self.0
+            .prepare_cached(
+                "DELETE FROM executions WHERE machine_arn = (SELECT arn FROM state_machines WHERE id = ?1)",
+            )?
+            .execute([machine.0])?;
         self.0
             .prepare_cached("DELETE FROM state_machines WHERE id = ?1")?
+            .execute([machine.0])?;
+        Ok(())
+    }
+
+    fn mark_deleting(&self, machine: MachineKey) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE state_machines SET deleting = 1 WHERE id = ?1")?
             .execute([machine.0])?;
         Ok(())
     }
@@ -131,6 +148,7 @@ impl repo::Machines for Repo<'_> {
             key: RevisionKey(self.0.last_insert_rowid()),
             revision_id,
             snapshot: s.clone(),
+            created_ms,
         })
     }
 }

@@ -97,9 +97,9 @@ pub fn export(c: &Connection, mut progress: impl FnMut(usize)) -> Result<Export,
     let rows = st.query_map([], |r| {
         Ok((
             machine(r)?,
-            r.get::<_, String>(5)?,
             r.get::<_, String>(6)?,
-            r.get::<_, i64>(7)?,
+            r.get::<_, String>(7)?,
+            r.get::<_, i64>(8)?,
         ))
     })?;
     let mut machines = Vec::new();
@@ -140,11 +140,15 @@ fn export_revisions(
     machine: MachineKey,
 ) -> Result<(Vec<RevisionExport>, HashMap<RevisionKey, usize>), StoreError> {
     let mut st = c.prepare_cached(&format!(
-        "SELECT {REVISION_COLUMNS}, created_ms FROM revisions WHERE state_machine_id = ?1 ORDER BY id"
+        "SELECT {REVISION_COLUMNS} FROM revisions WHERE state_machine_id = ?1 ORDER BY id"
     ))?;
     let mut revisions = Vec::new();
     let mut index = HashMap::new();
-    for row in st.query_map([machine.0], |r| Ok((revision(r)?, r.get::<_, i64>(7)?)))? {
+    for row in st.query_map([machine.0], |r| {
+        let rev = revision(r)?;
+        let created_ms = rev.created_ms;
+        Ok((rev, created_ms))
+    })? {
         let (rev, created_ms) = row?;
         index.insert(rev.key, revisions.len());
         let s = rev.snapshot;

@@ -1,0 +1,810 @@
+//! StartExecution, DescribeExecution, ListExecutions, StopExecution, GetExecutionHistory and
+//! DescribeStateMachineForExecution (executions-api.md §1–§6). An execution is committed
+//! before StartExecution answers; the engine's runner takes it from there.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::paging::{page_size, Paging};
+use super::validate::{Shape, Violations, ARN, NAME};
+use super::{not_deleting, owned_machine, parse_arn, secs, ApiError, Ctx};
+use crate::domain::arn::{parse_execution_arn, ExecutionArn, StateMachineRef};
+use crate::domain::names::is_valid_machine_name;
+use crate::domain::now_millis;
+use crate::domain::records::{
+    pick_route, Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent, MachineType,
+    NewExecution,
+};
+use crate::domain::scope::Scope;
+use crate::engine::step;
+use crate::store::{repo, Tx};
+
+/// `SensitiveData`: execution input and output (262,144 characters).
+const DATA: Shape = Shape {
+    min: 0,
+    max: 262_144,
+    sensitive: true,
+};
+/// `TraceHeader`.
+const TRACE_HEADER: Shape = Shape {
+    min: 0,
+    max: 256,
+    sensitive: false,
+};
+/// `SensitiveError`.
+const ERROR: Shape = Shape {
+    min: 0,
+    max: 256,
+    sensitive: true,
+};
+/// `SensitiveCause`.
+const CAUSE: Shape = Shape {
+    min: 0,
+    max: 32_768,
+    sensitive: true,
+};
+/// ListExecutions' `ListExecutionsPageToken` is longer than the other listings' tokens.
+const LIST_TOKEN: Shape = Shape {
+    min: 1,
+    max: 3096,
+    sensitive: false,
+};
+const PAGE_TOKEN: Shape = super::validate::PAGE_TOKEN;
+
+/// `ExecutionStatus` in the order AWS's message lists it (not the model's).
+const STATUS_FILTER: &[&str] = &[
+    "SUCCEEDED",
+    "TIMED_OUT",
+    "PENDING_REDRIVE",
+    "ABORTED",
+    "FAILED",
+    "RUNNING",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartExecutionInput {
+    pub state_machine_arn: Option<String>,
+    pub name: Option<String>,
+    pub input: Option<String>,
+    pub trace_header: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartExecutionOutput {
+    pub execution_arn: String,
+    pub start_date: f64,
+}
+
+/// Why an execution input is not JSON, in the words of AWS's parser (Jackson), inside
+/// `Invalid State Machine Execution Input: '<reason>'` (executions-api.md §1.3).
+fn input_error(text: &str, e: &serde_json::Error) -> ApiError {
+    let reason = if text.trim().is_empty() {
+        "Invalid execution input.".to_owned()
+    } else if e.classify() == serde_json::error::Category::Eof {
+        "Unexpected end-of-input: expected close marker".to_owned()
+    } else {
+        let at = byte_offset(text, e.line(), e.column());
+        let rest = &text[at.min(text.len())..];
+        let c = rest.chars().next().unwrap_or(' ');
+        let message = e.to_string();
+        if message.starts_with("key must be a string") {
+            format!(
+                "Unexpected character ('{c}' (code {})): was expecting double-quote to start field name",
+                c as u32
+            )
+        } else if c.is_alphabetic() {
+            // serde_json stops inside a word it took for `null`/`true`/`false`; Jackson
+            // names the whole word.
+            let start = text[..at.min(text.len())]
+                .char_indices()
+                .rev()
+                .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+                .last()
+                .map_or(at, |(i, _)| i);
+            let token: String = text[start..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            format!("Unrecognized token '{token}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')")
+        } else {
+            format!("Unexpected character ('{c}' (code {})): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')", c as u32)
+        }
+    };
+    ApiError::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{reason}'"))
+}
+
+/// The byte offset of serde_json's (1-based line, column) error position: the offending
+/// character (serde_json counts the column up to and including it).
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let in_line = &text[line_start..];
+    let col = column.saturating_sub(1);
+    line_start
+        + in_line
+            .char_indices()
+            .nth(col)
+            .map_or(in_line.len(), |(i, _)| i)
+}
+
+/// The pattern of `TraceHeader` is `\p{ASCII}*`.
+fn is_ascii(s: &str) -> bool {
+    s.is_ascii()
+}
+
+/// StartExecution: picks the revision (latest, a version's, or an alias's routed version's),
+/// commits the RUNNING execution with its ExecutionStarted event, then wakes the runner.
+/// A repeat with the same name and input while it runs answers the original (§1.4).
+pub async fn start_execution(
+    ctx: Ctx,
+    input: StartExecutionInput,
+) -> Result<StartExecutionOutput, ApiError> {
+    let mut v = Violations::default();
+    v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
+    v.member("name", input.name.as_deref(), NAME);
+    v.member("input", input.input.as_deref(), DATA);
+    v.member("traceHeader", input.trace_header.as_deref(), TRACE_HEADER);
+    v.pattern(
+        "traceHeader",
+        input.trace_header.as_deref(),
+        r"\p{ASCII}*",
+        is_ascii,
+    );
+    v.finish()?;
+    let arn_text = input.state_machine_arn.unwrap_or_default();
+    let target = parse_arn(&arn_text)?;
+    let name = match input.name {
+        Some(n) if !is_valid_machine_name(&n) => {
+            return Err(ApiError::InvalidName(format!("Invalid Name: '{n}'")))
+        }
+        Some(n) => n,
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    // An absent input is `{}`; a given one is kept exactly as sent.
+    let input_text = input.input.unwrap_or_else(|| "{}".to_owned());
+    let parsed: Value =
+        serde_json::from_str(&input_text).map_err(|e| input_error(&input_text, &e))?;
+    let trace_header = input.trace_header;
+    let scope = ctx.scope.clone();
+    let roll = u64::from_le_bytes(
+        uuid::Uuid::new_v4().as_bytes()[..8]
+            .try_into()
+            .unwrap_or([0; 8]),
+    );
+    let started = ctx
+        .store
+        .write(move |tx| {
+            let missing = || ApiError::does_not_exist(&arn_text);
+            let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
+            not_deleting(&m)?;
+            if m.kind == MachineType::Express {
+                return Err(ApiError::UnsupportedOperation(
+                    "Executions of EXPRESS state machines are not supported by sfnlite yet".into(),
+                ));
+            }
+            let machine_arn = target.machine();
+            let (revision, version_arn, alias_arn) = match &target {
+                StateMachineRef::Machine(_) => (tx.machines().current_revision(m.key)?, None, None),
+                StateMachineRef::Version(_, n) => {
+                    let ver = tx.versions().find(m.key, *n)?.ok_or_else(missing)?;
+                    (
+                        tx.machines().revision(ver.revision)?,
+                        Some(arn_text.clone()),
+                        None,
+                    )
+                }
+                StateMachineRef::Alias(_, a) => {
+                    let alias = tx.aliases().find(m.key, a)?.ok_or_else(missing)?;
+                    let routes = tx.aliases().routes(alias.key)?;
+                    let route = pick_route(&routes, roll).ok_or_else(missing)?;
+                    let ver = tx
+                        .versions()
+                        .find(m.key, route.number)?
+                        .ok_or_else(missing)?;
+                    (
+                        tx.machines().revision(ver.revision)?,
+                        Some(machine_arn.version(route.number)),
+                        Some(arn_text.clone()),
+                    )
+                }
+            };
+            let execution_arn = ExecutionArn {
+                machine: machine_arn.clone(),
+                name: name.clone(),
+            }
+            .to_string();
+            if let Some(existing) = tx.executions().find_by_name(&m.arn, &name)? {
+                // Idempotent only while running and only for the very same input text.
+                if existing.status == ExecutionStatus::Running && existing.input == input_text {
+                    return Ok((existing.arn, existing.start_ms));
+                }
+                return Err(ApiError::execution_already_exists(&existing.arn));
+            }
+            let definition =
+                crate::asl::parse(&revision.snapshot.definition, crate::asl::Flavor::default())
+                    .map_err(|_| {
+                        ApiError::InternalFailure(format!(
+                            "revision {} of {} no longer parses",
+                            revision.key, m.arn
+                        ))
+                    })?;
+            let position = serde_json::to_string(&step::start(&definition, parsed))
+                .map_err(|e| ApiError::InternalFailure(format!("encoding a position: {e}")))?;
+            let now = now_millis();
+            let mut details = Map::new();
+            details.insert("input".into(), json!(input_text));
+            details.insert("inputDetails".into(), json!({"truncated": false}));
+            details.insert("roleArn".into(), json!(revision.snapshot.role_arn));
+            if let Some(v) = &version_arn {
+                details.insert("stateMachineVersionArn".into(), json!(v));
+            }
+            if let Some(a) = &alias_arn {
+                details.insert("stateMachineAliasArn".into(), json!(a));
+            }
+            let event = HistoryEvent {
+                id: 1,
+                previous_id: 0,
+                kind: "ExecutionStarted".into(),
+                timestamp_ms: now,
+                details: Some(json!({"executionStartedEventDetails": details}).to_string()),
+            };
+            let e = tx.executions().start(
+                &NewExecution {
+                    arn: &execution_arn,
+                    machine_arn: &m.arn,
+                    name: &name,
+                    version_arn: version_arn.as_deref(),
+                    alias_arn: alias_arn.as_deref(),
+                    revision: revision.key,
+                    input: &input_text,
+                    trace_header: trace_header.as_deref(),
+                    start_ms: now,
+                    position: &position,
+                },
+                &event,
+            )?;
+            Ok((e.arn, e.start_ms))
+        })
+        .await?;
+    ctx.runner.notify_one();
+    Ok(StartExecutionOutput {
+        execution_arn: started.0,
+        start_date: secs(started.1),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeExecutionInput {
+    pub execution_arn: Option<String>,
+    pub included_data: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Included {
+    included: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeExecutionOutput {
+    pub execution_arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    pub status: &'static str,
+    pub start_date: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    pub input_details: Included,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_details: Option<Included>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_header: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_machine_version_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_machine_alias_arn: Option<String>,
+    pub redrive_count: i64,
+    pub redrive_status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redrive_status_reason: Option<String>,
+}
+
+/// Finds the caller's execution; an ARN of another account or region finds nothing.
+fn owned_execution(tx: &dyn Tx, scope: &Scope, arn: &str) -> Result<Execution, ApiError> {
+    let parsed = parse_execution_arn(arn)?;
+    let missing = || ApiError::execution_does_not_exist(arn);
+    if !scope.owns(&parsed.machine) {
+        return Err(missing());
+    }
+    tx.executions().find(arn)?.ok_or_else(missing)
+}
+
+/// Checks the `executionArn` member every execution operation requires.
+fn check_execution_arn(v: &mut Violations, arn: &Option<String>) {
+    v.required_member("executionArn", arn, ARN);
+}
+
+/// DescribeExecution (§2.1): what is absent is left out, never null.
+pub async fn describe_execution(
+    ctx: Ctx,
+    input: DescribeExecutionInput,
+) -> Result<DescribeExecutionOutput, ApiError> {
+    let mut v = Violations::default();
+    check_execution_arn(&mut v, &input.execution_arn);
+    v.one_of(
+        "includedData",
+        input.included_data.as_deref(),
+        &["ALL_DATA", "METADATA_ONLY"],
+    );
+    v.finish()?;
+    let arn = input.execution_arn.unwrap_or_default();
+    let metadata_only = input.included_data.as_deref() == Some("METADATA_ONLY");
+    let scope = ctx.scope.clone();
+    let e = ctx
+        .store
+        .read(move |tx| owned_execution(tx, &scope, &arn))
+        .await?;
+    let succeeded = e.status == ExecutionStatus::Succeeded;
+    let (redrive_status, redrive_status_reason) = match e.status {
+        ExecutionStatus::Running | ExecutionStatus::Succeeded => (
+            "NOT_REDRIVABLE",
+            Some(format!(
+                "Execution is {} and cannot be redriven",
+                e.status.as_str()
+            )),
+        ),
+        _ => ("REDRIVABLE", None),
+    };
+    Ok(DescribeExecutionOutput {
+        execution_arn: e.arn,
+        state_machine_arn: e.machine_arn,
+        name: e.name,
+        status: e.status.as_str(),
+        start_date: secs(e.start_ms),
+        stop_date: e.stop_ms.map(secs),
+        input: (!metadata_only).then_some(e.input),
+        input_details: Included { included: true },
+        output: if metadata_only { None } else { e.output },
+        output_details: succeeded.then_some(Included { included: true }),
+        error: e.error,
+        cause: e.cause,
+        trace_header: e.trace_header,
+        state_machine_version_arn: e.version_arn,
+        state_machine_alias_arn: e.alias_arn,
+        redrive_count: 0,
+        redrive_status,
+        redrive_status_reason,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListExecutionsInput {
+    pub state_machine_arn: Option<String>,
+    pub status_filter: Option<String>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+    pub map_run_arn: Option<String>,
+    pub redrive_filter: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionListItem {
+    pub execution_arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    pub status: &'static str,
+    pub start_date: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_machine_version_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_machine_alias_arn: Option<String>,
+    pub redrive_count: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListExecutionsOutput {
+    pub executions: Vec<ExecutionListItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The keyset position of ListExecutions: the last execution's start time and key.
+#[derive(Debug, Clone, Copy)]
+struct Cursor(i64, ExecutionKey);
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.0, self.1 .0)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (start, key) = s.split_once('/').ok_or(())?;
+        Ok(Cursor(
+            start.parse().map_err(|_| ())?,
+            ExecutionKey(key.parse().map_err(|_| ())?),
+        ))
+    }
+}
+
+/// ListExecutions (§3): newest first by start; by a version ARN only the executions that
+/// ran that version (directly or through an alias), by an alias ARN those started through it.
+pub async fn list_executions(
+    ctx: Ctx,
+    input: ListExecutionsInput,
+) -> Result<ListExecutionsOutput, ApiError> {
+    let mut v = Violations::default();
+    v.member("stateMachineArn", input.state_machine_arn.as_deref(), ARN);
+    v.one_of(
+        "statusFilter",
+        input.status_filter.as_deref(),
+        STATUS_FILTER,
+    );
+    v.range("maxResults", input.max_results, 0, 1000);
+    v.member("nextToken", input.next_token.as_deref(), LIST_TOKEN);
+    v.member(
+        "mapRunArn",
+        input.map_run_arn.as_deref(),
+        super::validate::LONG_ARN,
+    );
+    v.one_of(
+        "redriveFilter",
+        input.redrive_filter.as_deref(),
+        &["REDRIVEN", "NOT_REDRIVEN"],
+    );
+    v.finish()?;
+    let arn_text = match (input.state_machine_arn, input.map_run_arn) {
+        (Some(arn), None) => arn,
+        (None, Some(map_run)) => {
+            // Map Runs come with the Distributed Map; until then none exists.
+            return Err(ApiError::resource_not_found(&map_run));
+        }
+        _ => {
+            return Err(ApiError::ValidationException(
+                "Must provide a StateMachine ARN or MapRun ARN".into(),
+            ))
+        }
+    };
+    if input.status_filter.as_deref() == Some("PENDING_REDRIVE") {
+        return Err(ApiError::ValidationException(
+            "The statusFilter PENDING_REDRIVE is only valid with a mapRunArn".into(),
+        ));
+    }
+    let target = parse_arn(&arn_text)?;
+    let status = input
+        .status_filter
+        .as_deref()
+        .and_then(ExecutionStatus::parse);
+    // Nothing has been redriven (RedriveExecution comes later).
+    let redriven_only = input.redrive_filter.as_deref() == Some("REDRIVEN");
+    let paging: Paging<Cursor> = Paging::start(
+        "ListExecutions",
+        format!(
+            "{arn_text}|{}",
+            input.status_filter.as_deref().unwrap_or("")
+        ),
+        input.max_results,
+        input.next_token.as_deref(),
+    )?;
+    let scope = ctx.scope.clone();
+    ctx.store
+        .read(move |tx| {
+            let missing = || ApiError::does_not_exist(&arn_text);
+            let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
+            if m.kind == MachineType::Express {
+                return Err(ApiError::type_not_supported());
+            }
+            let qualifier = match &target {
+                StateMachineRef::Machine(_) => None,
+                StateMachineRef::Version(_, n) => {
+                    tx.versions().find(m.key, *n)?.ok_or_else(missing)?;
+                    Some(arn_text.as_str())
+                }
+                StateMachineRef::Alias(_, a) => {
+                    tx.aliases().find(m.key, a)?.ok_or_else(missing)?;
+                    Some(arn_text.as_str())
+                }
+            };
+            let rows = if redriven_only {
+                Vec::new()
+            } else {
+                tx.executions().list(
+                    &m.arn,
+                    qualifier,
+                    status,
+                    paging.after.map(|c| (c.0, c.1)),
+                    paging.fetch(),
+                )?
+            };
+            let (rows, next_token) = paging.finish(rows, |e| Cursor(e.start_ms, e.key));
+            Ok(ListExecutionsOutput {
+                executions: rows
+                    .into_iter()
+                    .map(|e| ExecutionListItem {
+                        execution_arn: e.arn,
+                        state_machine_arn: e.machine_arn,
+                        name: e.name,
+                        status: e.status.as_str(),
+                        start_date: secs(e.start_ms),
+                        stop_date: e.stop_ms.map(secs),
+                        state_machine_version_arn: e.version_arn,
+                        state_machine_alias_arn: e.alias_arn,
+                        redrive_count: 0,
+                    })
+                    .collect(),
+                next_token,
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopExecutionInput {
+    pub execution_arn: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopExecutionOutput {
+    pub stop_date: f64,
+}
+
+/// StopExecution (§4): one ExecutionAborted event (previous id 0) and status ABORTED, in
+/// one commit; whatever the stopped state was about to do is never recorded. A closed
+/// execution stays as it is and answers its own stop date.
+pub async fn stop_execution(
+    ctx: Ctx,
+    input: StopExecutionInput,
+) -> Result<StopExecutionOutput, ApiError> {
+    let mut v = Violations::default();
+    check_execution_arn(&mut v, &input.execution_arn);
+    v.member("error", input.error.as_deref(), ERROR);
+    v.member("cause", input.cause.as_deref(), CAUSE);
+    v.finish()?;
+    let arn = input.execution_arn.unwrap_or_default();
+    let (error, cause) = (input.error, input.cause);
+    let scope = ctx.scope.clone();
+    let stop_ms = ctx
+        .store
+        .write(move |tx| {
+            let e = owned_execution(tx, &scope, &arn)?;
+            if let Some(stopped) = e.stop_ms {
+                return Ok(stopped);
+            }
+            let now = now_millis();
+            let mut details = Map::new();
+            if let Some(x) = &error {
+                details.insert("error".into(), json!(x));
+            }
+            if let Some(x) = &cause {
+                details.insert("cause".into(), json!(x));
+            }
+            let event = HistoryEvent {
+                id: e.last_event + 1,
+                previous_id: 0,
+                kind: "ExecutionAborted".into(),
+                timestamp_ms: now,
+                details: Some(json!({"executionAbortedEventDetails": details}).to_string()),
+            };
+            let closing = Closing {
+                status: ExecutionStatus::Aborted,
+                output: None,
+                error,
+                cause,
+                stop_ms: now,
+            };
+            repo::close_execution(tx, e.key, &e.machine_arn, e.last_event, &[event], &closing)?;
+            Ok::<_, ApiError>(now)
+        })
+        .await?;
+    Ok(StopExecutionOutput {
+        stop_date: secs(stop_ms),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetExecutionHistoryInput {
+    pub execution_arn: Option<String>,
+    pub max_results: Option<i64>,
+    pub reverse_order: Option<bool>,
+    pub next_token: Option<String>,
+    pub include_execution_data: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetExecutionHistoryOutput {
+    pub events: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The data members `includeExecutionData = false` leaves out (§5); the `*Details`
+/// objects stay.
+const DATA_MEMBERS: &[&str] = &["input", "output", "parameters", "assignedVariables"];
+
+/// One history event as the API shows it.
+fn event_json(e: HistoryEvent, include_data: bool) -> Value {
+    let mut obj = Map::new();
+    obj.insert("timestamp".into(), json!(secs(e.timestamp_ms)));
+    obj.insert("type".into(), json!(e.kind));
+    obj.insert("id".into(), json!(e.id));
+    obj.insert("previousEventId".into(), json!(e.previous_id));
+    if let Some(Ok(Value::Object(details))) = e.details.as_deref().map(serde_json::from_str) {
+        for (member, mut value) in details {
+            if !include_data {
+                if let Value::Object(fields) = &mut value {
+                    fields.retain(|k, _| !DATA_MEMBERS.contains(&k.as_str()));
+                }
+            }
+            obj.insert(member, value);
+        }
+    }
+    Value::Object(obj)
+}
+
+/// GetExecutionHistory (§5): ascending ids, or the exact reverse; readable while running.
+pub async fn get_execution_history(
+    ctx: Ctx,
+    input: GetExecutionHistoryInput,
+) -> Result<GetExecutionHistoryOutput, ApiError> {
+    let mut v = Violations::default();
+    check_execution_arn(&mut v, &input.execution_arn);
+    v.range("maxResults", input.max_results, 0, 1000);
+    v.member("nextToken", input.next_token.as_deref(), PAGE_TOKEN);
+    v.finish()?;
+    let arn = input.execution_arn.unwrap_or_default();
+    let reverse = input.reverse_order.unwrap_or(false);
+    let include_data = input.include_execution_data.unwrap_or(true);
+    parse_execution_arn(&arn)?;
+    let paging: Paging<u64> = Paging::start(
+        "GetExecutionHistory",
+        format!("{arn}|{reverse}"),
+        input.max_results,
+        input.next_token.as_deref(),
+    )?;
+    debug_assert_eq!(paging.limit, page_size(input.max_results));
+    let scope = ctx.scope.clone();
+    ctx.store
+        .read(move |tx| {
+            let e = owned_execution(tx, &scope, &arn)?;
+            let rows = tx
+                .executions()
+                .history(e.key, paging.after, reverse, paging.fetch())?;
+            let (rows, next_token) = paging.finish(rows, |ev| ev.id);
+            Ok(GetExecutionHistoryOutput {
+                events: rows
+                    .into_iter()
+                    .map(|ev| event_json(ev, include_data))
+                    .collect(),
+                next_token,
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeStateMachineForExecutionInput {
+    pub execution_arn: Option<String>,
+    pub included_data: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeStateMachineForExecutionOutput {
+    pub state_machine_arn: String,
+    pub name: String,
+    pub definition: String,
+    pub role_arn: String,
+    pub update_date: f64,
+    pub logging_configuration: Value,
+    pub tracing_configuration: Value,
+    pub encryption_configuration: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision_id: Option<String>,
+}
+
+/// DescribeStateMachineForExecution (§6.1): the revision the execution runs, even after
+/// the machine was updated; for a version's execution, that version's.
+pub async fn describe_state_machine_for_execution(
+    ctx: Ctx,
+    input: DescribeStateMachineForExecutionInput,
+) -> Result<DescribeStateMachineForExecutionOutput, ApiError> {
+    let mut v = Violations::default();
+    check_execution_arn(&mut v, &input.execution_arn);
+    v.one_of(
+        "includedData",
+        input.included_data.as_deref(),
+        &["ALL_DATA", "METADATA_ONLY"],
+    );
+    v.finish()?;
+    let arn = input.execution_arn.unwrap_or_default();
+    let metadata_only = input.included_data.as_deref() == Some("METADATA_ONLY");
+    let scope = ctx.scope.clone();
+    ctx.store
+        .read(move |tx| {
+            let e = owned_execution(tx, &scope, &arn)?;
+            let revision = tx.machines().revision(e.revision)?;
+            let name = e.machine_arn.rsplit(':').next().unwrap_or("").to_owned();
+            let s = revision.snapshot;
+            let json = |t: &str| serde_json::from_str(t).unwrap_or(Value::Null);
+            Ok(DescribeStateMachineForExecutionOutput {
+                state_machine_arn: e.machine_arn,
+                name,
+                definition: if metadata_only {
+                    "{}".into()
+                } else {
+                    s.definition
+                },
+                role_arn: s.role_arn,
+                update_date: secs(revision.created_ms),
+                logging_configuration: json(&s.logging),
+                tracing_configuration: json(&s.tracing),
+                encryption_configuration: json(&s.encryption),
+                revision_id: revision.revision_id.map(|r| r.0),
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(text: &str) -> String {
+        let e = serde_json::from_str::<Value>(text).unwrap_err();
+        input_error(text, &e).to_string()
+    }
+
+    #[test]
+    fn invalid_inputs_are_described_as_aws_parser_describes_them() {
+        assert_eq!(
+            reason("not some json"),
+            "Invalid State Machine Execution Input: 'Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')'"
+        );
+        assert_eq!(
+            reason("{'not': 'json'"),
+            "Invalid State Machine Execution Input: 'Unexpected character (''' (code 39)): was expecting double-quote to start field name'"
+        );
+        assert_eq!(
+            reason(""),
+            "Invalid State Machine Execution Input: 'Invalid execution input.'"
+        );
+    }
+
+    #[test]
+    fn list_cursor_round_trips() {
+        let c: Cursor = Cursor(1_764_600_000_123, ExecutionKey(42))
+            .to_string()
+            .parse()
+            .unwrap();
+        assert_eq!((c.0, c.1), (1_764_600_000_123, ExecutionKey(42)));
+        assert!("x/1".parse::<Cursor>().is_err());
+    }
+}
