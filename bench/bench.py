@@ -158,7 +158,8 @@ def wrk(addr, script, duration, connections=16):
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m:
         errors += sum(int(x) for x in m.groups())
-    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "errors": errors}
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "errors": errors, "requests": requests}
 
 
 def median_of(samples):

@@ -52,7 +52,7 @@ step "fuzzing: 100,000 generated and mutated requests through the router"
 cargo test --locked --test api fuzz:: -- --nocapture
 
 step "crash harness: $SFNLITE_CRASH_CYCLES SIGKILL cycles on the release binary"
-cargo test --locked --test api crash:: -- --nocapture
+cargo test --locked --test api crash:: -- --nocapture --test-threads 1
 
 step "pinned clients (compat/.venv, compat/node_modules)"
 if [ ! -x compat/.venv/bin/python ]; then

@@ -39,7 +39,12 @@ struct Server {
 
 impl Server {
     fn start(bin: &str, db: &std::path::Path) -> Server {
+        Self::start_with(bin, db, &[])
+    }
+
+    fn start_with(bin: &str, db: &std::path::Path, extra: &[&str]) -> Server {
         let mut cmd = Command::new(bin);
+        cmd.args(extra);
         cmd.args([
             "--listen",
             "127.0.0.1:0",
@@ -555,5 +560,309 @@ async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
     assert!(
         m.acknowledged > cycles as u64,
         "too few writes were acknowledged to prove anything"
+    );
+}
+
+/// The workflow the execution harness runs: a Parallel with a Wait in one branch, a Map of
+/// waiting iterations two at a time, a Task retried twice (no integration is reachable, so
+/// every attempt fails) and caught. With `--time-scale 0.01` it takes about 0.6 s.
+fn crash_workflow() -> String {
+    json!({"StartAt": "Prep", "States": {
+        "Prep": {"Type": "Pass", "Parameters": {"i.$": "$.i", "items.$": "States.ArrayRange(1, 3, 1)"}, "Next": "Fan"},
+        "Fan": {"Type": "Parallel", "ResultPath": "$.fan", "Next": "Each", "Branches": [
+            {"StartAt": "W1", "States": {"W1": {"Type": "Wait", "Seconds": 20, "Next": "B1"}, "B1": {"Type": "Pass", "Result": "b1", "End": true}}},
+            {"StartAt": "B2", "States": {"B2": {"Type": "Pass", "Result": "b2", "End": true}}}]},
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "ResultPath": "$.each", "Next": "Flaky",
+            "ItemProcessor": {"StartAt": "IW", "States": {
+                "IW": {"Type": "Wait", "Seconds": 5, "Next": "IP"},
+                "IP": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": true}}}},
+        "Flaky": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "nowhere"},
+            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 2}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}], "End": true},
+        "Done": {"Type": "Pass", "Parameters": {"i.$": "$.i", "fan.$": "$.fan", "each.$": "$.each", "error.$": "$.error.Error"}, "End": true}
+    }})
+    .to_string()
+}
+
+/// Seconds each Wait of the workflow lasts at time scale 0.01, by state name.
+const CRASH_WAITS: &[(&str, f64)] = &[("W1", 0.2), ("IW", 0.05)];
+/// The retry back-offs at time scale 0.01 (10 s, then 20 s).
+const CRASH_BACKOFFS: &[f64] = &[0.1, 0.2];
+
+fn crash_output(i: u64) -> Value {
+    json!({"i": i, "fan": ["b1", "b2"], "each": [{"v": 1}, {"v": 2}, {"v": 3}], "error": "States.TaskFailed"})
+}
+
+/// Starts executions one after another until the server stops answering; returns the
+/// acknowledged ones and the one in flight at the kill, if any.
+async fn starter(
+    http: reqwest::Client,
+    url: String,
+    machine: String,
+    first: u64,
+) -> (Vec<u64>, Option<u64>) {
+    let mut acknowledged = Vec::new();
+    let mut i = first;
+    loop {
+        let body = json!({"stateMachineArn": machine, "name": format!("x{i}"), "input": json!({"i": i}).to_string()});
+        match call(&http, &url, "StartExecution", body).await {
+            Some(_) => acknowledged.push(i),
+            None => return (acknowledged, Some(i)),
+        }
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+}
+
+/// Every execution of the machine, by name.
+async fn listed(
+    http: &reqwest::Client,
+    url: &str,
+    machine: &str,
+    status: Option<&str>,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut body = json!({"stateMachineArn": machine, "maxResults": 1000});
+        if let Some(t) = &token {
+            body["nextToken"] = json!(t);
+        }
+        if let Some(s) = status {
+            body["statusFilter"] = json!(s);
+        }
+        let page = call(http, url, "ListExecutions", body).await.unwrap();
+        out.extend(page["executions"].as_array().unwrap().iter().cloned());
+        match page["nextToken"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+/// The event types of a history, counted.
+fn type_counts(events: &[Value]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for e in events {
+        *counts
+            .entry(e["type"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Checks one finished execution against the uninterrupted reference run: same output,
+/// same events (gap-free, each once), no Wait or back-off shorter than it should be.
+fn check_execution(i: u64, d: &Value, events: &[Value], reference: &BTreeMap<String, usize>) {
+    assert_eq!(d["status"], "SUCCEEDED", "execution x{i}: {d}");
+    let output: Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, crash_output(i), "execution x{i}");
+    let ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert_eq!(
+        ids,
+        (1..=events.len() as u64).collect::<Vec<_>>(),
+        "execution x{i}: ids with a gap or a duplicate"
+    );
+    assert_eq!(
+        &type_counts(events),
+        reference,
+        "execution x{i}: events differ"
+    );
+    let at = |id: u64| events[id as usize - 1]["timestamp"].as_f64().unwrap();
+    let mut backoffs = Vec::new();
+    for e in events {
+        let id = e["id"].as_u64().unwrap();
+        let prev = e["previousEventId"].as_u64().unwrap();
+        assert!(prev < id, "execution x{i}: event {id} follows {prev}");
+        if e["type"] == "WaitStateExited" {
+            let name = e["stateExitedEventDetails"]["name"].as_str().unwrap();
+            let seconds = CRASH_WAITS.iter().find(|(n, _)| *n == name).unwrap().1;
+            assert!(
+                at(id) - at(prev) >= seconds - 0.0015,
+                "execution x{i}: Wait {name} fired early ({} s)",
+                at(id) - at(prev)
+            );
+        }
+        if e["type"] == "TaskScheduled" && events[prev as usize - 1]["type"] == "TaskFailed" {
+            backoffs.push(at(id) - at(prev));
+        }
+    }
+    assert_eq!(backoffs.len(), CRASH_BACKOFFS.len(), "execution x{i}");
+    for (took, want) in backoffs.iter().zip(CRASH_BACKOFFS) {
+        assert!(
+            *took >= want - 0.0015,
+            "execution x{i}: a retry came early ({took} s)"
+        );
+    }
+}
+
+async fn full_history(http: &reqwest::Client, url: &str, arn: &str) -> Vec<Value> {
+    let h = call(
+        http,
+        url,
+        "GetExecutionHistory",
+        json!({"executionArn": arn, "maxResults": 1000}),
+    )
+    .await
+    .unwrap();
+    assert!(h.get("nextToken").is_none());
+    h["events"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_while_executions_run_loses_no_step_and_repeats_none() {
+    let cycles: usize = std::env::var("SFNLITE_CRASH_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let seed: u64 = std::env::var("SFNLITE_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    let bin =
+        std::env::var("SFNLITE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sfnlite").to_owned());
+    println!("execution crash harness: {cycles} cycles, seed {seed}, binary {bin}");
+    let mut rng = Rng(seed | 1);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sfnlite.db");
+    let http = reqwest::Client::new();
+    let args = ["--time-scale", "0.01"];
+
+    // The uninterrupted run every other execution is compared with.
+    let server = Server::start_with(&bin, &db, &args);
+    let machine = call(
+        &http,
+        &server.url,
+        "CreateStateMachine",
+        json!({"name": "crash-workflow", "definition": crash_workflow(), "roleArn": ROLE}),
+    )
+    .await
+    .unwrap()["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reference_arn = call(
+        &http,
+        &server.url,
+        "StartExecution",
+        json!({"stateMachineArn": machine, "name": "x0", "input": "{\"i\": 0}"}),
+    )
+    .await
+    .unwrap()["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let reference = loop {
+        let d = call(
+            &http,
+            &server.url,
+            "DescribeExecution",
+            json!({"executionArn": reference_arn}),
+        )
+        .await
+        .unwrap();
+        if d["status"] != "RUNNING" {
+            let events = full_history(&http, &server.url, &reference_arn).await;
+            let counts = type_counts(&events);
+            check_execution(0, &d, &events, &counts);
+            break counts;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reference run never ends"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    let mut acknowledged: Vec<u64> = vec![0];
+    let mut uncertain: Vec<u64> = Vec::new();
+    let mut next = 1;
+    let mut server = Some(server);
+    for _ in 0..cycles {
+        let s = match server.take() {
+            Some(s) => s,
+            None => Server::start_with(&bin, &db, &args),
+        };
+        // Nothing acknowledged is ever missing, whatever state it is in.
+        let present: std::collections::BTreeSet<String> = listed(&http, &s.url, &machine, None)
+            .await
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_owned())
+            .collect();
+        for i in &acknowledged {
+            assert!(
+                present.contains(&format!("x{i}")),
+                "acknowledged execution x{i} is gone"
+            );
+        }
+        let task = tokio::spawn(starter(http.clone(), s.url.clone(), machine.clone(), next));
+        tokio::time::sleep(Duration::from_millis(50 + rng.below(400))).await;
+        s.kill();
+        let (acked, in_flight) = task.await.unwrap();
+        next = acked
+            .last()
+            .copied()
+            .unwrap_or(next - 1)
+            .max(in_flight.unwrap_or(0))
+            + 1;
+        acknowledged.extend(acked);
+        uncertain.extend(in_flight);
+        integrity_check(&db);
+    }
+
+    let s = Server::start_with(&bin, &db, &args);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !listed(&http, &s.url, &machine, Some("RUNNING"))
+        .await
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "executions never finish after the restarts"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut checked = 0;
+    let mut events_checked = 0;
+    let base = reference_arn.trim_end_matches("x0").to_owned();
+    for (i, must_exist) in acknowledged
+        .iter()
+        .map(|i| (*i, true))
+        .chain(uncertain.iter().map(|i| (*i, false)))
+    {
+        let arn = format!("{base}x{i}");
+        let resp = http
+            .post(&s.url)
+            .header("x-amz-target", "AWSStepFunctions.DescribeExecution")
+            .body(json!({"executionArn": arn}).to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let d: Value = resp.json().await.unwrap();
+        if status == 400 && d["__type"] == "ExecutionDoesNotExist" && !must_exist {
+            continue;
+        }
+        assert_eq!(status, 200, "x{i}: {d}");
+        let events = full_history(&http, &s.url, &arn).await;
+        check_execution(i, &d, &events, &reference);
+        checked += 1;
+        events_checked += events.len();
+    }
+    s.kill();
+    integrity_check(&db);
+    println!(
+        "execution crash harness: {cycles} SIGKILLs, {} executions acknowledged, {checked} finished exactly once with the reference output, {events_checked} events checked",
+        acknowledged.len()
+    );
+    assert!(
+        acknowledged.len() > cycles,
+        "too few executions were started to prove anything"
     );
 }

@@ -52,6 +52,12 @@ const OPERATIONS: &[&str] = &[
     "TagResource",
     "UntagResource",
     "ListTagsForResource",
+    "StartExecution",
+    "DescribeExecution",
+    "ListExecutions",
+    "StopExecution",
+    "GetExecutionHistory",
+    "DescribeStateMachineForExecution",
 ];
 
 const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:fuzz";
@@ -152,6 +158,19 @@ fn arn(rng: &mut Rng) -> String {
     }
 }
 
+/// Execution ARNs of every shape: this machine's, another account's, express, malformed.
+fn execution_arn(rng: &mut Rng) -> String {
+    let n = rng.below(4);
+    match rng.below(8) {
+        0..=2 => format!("arn:aws:states:us-east-1:123456789012:execution:fuzz:e{n}"),
+        3 => format!("arn:aws:states:us-east-1:999999999999:execution:fuzz:e{n}"),
+        4 => format!("arn:aws:states:us-east-1:123456789012:express:fuzz:e{n}:1"),
+        5 => format!("arn:aws:states:us-east-1:123456789012:execution:fuzz:e{n}:x"),
+        6 => SM.to_owned(),
+        _ => arn(rng),
+    }
+}
+
 /// A valid-shaped request for `op`, some members replaced by hostile values.
 fn request_body(rng: &mut Rng, op: &str) -> Value {
     let def = if rng.below(3) == 0 {
@@ -184,6 +203,24 @@ fn request_body(rng: &mut Rng, op: &str) -> Value {
         "ListTagsForResource" => json!({"resourceArn": SM}),
         "ValidateStateMachineDefinition" => json!({"definition": def}),
         "ListStateMachines" => json!({"maxResults": 2}),
+        "StartExecution" => {
+            let input = if rng.below(3) == 0 {
+                hostile(rng, 0)
+            } else {
+                json!(json!({"n": rng.below(5)}).to_string())
+            };
+            json!({"stateMachineArn": arn(rng), "name": format!("e{}", rng.below(4)), "input": input})
+        }
+        "DescribeExecution" | "DescribeStateMachineForExecution" => {
+            json!({"executionArn": execution_arn(rng)})
+        }
+        "StopExecution" => {
+            json!({"executionArn": execution_arn(rng), "error": "E", "cause": "C"})
+        }
+        "GetExecutionHistory" => json!({"executionArn": execution_arn(rng), "maxResults": 2,
+            "reverseOrder": rng.below(2) == 0, "includeExecutionData": rng.below(2) == 0}),
+        "ListExecutions" => json!({"stateMachineArn": arn(rng), "maxResults": 2,
+            "statusFilter": *rng.pick(&["RUNNING", "ABORTED", "SUCCEEDED", "PENDING_REDRIVE", "running"])}),
         _ => json!({"stateMachineArn": SM}),
     };
     let members = [
@@ -209,6 +246,16 @@ fn request_body(rng: &mut Rng, op: &str) -> Value {
         "encryptionConfiguration",
         "includedData",
         "severity",
+        "executionArn",
+        "input",
+        "statusFilter",
+        "redriveFilter",
+        "mapRunArn",
+        "reverseOrder",
+        "includeExecutionData",
+        "error",
+        "cause",
+        "traceHeader",
     ];
     for _ in 0..rng.below(4) {
         body[*rng.pick(&members)] = hostile(rng, 0);
@@ -247,7 +294,9 @@ fn fingerprint(c: &rusqlite::Connection) -> String {
                 (SELECT count(*) || ':' || total(id) || ':' || coalesce(group_concat(description), '') FROM versions) || '|' ||
                 (SELECT count(*) || ':' || total(updated_ms) || ':' || coalesce(group_concat(description), '') FROM aliases) || '|' ||
                 (SELECT count(*) || ':' || total(version_id * 1000 + weight) FROM alias_routes) || '|' ||
-                (SELECT count(*) || ':' || coalesce(group_concat(key || '=' || value), '') FROM tags)",
+                (SELECT count(*) || ':' || coalesce(group_concat(key || '=' || value), '') FROM tags) || '|' ||
+                (SELECT count(*) || ':' || coalesce(group_concat(status), '') FROM executions) || '|' ||
+                (SELECT count(*) FROM history_events)",
         [],
         |r| r.get(0),
     )

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""sfnlite's execution benchmark: one command, one table.
+
+    python3 bench/executions.py [--runs 3] [--duration 5] [--peers] [--waiting 100000] [--stored 1000000]
+
+1. Throughput: a STANDARD machine of three Pass states, started through an alias by wrk
+   (-t1, 16 connections) for --duration seconds; then the time until the last execution has
+   finished. Executions/s = started / (load time + drain time): started *and* completed,
+   every step committed with synchronous=FULL. With --peers the same workload runs on the
+   peers of ../shared/tools/peers.sh in the same alternating runs.
+2. Waiting: --waiting executions started into a 60 s Wait; RSS while they all wait, and how
+   late each Wait fired (WaitStateExited minus WaitStateEntered minus 60 s, from the
+   histories of a sample of 2,000).
+3. Listing: ListExecutions pages of 100 on a machine with --stored executions against one
+   with 200 (rows seeded directly into the database).
+
+Only the Python standard library is used (and wrk, installed when missing).
+"""
+import argparse
+import http.client
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (the shared helpers: build, Proc, call, wrk, peers)
+
+ROLE = bench.ROLE
+THREE_PASS = json.dumps({"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Result": {"n": 1}, "ResultPath": "$.a", "Next": "B"},
+    "B": {"Type": "Pass", "Next": "C"},
+    "C": {"Type": "Pass", "End": True}}})
+WAIT_SECONDS = 60
+WAITING = json.dumps({"StartAt": "W", "States": {
+    "W": {"Type": "Wait", "Seconds": WAIT_SECONDS, "Next": "P"},
+    "P": {"Type": "Pass", "End": True}}})
+log = bench.log
+
+
+def running(addr, machine):
+    page = bench.call(addr, "ListExecutions", {"stateMachineArn": machine, "statusFilter": "RUNNING", "maxResults": 1})
+    return len(page["executions"]) > 0
+
+
+def drain(addr, machine, limit=300):
+    """Seconds until no execution of `machine` runs."""
+    t0 = time.perf_counter()
+    while running(addr, machine):
+        if time.perf_counter() - t0 > limit:
+            raise RuntimeError(f"executions still running after {limit} s")
+        time.sleep(0.01)
+    return time.perf_counter() - t0
+
+
+def setup_alias(addr, tag):
+    """A three-Pass machine, version 1 and alias `live`; the alias ARN (the machine ARN when
+    the server has no aliases) and the machine ARN."""
+    m = bench.call(addr, "CreateStateMachine", {"name": f"three-pass-{tag}", "definition": THREE_PASS, "roleArn": ROLE, "publish": True})
+    try:
+        a = bench.call(addr, "CreateStateMachineAlias", {"name": "live", "routingConfiguration": [{"stateMachineVersionArn": m["stateMachineVersionArn"], "weight": 100}]})
+        return a["stateMachineAliasArn"], m["stateMachineArn"]
+    except Exception as e:  # a peer without aliases starts the machine itself
+        log(f"{addr}: no alias ({e}); starting the machine ARN")
+        return m["stateMachineArn"], m["stateMachineArn"]
+
+
+def throughput(args, tmp, notes):
+    servers = {"sfnlite": bench.sfnlite(os.path.join(tmp, "exec.db"))}
+    targets = {}
+    tag = int(time.time())
+    targets["sfnlite"] = setup_alias(servers["sfnlite"].addr, tag)
+    if args.peers and os.path.exists(os.path.join(bench.SHARED_TOOLS, "peers.sh")):
+        bench.sh(["bash", os.path.join(bench.SHARED_TOOLS, "peers.sh"), "start"])
+        for name, port in [("LocalStack", 4566), ("MiniStack", 4577)]:
+            a = f"127.0.0.1:{port}"
+            try:
+                targets[name] = setup_alias(a, tag)
+                servers[name] = type("Peer", (), {"addr": a})()
+            except Exception as e:
+                notes.append(f"{name}: not measured ({e})")
+    samples = {n: [] for n in servers}
+    for run in range(args.runs):
+        names = list(servers) if run % 2 == 0 else list(reversed(servers))
+        for name in names:
+            addr = servers[name].addr
+            start_arn, machine = targets[name]
+            r = bench.wrk(addr, bench.lua_static("StartExecution", {"stateMachineArn": start_arn}), args.duration)
+            started = r["requests"] - r["errors"]
+            waited = drain(addr, machine)
+            r["exec_per_s"] = started / (args.duration + waited)
+            r["drain_s"] = waited
+            samples[name].append(r)
+            log(f"run {run + 1}/{args.runs} {name}: {r}")
+    rows = []
+    med = {n: {k: statistics.median(s[k] for s in v) for k in v[0]} for n, v in samples.items()}
+    for name, m in med.items():
+        ratio = "baseline" if name == "sfnlite" else f"sfnlite does {med['sfnlite']['exec_per_s'] / m['exec_per_s']:.1f}× as many"
+        rows.append((f"{name}: StartExecution through an alias, 3 Pass states, until all finished", m["exec_per_s"], m["rps"], m["p50"], m["p99"], m["errors"], m["drain_s"], ratio))
+    notes.append(f"RSS after the throughput runs: {servers['sfnlite'].rss_mib():.1f} MiB")
+    servers["sfnlite"].stop()
+    if args.peers:
+        import subprocess
+        subprocess.run(["bash", os.path.join(bench.SHARED_TOOLS, "peers.sh"), "stop"])
+    return rows
+
+
+def start_many(addr, machine, count, threads=8):
+    """Starts `count` executions over keep-alive connections."""
+    host, port = addr.split(":")
+    body = json.dumps({"stateMachineArn": machine})
+    headers = {"X-Amz-Target": "AWSStepFunctions.StartExecution", "Content-Type": "application/x-amz-json-1.0", "Authorization": bench.AUTH}
+    lock = threading.Lock()
+    left = [count]
+    errors = [0]
+
+    def worker():
+        c = http.client.HTTPConnection(host, int(port))
+        while True:
+            with lock:
+                if left[0] == 0:
+                    return
+                left[0] -= 1
+            c.request("POST", "/", body, headers)
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                with lock:
+                    errors[0] += 1
+
+    ts = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return errors[0]
+
+
+def waiting(args, tmp, notes):
+    p = bench.sfnlite(os.path.join(tmp, "waiting.db"))
+    m = bench.call(p.addr, "CreateStateMachine", {"name": "waits", "definition": WAITING, "roleArn": ROLE})["stateMachineArn"]
+    idle = p.rss_mib()
+    t0 = time.perf_counter()
+    errors = start_many(p.addr, m, args.waiting)
+    took = time.perf_counter() - t0
+    if took >= WAIT_SECONDS:
+        notes.append(f"starting {args.waiting} took {took:.0f} s, longer than the Wait: not all waited at once")
+    peak = p.rss_mib()
+    drain(p.addr, m, limit=600)
+    c = sqlite3.connect(os.path.join(tmp, "waiting.db"))
+    rows = c.execute(
+        """SELECT x.timestamp_ms - n.timestamp_ms FROM history_events n
+           JOIN history_events x ON x.execution_id = n.execution_id AND x.previous_id = n.event_id AND x.type = 'WaitStateExited'
+           WHERE n.type = 'WaitStateEntered'""").fetchall()
+    c.close()
+    late = sorted(r[0] - WAIT_SECONDS * 1000 for r in rows)
+    sample = late if len(late) <= 2000 else sorted(random.sample(late, 2000))
+    early = sum(1 for x in late if x < 0)
+
+    def pct(q):
+        return sample[min(len(sample) - 1, int(q * len(sample)))]
+
+    notes.append(
+        f"{args.waiting} executions waiting at once ({took:.1f} s to start them, {errors} errors): RSS {peak:.1f} MiB "
+        f"({peak - idle:+.1f} MiB over idle); Waits fired late by p50 {pct(0.5)} ms, p99 {pct(0.99)} ms, max {late[-1]} ms "
+        f"(all {len(late)} Waits; {early} early)")
+    p.stop()
+
+
+def listing(args, tmp):
+    db = os.path.join(tmp, "stored.db")
+    p = bench.sfnlite(db)
+    big = bench.call(p.addr, "CreateStateMachine", {"name": "big", "definition": THREE_PASS, "roleArn": ROLE})["stateMachineArn"]
+    small = bench.call(p.addr, "CreateStateMachine", {"name": "small", "definition": THREE_PASS, "roleArn": ROLE})["stateMachineArn"]
+    p.stop()
+    c = sqlite3.connect(db)
+    log(f"seeding {args.stored} executions…")
+    with c:
+        for arn, count in [(big, args.stored), (small, 200)]:
+            (rev,) = c.execute("SELECT r.id FROM revisions r JOIN state_machines m ON m.id = r.state_machine_id WHERE m.arn = ?", (arn,)).fetchone()
+            exec_prefix = arn.replace(":stateMachine:", ":execution:") + ":e"
+            c.execute(
+                """WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                   INSERT INTO executions (arn, machine_arn, name, revision, status, input, output, start_ms, stop_ms)
+                   SELECT ? || i, ?, 'e' || i, ?, 'SUCCEEDED', '{}', '{}', 1700000000000 + i, 1700000000001 + i FROM n""",
+                (count, exec_prefix, arn, rev),
+            )
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    c.close()
+    p = bench.sfnlite(db)
+    scale = {}
+    for _ in range(args.runs):
+        for name, arn in [(f"{args.stored} executions stored", big), ("200 executions stored", small)]:
+            scale.setdefault(name, []).append(bench.wrk(p.addr, bench.lua_static("ListExecutions", {"stateMachineArn": arn, "maxResults": 100}), args.duration))
+    p.stop()
+    rows = []
+    small_m = bench.median_of(scale["200 executions stored"])
+    for name, s in scale.items():
+        m = bench.median_of(s)
+        ratio = "baseline" if name.startswith("200") else f"{m['rps'] / small_m['rps']:.2f}× rps, {m['p99'] / small_m['p99']:.2f}× p99"
+        rows.append((f"ListExecutions page of 100, {name}", m["rps"], m["p50"], m["p99"], m["errors"], ratio))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--peers", action="store_true")
+    ap.add_argument("--waiting", type=int, default=100_000, help="executions waiting at once (0 skips)")
+    ap.add_argument("--stored", type=int, default=1_000_000, help="executions stored for the listing workload (0 skips)")
+    args = ap.parse_args()
+    bench.ensure_wrk()
+    bench.build()
+    tmp = tempfile.mkdtemp(prefix="sfnlite-exec-bench-")
+    notes = []
+    rows = throughput(args, tmp, notes)
+    print(f"\n{args.runs} alternating runs of {args.duration} s each, wrk -t1 -c16, medians; {os.cpu_count()} cores\n")
+    print("| workload | executions/s | StartExecution rps | p50 ms | p99 ms | errors | drain s | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for name, eps, rps, p50, p99, err, drained, ratio in rows:
+        print(f"| {name} | {eps:,.0f} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {err:.0f} | {drained:.2f} | {ratio} |")
+    if args.stored:
+        print("\n| workload | rps | p50 ms | p99 ms | errors | ratio |")
+        print("|---|---:|---:|---:|---:|---|")
+        for name, rps, p50, p99, err, ratio in listing(args, tmp):
+            print(f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {err:.0f} | {ratio} |")
+    if args.waiting:
+        waiting(args, tmp, notes)
+    print()
+    for n in notes:
+        print(f"- {n}")
+
+
+if __name__ == "__main__":
+    main()
