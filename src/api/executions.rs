@@ -137,6 +137,73 @@ fn is_ascii(s: &str) -> bool {
     s.is_ascii()
 }
 
+/// What StartExecution resolved its ARN to.
+struct Resolved {
+    machine: crate::domain::arn::MachineArn,
+    machine_arn: String,
+    revision: crate::domain::records::RevisionKey,
+    role_arn: String,
+    version_arn: Option<String>,
+    alias_arn: Option<String>,
+}
+
+/// Every new execution's position (the engine's, serialised once).
+static START_POSITION: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| serde_json::to_string(&step::start()).unwrap_or_default());
+
+/// The revision a start runs: the machine's latest, a version's, or (weighted by `roll`)
+/// one of an alias's versions.
+fn resolve_start(
+    tx: &dyn Tx,
+    scope: &Scope,
+    target: &StateMachineRef,
+    arn_text: &str,
+    roll: u64,
+) -> Result<Resolved, ApiError> {
+    let missing = || ApiError::does_not_exist(arn_text);
+    let m = owned_machine(tx, scope, target)?.ok_or_else(missing)?;
+    not_deleting(&m)?;
+    if m.kind == MachineType::Express {
+        return Err(ApiError::UnsupportedOperation(
+            "Executions of EXPRESS state machines are not supported by sfnlite yet".into(),
+        ));
+    }
+    let machine = target.machine();
+    let (revision, version_arn, alias_arn) = match target {
+        StateMachineRef::Machine(_) => (tx.machines().current_revision(m.key)?, None, None),
+        StateMachineRef::Version(_, n) => {
+            let ver = tx.versions().find(m.key, *n)?.ok_or_else(missing)?;
+            (
+                tx.machines().revision(ver.revision)?,
+                Some(arn_text.to_owned()),
+                None,
+            )
+        }
+        StateMachineRef::Alias(_, a) => {
+            let alias = tx.aliases().find(m.key, a)?.ok_or_else(missing)?;
+            let routes = tx.aliases().routes(alias.key)?;
+            let route = pick_route(&routes, roll).ok_or_else(missing)?;
+            let ver = tx
+                .versions()
+                .find(m.key, route.number)?
+                .ok_or_else(missing)?;
+            (
+                tx.machines().revision(ver.revision)?,
+                Some(machine.version(route.number)),
+                Some(arn_text.to_owned()),
+            )
+        }
+    };
+    Ok(Resolved {
+        machine: machine.clone(),
+        machine_arn: m.arn,
+        revision: revision.key,
+        role_arn: revision.snapshot.role_arn,
+        version_arn,
+        alias_arn,
+    })
+}
+
 /// StartExecution: picks the revision (latest, a version's, or an alias's routed version's),
 /// commits the RUNNING execution with its ExecutionStarted event, then wakes the runner.
 /// A repeat with the same name and input while it runs answers the original (§1.4).
@@ -169,6 +236,8 @@ pub async fn start_execution(
     let input_text = input.input.unwrap_or_else(|| "{}".to_owned());
     let parsed: Value =
         serde_json::from_str(&input_text).map_err(|e| input_error(&input_text, &e))?;
+    // Nothing else needs the input parsed: the first step reads it from the execution.
+    drop(parsed);
     let trace_header = input.trace_header;
     let scope = ctx.scope.clone();
     let roll = u64::from_le_bytes(
@@ -176,45 +245,23 @@ pub async fn start_execution(
             .try_into()
             .unwrap_or([0; 8]),
     );
+    // Resolving the ARN is a read, done off the writer; the write re-checks only what a
+    // concurrent request could have changed (the machine, the name).
+    let arn_for_read = arn_text.clone();
+    let resolved = ctx
+        .store
+        .read(move |tx| resolve_start(tx, &scope, &target, &arn_for_read, roll))
+        .await?;
     let started = ctx
         .store
         .write(move |tx| {
-            let missing = || ApiError::does_not_exist(&arn_text);
-            let m = owned_machine(tx, &scope, &target)?.ok_or_else(missing)?;
+            let m = tx
+                .machines()
+                .find(&resolved.machine_arn)?
+                .ok_or_else(|| ApiError::does_not_exist(&arn_text))?;
             not_deleting(&m)?;
-            if m.kind == MachineType::Express {
-                return Err(ApiError::UnsupportedOperation(
-                    "Executions of EXPRESS state machines are not supported by sfnlite yet".into(),
-                ));
-            }
-            let machine_arn = target.machine();
-            let (revision, version_arn, alias_arn) = match &target {
-                StateMachineRef::Machine(_) => (tx.machines().current_revision(m.key)?, None, None),
-                StateMachineRef::Version(_, n) => {
-                    let ver = tx.versions().find(m.key, *n)?.ok_or_else(missing)?;
-                    (
-                        tx.machines().revision(ver.revision)?,
-                        Some(arn_text.clone()),
-                        None,
-                    )
-                }
-                StateMachineRef::Alias(_, a) => {
-                    let alias = tx.aliases().find(m.key, a)?.ok_or_else(missing)?;
-                    let routes = tx.aliases().routes(alias.key)?;
-                    let route = pick_route(&routes, roll).ok_or_else(missing)?;
-                    let ver = tx
-                        .versions()
-                        .find(m.key, route.number)?
-                        .ok_or_else(missing)?;
-                    (
-                        tx.machines().revision(ver.revision)?,
-                        Some(machine_arn.version(route.number)),
-                        Some(arn_text.clone()),
-                    )
-                }
-            };
             let execution_arn = ExecutionArn {
-                machine: machine_arn.clone(),
+                machine: resolved.machine.clone(),
                 name: name.clone(),
             }
             .to_string();
@@ -225,25 +272,15 @@ pub async fn start_execution(
                 }
                 return Err(ApiError::execution_already_exists(&existing.arn));
             }
-            let definition =
-                crate::asl::parse(&revision.snapshot.definition, crate::asl::Flavor::default())
-                    .map_err(|_| {
-                        ApiError::InternalFailure(format!(
-                            "revision {} of {} no longer parses",
-                            revision.key, m.arn
-                        ))
-                    })?;
-            let position = serde_json::to_string(&step::start(&definition, parsed))
-                .map_err(|e| ApiError::InternalFailure(format!("encoding a position: {e}")))?;
             let now = now_millis();
             let mut details = Map::new();
             details.insert("input".into(), json!(input_text));
             details.insert("inputDetails".into(), json!({"truncated": false}));
-            details.insert("roleArn".into(), json!(revision.snapshot.role_arn));
-            if let Some(v) = &version_arn {
+            details.insert("roleArn".into(), json!(resolved.role_arn));
+            if let Some(v) = &resolved.version_arn {
                 details.insert("stateMachineVersionArn".into(), json!(v));
             }
-            if let Some(a) = &alias_arn {
+            if let Some(a) = &resolved.alias_arn {
                 details.insert("stateMachineAliasArn".into(), json!(a));
             }
             let event = HistoryEvent {
@@ -258,13 +295,13 @@ pub async fn start_execution(
                     arn: &execution_arn,
                     machine_arn: &m.arn,
                     name: &name,
-                    version_arn: version_arn.as_deref(),
-                    alias_arn: alias_arn.as_deref(),
-                    revision: revision.key,
+                    version_arn: resolved.version_arn.as_deref(),
+                    alias_arn: resolved.alias_arn.as_deref(),
+                    revision: resolved.revision,
                     input: &input_text,
                     trace_header: trace_header.as_deref(),
                     start_ms: now,
-                    position: &position,
+                    position: START_POSITION.as_str(),
                 },
                 &event,
             )?;

@@ -26,6 +26,12 @@ use crate::store::{repo, Store, StoreError, Tx};
 /// the wall clock could cause.
 const MAX_SLEEP: Duration = Duration::from_secs(1);
 
+/// State transitions one execution may take in one pass before its commit. Transitions that
+/// need no time (Pass, Choice, a Map of them) run back to back in memory and are committed
+/// together — events and final position in one transaction, so a crash keeps all or none
+/// of them, and none was visible before; a Wait or back-off ends the run at once.
+const MAX_TRANSITIONS: usize = 64;
+
 /// Parsed definitions kept at most; beyond, the cache starts over.
 const MAX_DEFINITIONS: usize = 1024;
 
@@ -64,8 +70,10 @@ impl Default for RunnerOptions {
     }
 }
 
-/// A parsed revision: its definition and the role executions of it run as.
+/// A parsed revision: its definition and the role executions of it run as, with the text
+/// it was parsed from.
 struct Loaded {
+    text: String,
     definition: Definition,
     role_arn: String,
 }
@@ -82,7 +90,7 @@ struct Outcome {
 }
 
 enum Applied {
-    Advance { position: String, due: Option<i64> },
+    Advance { position: String, due: i64 },
     Close(Closing),
 }
 
@@ -123,12 +131,32 @@ impl Runner {
     pub async fn pass(&mut self) -> Result<usize, RunnerError> {
         let now = (self.clock)();
         let batch = self.options.batch.max(1);
-        let due = self
+        // The due executions and, read in the same snapshot, the revisions they run: a
+        // revision key can be reused once its machine is deleted, so the cache is checked
+        // against the text, never trusted on the key alone.
+        let (due, revisions) = self
             .store
-            .read(move |tx| tx.executions().due(now, batch))
+            .read(move |tx| {
+                let due = tx.executions().due(now, batch)?;
+                let mut revisions = HashMap::new();
+                for e in &due {
+                    if let std::collections::hash_map::Entry::Vacant(slot) =
+                        revisions.entry(e.revision)
+                    {
+                        slot.insert(tx.machines().revision(e.revision)?.snapshot);
+                    }
+                }
+                Ok::<_, StoreError>((due, revisions))
+            })
             .await?;
         if due.is_empty() {
             return Ok(0);
+        }
+        if self.definitions.len() + revisions.len() > MAX_DEFINITIONS {
+            self.definitions.clear();
+        }
+        for (key, snapshot) in revisions {
+            self.load(key, snapshot)?;
         }
         let mut outcomes = Vec::with_capacity(due.len());
         for execution in due {
@@ -137,8 +165,10 @@ impl Runner {
         let steps = outcomes.len();
         self.store
             .write(move |tx| {
+                // Whether each machine is being deleted, looked up once per commit.
+                let mut deleting = HashMap::new();
                 for o in outcomes {
-                    apply(tx, o)?;
+                    apply(tx, o, &mut deleting)?;
                 }
                 Ok::<_, StoreError>(())
             })
@@ -191,32 +221,39 @@ impl Runner {
         }
     }
 
-    async fn loaded(&mut self, revision: RevisionKey) -> Result<Arc<Loaded>, RunnerError> {
-        if let Some(d) = self.definitions.get(&revision) {
-            return Ok(d.clone());
+    /// Parses a revision unless the cache holds it with the same text.
+    fn load(
+        &mut self,
+        revision: RevisionKey,
+        snapshot: crate::domain::records::Snapshot,
+    ) -> Result<(), RunnerError> {
+        if self
+            .definitions
+            .get(&revision)
+            .is_some_and(|l| l.text == snapshot.definition && l.role_arn == snapshot.role_arn)
+        {
+            return Ok(());
         }
-        let snapshot = self
-            .store
-            .read(move |tx| tx.machines().revision(revision))
-            .await?
-            .snapshot;
         // A revision was valid when it was stored, the kind's extra rules included.
         let definition = asl::parse(&snapshot.definition, asl::Flavor::default()).map_err(|e| {
             StoreError::internal(format!("revision {revision} no longer parses: {e:?}"))
         })?;
-        let loaded = Arc::new(Loaded {
-            definition,
-            role_arn: snapshot.role_arn,
-        });
-        if self.definitions.len() >= MAX_DEFINITIONS {
-            self.definitions.clear();
-        }
-        self.definitions.insert(revision, loaded.clone());
-        Ok(loaded)
+        self.definitions.insert(
+            revision,
+            Arc::new(Loaded {
+                text: snapshot.definition,
+                definition,
+                role_arn: snapshot.role_arn,
+            }),
+        );
+        Ok(())
     }
 
     async fn step(&mut self, e: Execution, now: i64) -> Result<Outcome, RunnerError> {
-        let loaded = self.loaded(e.revision).await?;
+        let loaded =
+            self.definitions.get(&e.revision).cloned().ok_or_else(|| {
+                StoreError::internal(format!("revision {} not loaded", e.revision))
+            })?;
         let machine_name = e.machine_arn.rsplit(':').next().unwrap_or("").to_owned();
         let progress: Option<Progress> = e
             .position
@@ -241,7 +278,18 @@ impl Runner {
                     entropy: &mut entropy,
                     time_scale: self.options.time_scale,
                 };
-                step::step(&loaded.definition, progress, &mut env)
+                let mut events = Vec::new();
+                let mut progress = progress;
+                let mut transitions = 0;
+                loop {
+                    let (more, next) = step::step(&loaded.definition, progress, &mut env);
+                    events.extend(more);
+                    transitions += 1;
+                    match next {
+                        Next::Continue(p) if transitions < MAX_TRANSITIONS => progress = p,
+                        other => break (events, other),
+                    }
+                }
             }
             // Only a bug (or a hand-edited database) gets here; the execution fails
             // visibly instead of stalling the runner.
@@ -279,11 +327,11 @@ fn outcome(
     let next = match next {
         Next::Continue(p) => Applied::Advance {
             position: serde_json::to_string(&p).unwrap_or_default(),
-            due: None,
+            due: now,
         },
         Next::WaitUntil(p, due) => Applied::Advance {
             position: serde_json::to_string(&p).unwrap_or_default(),
-            due: Some(due),
+            due,
         },
         Next::Succeeded(output) => Applied::Close(Closing {
             status: ExecutionStatus::Succeeded,
@@ -322,12 +370,19 @@ fn outcome(
 /// Commits one step. A machine deleted while the execution ran fails it at this
 /// transition instead (executions-api.md §12); a step computed before a StopExecution
 /// committed finds the execution closed and changes nothing.
-fn apply(tx: &dyn Tx, o: Outcome) -> Result<(), StoreError> {
-    let deleting = tx
-        .machines()
-        .find(&o.machine_arn)?
-        .is_none_or(|m| m.deleting);
-    if deleting {
+fn apply(tx: &dyn Tx, o: Outcome, deleting: &mut HashMap<String, bool>) -> Result<(), StoreError> {
+    let machine_deleting = match deleting.get(&o.machine_arn) {
+        Some(d) => *d,
+        None => {
+            let d = tx
+                .machines()
+                .find(&o.machine_arn)?
+                .is_none_or(|m| m.deleting);
+            deleting.insert(o.machine_arn.clone(), d);
+            d
+        }
+    };
+    if machine_deleting {
         let (events, next) = step::fail(
             o.expected_last,
             "States.Runtime",
@@ -408,8 +463,7 @@ mod tests {
     async fn started(path: &std::path::Path) -> Store {
         let store = Store::open(path, &StoreOptions::default()).unwrap();
         let text = definition();
-        let d = asl::parse(&text, asl::Flavor::default()).unwrap();
-        let position = serde_json::to_string(&step::start(&d, json!({"x": 1}))).unwrap();
+        let position = serde_json::to_string(&step::start()).unwrap();
         store
             .write(move |tx| {
                 let m = tx.machines().insert(&NewMachine {

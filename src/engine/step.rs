@@ -44,6 +44,9 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "at", rename_all = "camelCase")]
 pub enum Position {
+    /// A new execution, about to enter its StartAt state with the execution's input (kept
+    /// once, on the execution, not again here).
+    Start,
     /// About to enter `state` with `input`; `previous` is the event that led here.
     Enter {
         state: String,
@@ -157,14 +160,10 @@ impl Env<'_> {
 }
 
 /// The position of a new execution; `ExecutionStarted` (event 1) is the caller's.
-pub fn start(definition: &Definition, input: Value) -> Progress {
+pub fn start() -> Progress {
     Progress {
         last_id: 1,
-        position: Position::Enter {
-            state: definition.machine.start_at.clone(),
-            input,
-            previous: 0,
-        },
+        position: Position::Start,
     }
 }
 
@@ -220,7 +219,15 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
         );
         return (h.events, Next::TimedOut);
     }
-    let flow = step_in(&definition.machine, progress.position, &mut h, env);
+    let position = match progress.position {
+        Position::Start => Position::Enter {
+            state: definition.machine.start_at.clone(),
+            input: env.execution.input.clone(),
+            previous: 0,
+        },
+        other => other,
+    };
+    let flow = step_in(&definition.machine, position, &mut h, env);
     let next = match flow {
         Flow::Go(position) => Next::Continue(Progress {
             last_id: h.last_id,
@@ -269,6 +276,7 @@ fn limit_history(mut h: History, next: Next) -> (Vec<Event>, Next) {
 /// Steps a position of `scope` once.
 fn step_in(scope: &Scope, position: Position, h: &mut History, env: &mut Env<'_>) -> Flow {
     match position {
+        Position::Start => unreachable!("only a whole execution starts, and `step` enters it"),
         Position::Enter {
             state,
             input,
@@ -1359,7 +1367,7 @@ fn step_fork(state: &State, mut f: Fork, h: &mut History, env: &mut Env<'_>) -> 
 /// The aborted events of a branch or iteration stopped by a sibling's failure.
 fn abort(scope: &Scope, position: &Position, cause_event: u64, h: &mut History) {
     match position {
-        Position::Enter { .. } => {}
+        Position::Start | Position::Enter { .. } => {}
         Position::Waiting { .. } => {
             h.push("WaitStateAborted", cause_event, None);
         }
@@ -1562,7 +1570,7 @@ mod tests {
         let e = info(&input);
         let mut entropy = Counter(0);
         let mut now = T0;
-        let mut progress = start(&d, input);
+        let mut progress = start();
         let mut events = Vec::new();
         loop {
             let mut env = Env {
@@ -1726,10 +1734,7 @@ mod tests {
             entropy: &mut Counter(0),
             time_scale: 1.0,
         };
-        assert!(matches!(
-            step(&d, start(&d, input.clone()), &mut env).1,
-            Next::WaitUntil(..)
-        ));
+        assert!(matches!(step(&d, start(), &mut env).1, Next::WaitUntil(..)));
     }
 
     #[test]

@@ -158,7 +158,7 @@ pub trait Executions {
         expected_last: u64,
         events: &[HistoryEvent],
         position: &str,
-        due_ms: Option<i64>,
+        due_ms: i64,
     ) -> Result<bool>;
     /// Appends the last events and closes the execution, on the same condition as
     /// [`Executions::advance`]. Use [`crate::store::close_execution`], which also finishes a
@@ -188,9 +188,10 @@ pub trait Executions {
         after: Option<(i64, ExecutionKey)>,
         limit: usize,
     ) -> Result<Vec<Execution>>;
-    /// RUNNING executions due at `now_ms` (due time passed or none), soonest first.
+    /// RUNNING executions due at `now_ms` (a RUNNING execution always has a due time: when
+    /// it started, or when its last step said), soonest first.
     fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<Execution>>;
-    /// The earliest due time among RUNNING executions that are waiting.
+    /// The earliest due time among RUNNING executions.
     fn next_due(&self) -> Result<Option<i64>>;
     /// How many executions of `machine_arn` are RUNNING.
     fn running(&self, machine_arn: &str) -> Result<i64>;

@@ -111,7 +111,7 @@ async fn history_ids_are_gap_free_and_move_with_the_position() {
                     event(3, 2, "PassStateExited"),
                 ],
                 "{\"at\":\"B\"}",
-                Some(5000),
+                5000,
             )
         })
         .await
@@ -120,7 +120,7 @@ async fn history_ids_are_gap_free_and_move_with_the_position() {
     let gap = store
         .write(move |tx| {
             tx.executions()
-                .advance(key, 3, &[event(5, 3, "X")], "{\"at\":\"C\"}", None)
+                .advance(key, 3, &[event(5, 3, "X")], "{\"at\":\"C\"}", 0)
         })
         .await;
     assert!(gap.is_err());
@@ -128,7 +128,7 @@ async fn history_ids_are_gap_free_and_move_with_the_position() {
     let stale = store
         .write(move |tx| {
             tx.executions()
-                .advance(key, 1, &[event(2, 0, "X")], "{\"at\":\"C\"}", None)
+                .advance(key, 1, &[event(2, 0, "X")], "{\"at\":\"C\"}", 0)
         })
         .await
         .unwrap();
@@ -170,13 +170,8 @@ async fn due_times_are_data_and_closing_ends_them() {
     let later = start(&store, revision, "later", 11).await.unwrap();
     store
         .write(move |tx| {
-            tx.executions().advance(
-                later,
-                1,
-                &[event(2, 0, "WaitStateEntered")],
-                "{}",
-                Some(9000),
-            )
+            tx.executions()
+                .advance(later, 1, &[event(2, 0, "WaitStateEntered")], "{}", 9000)
         })
         .await
         .unwrap();
@@ -192,11 +187,13 @@ async fn due_times_are_data_and_closing_ends_them() {
                 .collect::<Vec<_>>()
         }
     };
+    assert_eq!(due(9).await, Vec::<ExecutionKey>::new());
     assert_eq!(due(8999).await, [now]);
     assert_eq!(due(9000).await, [now, later]);
+    // A new execution is due when it started.
     assert_eq!(
         store.read(|tx| tx.executions().next_due()).await.unwrap(),
-        Some(9000)
+        Some(10)
     );
     store
         .write(move |tx| {

@@ -760,7 +760,9 @@ async fn deleting_a_machine_with_running_executions_waits_for_them() {
             .await,
     );
     assert_eq!(code, "StateMachineDoesNotExist");
-    // An execution that moves on after the deletion fails at that transition.
+    // An execution that moves on after the deletion fails at that transition. (Its machine
+    // may well reuse the deleted machine's internal revision key: the runner must run this
+    // definition, not the one it cached for the key.)
     let moving = create(&app, "moving", &wait_then_pass(3)).await;
     let e = start(&app, &moving, "m", None).await;
     c.delete_state_machine()

@@ -135,7 +135,35 @@ async fn rich_state(app: &TestApp) -> String {
         .send()
         .await
         .unwrap();
+    // One finished execution of version 2, through the alias's other route or directly.
+    let e = c
+        .start_execution()
+        .state_machine_arn(format!("{arn}:2"))
+        .name("done")
+        .input("{\"kept\": [1, 2]}")
+        .send()
+        .await
+        .unwrap()
+        .execution_arn;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while c
+        .describe_execution()
+        .execution_arn(&e)
+        .send()
+        .await
+        .unwrap()
+        .status
+        == aws_sdk_sfn::types::ExecutionStatus::Running
+    {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     arn
+}
+
+/// The ARN of the execution `rich_state` runs.
+fn execution_arn(machine: &str) -> String {
+    format!("{}:done", machine.replace(":stateMachine:", ":execution:"))
 }
 
 fn export(db: &std::path::Path, out: &std::path::Path) -> String {
@@ -168,7 +196,7 @@ async fn export_then_import_round_trips_exactly() {
     // Export works beside the running server.
     let progress = export(&app.config.db, &first);
     assert!(
-        progress.contains("exported 2 state machines, 3 versions, 2 aliases"),
+        progress.contains("exported 2 state machines, 3 versions, 2 aliases, 1 execution"),
         "{progress}"
     );
 
@@ -202,6 +230,19 @@ async fn export_then_import_round_trips_exactly() {
         ("ListStateMachineAliases", json!({"stateMachineArn": arn})),
         ("ListTagsForResource", json!({"resourceArn": arn})),
         ("ListStateMachines", json!({})),
+        ("ListExecutions", json!({"stateMachineArn": arn})),
+        (
+            "GetExecutionHistory",
+            json!({"executionArn": execution_arn(&arn)}),
+        ),
+        (
+            "DescribeExecution",
+            json!({"executionArn": execution_arn(&arn)}),
+        ),
+        (
+            "DescribeStateMachineForExecution",
+            json!({"executionArn": execution_arn(&arn)}),
+        ),
     ];
     for (op, body) in same {
         let (x, y) = (

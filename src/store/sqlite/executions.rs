@@ -46,6 +46,11 @@ fn event(r: &Row<'_>) -> rusqlite::Result<HistoryEvent> {
     })
 }
 
+/// The execution's last event id after appending `events`.
+fn last_of(events: &[HistoryEvent], before: u64) -> u64 {
+    events.last().map_or(before, |e| e.id)
+}
+
 pub(super) struct Repo<'a>(pub &'a Connection);
 
 impl Repo<'_> {
@@ -90,8 +95,8 @@ impl repo::Executions for Repo<'_> {
     fn start(&self, e: &NewExecution<'_>, started: &HistoryEvent) -> Result<Execution> {
         self.0
             .prepare_cached(
-                "INSERT INTO executions (arn, machine_arn, name, version_arn, alias_arn, revision, status, input, trace_header, start_ms, position)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'RUNNING', ?7, ?8, ?9, ?10)",
+                "INSERT INTO executions (arn, machine_arn, name, version_arn, alias_arn, revision, status, input, trace_header, start_ms, position, due_ms, last_event)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'RUNNING', ?7, ?8, ?9, ?10, ?9, ?11)",
             )?
             .execute(params![
                 e.arn,
@@ -103,7 +108,8 @@ impl repo::Executions for Repo<'_> {
                 e.input,
                 e.trace_header,
                 e.start_ms,
-                e.position
+                e.position,
+                started.id as i64
             ])?;
         let key = ExecutionKey(self.0.last_insert_rowid());
         self.append(key, std::slice::from_ref(started))?;
@@ -125,7 +131,7 @@ impl repo::Executions for Repo<'_> {
         expected_last: u64,
         events: &[HistoryEvent],
         position: &str,
-        due_ms: Option<i64>,
+        due_ms: i64,
     ) -> Result<bool> {
         if !self.current(execution, expected_last)? {
             return Ok(false);
@@ -133,9 +139,14 @@ impl repo::Executions for Repo<'_> {
         self.append(execution, events)?;
         self.0
             .prepare_cached(
-                "UPDATE executions SET position = ?2, due_ms = ?3 WHERE id = ?1 AND status = 'RUNNING'",
+                "UPDATE executions SET position = ?2, due_ms = ?3, last_event = ?4 WHERE id = ?1 AND status = 'RUNNING'",
             )?
-            .execute(params![execution.0, position, due_ms])?;
+            .execute(params![
+                execution.0,
+                position,
+                due_ms,
+                last_of(events, expected_last) as i64
+            ])?;
         Ok(true)
     }
 
@@ -152,7 +163,8 @@ impl repo::Executions for Repo<'_> {
         self.append(execution, events)?;
         self.0
             .prepare_cached(
-                "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_ms = ?6, position = NULL, due_ms = NULL
+                "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_ms = ?6, position = NULL, due_ms = NULL,
+                        last_event = ?7
                  WHERE id = ?1 AND status = 'RUNNING'",
             )?
             .execute(params![
@@ -161,7 +173,8 @@ impl repo::Executions for Repo<'_> {
                 c.output,
                 c.error,
                 c.cause,
-                c.stop_ms
+                c.stop_ms,
+                last_of(events, expected_last) as i64
             ])?;
         Ok(true)
     }
@@ -224,8 +237,8 @@ impl repo::Executions for Repo<'_> {
     fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<Execution>> {
         let mut st = self.0.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM executions
-             WHERE status = 'RUNNING' AND (due_ms IS NULL OR due_ms <= ?1)
-             ORDER BY coalesce(due_ms, 0), id LIMIT ?2"
+             WHERE status = 'RUNNING' AND due_ms <= ?1
+             ORDER BY due_ms, id LIMIT ?2"
         ))?;
         let rows = st.query_map(params![now_ms, limit as i64], execution)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

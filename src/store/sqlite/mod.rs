@@ -149,9 +149,12 @@ impl Sqlite {
             // WAL lets readers run beside the single writer; foreign keys are per connection
             // and off by default in SQLite, and they carry the cascade and no-dangling-route rules.
             c.busy_timeout(opts.busy_timeout)?;
+            // No connection checkpoints on commit: the checkpointer thread does, beside the
+            // writer, so no write waits for pages to be copied into the main file.
             c.execute_batch(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
-                opts.synchronous.pragma()
+                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA wal_autocheckpoint = {};",
+                opts.synchronous.pragma(),
+                if opts.read_only { 1000 } else { 0 }
             ))?;
             if let Some(bytes) = opts.max_db_bytes {
                 let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
@@ -192,6 +195,13 @@ impl Sqlite {
             }
         }
         drop(conn);
+        let owner = Arc::new(owner);
+        if !options.read_only {
+            // One pooled connection is the checkpointer's for good.
+            let conn = pool.get().map_err(|e| fail(&e))?;
+            checkpointer(conn, Arc::downgrade(&owner))
+                .map_err(|e| anyhow!("cannot start the checkpoint thread: {e}"))?;
+        }
         let epoch = Arc::new(AtomicU64::new(0));
         let writer = writer::spawn(pool.clone(), epoch.clone())
             .map_err(|e| anyhow!("cannot start the writer thread: {e}"))?;
@@ -199,7 +209,7 @@ impl Sqlite {
             pool,
             writer,
             epoch,
-            _owner: Arc::new(owner),
+            _owner: owner,
         })
     }
 
@@ -328,6 +338,43 @@ impl Sqlite {
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
+}
+
+/// WAL frames beyond which the checkpointer waits for readers and the writer to let it
+/// finish (a RESTART checkpoint), so the WAL cannot grow without bound under steady load.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
+/// Copies committed WAL pages into the main file on its own thread: a PASSIVE checkpoint
+/// every few milliseconds never blocks the writer or a reader, and a complete one lets the
+/// next write start the WAL over. The thread ends with the store (`owner` gone).
+fn checkpointer(
+    conn: r2d2::PooledConnection<SqliteConnectionManager>,
+    owner: std::sync::Weak<File>,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("sfnlite-checkpoint".into())
+        .spawn(move || {
+            while owner.strong_count() > 0 {
+                let frames: rusqlite::Result<(i64, i64, i64)> =
+                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    });
+                let pause = match frames {
+                    Ok((_, log, done)) if log > WAL_RESTART_FRAMES && done < log => {
+                        let _ = conn.execute_batch("PRAGMA wal_checkpoint(RESTART);");
+                        Duration::from_millis(5)
+                    }
+                    Ok((_, log, done)) if done < log => Duration::from_millis(5),
+                    Ok(_) => Duration::from_millis(20),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "checkpoint failed; retrying");
+                        Duration::from_millis(100)
+                    }
+                };
+                std::thread::sleep(pause);
+            }
+        })
+        .map(|_| ())
 }
 
 async fn run_blocking<T, E, F>(f: F) -> Result<T, E>

@@ -10,13 +10,14 @@ use serde::{Deserialize, Serialize};
 use super::aliases::{
     alias, insert as insert_alias, set_routes, Repo as AliasRepo, COLUMNS as ALIAS_COLUMNS,
 };
+use super::executions::Repo as ExecutionRepo;
 use super::machines::{insert_revision, machine, revision, MACHINE_COLUMNS, REVISION_COLUMNS};
 use super::tags::Repo as TagRepo;
 use super::versions::{insert as insert_version, version, COLUMNS as VERSION_COLUMNS};
 use crate::domain::records::{
     Alias, MachineKey, RevisionId, RevisionKey, Snapshot, VersionKey, VersionNumber, Weight,
 };
-use crate::store::repo::{Aliases, Tags};
+use crate::store::repo::{Aliases, Executions, Tags};
 use crate::store::StoreError;
 
 pub const FORMAT: &str = "sfnlite-export";
@@ -48,6 +49,47 @@ pub struct MachineExport {
     /// Oldest first, so listing order survives the round trip.
     pub aliases: Vec<AliasExport>,
     pub tags: Vec<TagExport>,
+    /// Deleted while executions ran; absent in exports made before executions existed.
+    #[serde(default)]
+    pub deleting: bool,
+    /// Oldest first, each with its whole history.
+    #[serde(default)]
+    pub executions: Vec<ExecutionExport>,
+}
+
+/// An execution with everything it needs to go on after an import: its position, due time
+/// and history.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionExport {
+    pub arn: String,
+    pub name: String,
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+    /// Index into the machine's `revisions`.
+    pub revision: usize,
+    pub status: String,
+    pub input: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub trace_header: Option<String>,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+    pub position: Option<String>,
+    pub due_ms: Option<i64>,
+    pub events: Vec<EventExport>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EventExport {
+    pub id: u64,
+    pub previous_id: u64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub timestamp_ms: i64,
+    pub details: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -107,6 +149,8 @@ pub fn export(c: &Connection, mut progress: impl FnMut(usize)) -> Result<Export,
         let (m, account, region, last_version) = row?;
         let (revisions, index) = export_revisions(c, m.key)?;
         machines.push(MachineExport {
+            executions: export_executions(c, &m.arn, &index)?,
+            deleting: m.deleting,
             versions: export_versions(c, m.key, &index)?,
             aliases: export_aliases(c, m.key)?,
             tags: Tags::list(&TagRepo(c), m.key)?
@@ -215,6 +259,57 @@ fn export_aliases(c: &Connection, machine: MachineKey) -> Result<Vec<AliasExport
         .collect()
 }
 
+fn export_executions(
+    c: &Connection,
+    machine_arn: &str,
+    revision_index: &HashMap<RevisionKey, usize>,
+) -> Result<Vec<ExecutionExport>, StoreError> {
+    let repo = ExecutionRepo(c);
+    let mut st =
+        c.prepare_cached("SELECT name FROM executions WHERE machine_arn = ?1 ORDER BY id")?;
+    let names: Vec<String> = st
+        .query_map([machine_arn], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let Some(e) = Executions::find_by_name(&repo, machine_arn, &name)? else {
+            continue;
+        };
+        let revision = *revision_index
+            .get(&e.revision)
+            .ok_or_else(|| StoreError::internal("execution without revision"))?;
+        let events = Executions::history(&repo, e.key, None, false, usize::MAX >> 1)?
+            .into_iter()
+            .map(|ev| EventExport {
+                id: ev.id,
+                previous_id: ev.previous_id,
+                kind: ev.kind,
+                timestamp_ms: ev.timestamp_ms,
+                details: ev.details,
+            })
+            .collect();
+        out.push(ExecutionExport {
+            arn: e.arn,
+            name: e.name,
+            version_arn: e.version_arn,
+            alias_arn: e.alias_arn,
+            revision,
+            status: e.status.as_str().to_owned(),
+            input: e.input,
+            output: e.output,
+            error: e.error,
+            cause: e.cause,
+            trace_header: e.trace_header,
+            start_ms: e.start_ms,
+            stop_ms: e.stop_ms,
+            position: e.position,
+            due_ms: e.due_ms,
+            events,
+        });
+    }
+    Ok(out)
+}
+
 /// Whether the database holds any state machine.
 pub fn is_empty(c: &Connection) -> Result<bool, StoreError> {
     Ok(c.query_row(
@@ -308,6 +403,65 @@ fn import_machine(c: &Connection, m: &MachineExport) -> Result<(), StoreError> {
     let tags = TagRepo(c);
     for t in &m.tags {
         Tags::put(&tags, machine, &t.key, &t.value)?;
+    }
+    if m.deleting {
+        c.execute(
+            "UPDATE state_machines SET deleting = 1 WHERE id = ?1",
+            [machine.0],
+        )?;
+    }
+    for e in &m.executions {
+        import_execution(c, &m.arn, e, &revisions)?;
+    }
+    Ok(())
+}
+
+fn import_execution(
+    c: &Connection,
+    machine_arn: &str,
+    e: &ExecutionExport,
+    revisions: &[RevisionKey],
+) -> Result<(), StoreError> {
+    let revision = *revisions.get(e.revision).ok_or_else(|| {
+        StoreError::internal(format!("execution {} names a missing revision", e.arn))
+    })?;
+    c.execute(
+        "INSERT INTO executions (arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause,
+                                 trace_header, start_ms, stop_ms, position, due_ms, last_event)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        params![
+            e.arn,
+            machine_arn,
+            e.name,
+            e.version_arn,
+            e.alias_arn,
+            revision.0,
+            e.status,
+            e.input,
+            e.output,
+            e.error,
+            e.cause,
+            e.trace_header,
+            e.start_ms,
+            e.stop_ms,
+            e.position,
+            e.due_ms,
+            e.events.last().map_or(0, |ev| ev.id as i64)
+        ],
+    )?;
+    let id = c.last_insert_rowid();
+    let mut st = c.prepare_cached(
+        "INSERT INTO history_events (execution_id, event_id, previous_id, type, timestamp_ms, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for ev in &e.events {
+        st.execute(params![
+            id,
+            ev.id as i64,
+            ev.previous_id as i64,
+            ev.kind,
+            ev.timestamp_ms,
+            ev.details
+        ])?;
     }
     Ok(())
 }
