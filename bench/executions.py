@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """sfnlite's execution benchmark: one command, one table.
 
-    python3 bench/executions.py [--runs 3] [--duration 5] [--peers] [--waiting 100000] [--stored 1000000]
+    python3 bench/executions.py [--runs 3] [--duration 5] [--peers] [--waiting 100000] [--stored 1000000] [--against BIN]
 
 1. Throughput: a STANDARD machine of three Pass states, started through an alias by wrk
    (-t1, 16 connections) for --duration seconds; then the time until the last execution has
    finished. Executions/s = started / (load time + drain time): started *and* completed,
    every step committed with synchronous=FULL. With --peers the same workload runs on the
    peers of ../shared/tools/peers.sh in the same alternating runs.
-2. Waiting: --waiting executions started into a 60 s Wait; RSS while they all wait, and how
+2. Waiting: --waiting executions started into a 150 s Wait; RSS while they all wait, and how
    late each Wait fired (WaitStateExited minus WaitStateEntered minus 60 s, from the
    histories of a sample of 2,000).
 3. Listing: ListExecutions pages of 100 on a machine with --stored executions against one
@@ -36,7 +36,7 @@ THREE_PASS = json.dumps({"StartAt": "A", "States": {
     "A": {"Type": "Pass", "Result": {"n": 1}, "ResultPath": "$.a", "Next": "B"},
     "B": {"Type": "Pass", "Next": "C"},
     "C": {"Type": "Pass", "End": True}}})
-WAIT_SECONDS = 60
+WAIT_SECONDS = 150
 WAITING = json.dumps({"StartAt": "W", "States": {
     "W": {"Type": "Wait", "Seconds": WAIT_SECONDS, "Next": "P"},
     "P": {"Type": "Pass", "End": True}}})
@@ -75,6 +75,9 @@ def throughput(args, tmp, notes):
     targets = {}
     tag = int(time.time())
     targets["sfnlite"] = setup_alias(servers["sfnlite"].addr, tag)
+    if args.against:
+        servers["before"] = bench.sfnlite(os.path.join(tmp, "before.db"), binary=args.against)
+        targets["before"] = setup_alias(servers["before"].addr, tag)
     if args.peers and os.path.exists(os.path.join(bench.SHARED_TOOLS, "peers.sh")):
         bench.sh(["bash", os.path.join(bench.SHARED_TOOLS, "peers.sh"), "start"])
         for name, port in [("LocalStack", 4566), ("MiniStack", 4577)]:
@@ -104,6 +107,8 @@ def throughput(args, tmp, notes):
         rows.append((f"{name}: StartExecution through an alias, 3 Pass states, until all finished", m["exec_per_s"], m["rps"], m["p50"], m["p99"], m["errors"], m["drain_s"], ratio))
     notes.append(f"RSS after the throughput runs: {servers['sfnlite'].rss_mib():.1f} MiB")
     servers["sfnlite"].stop()
+    if "before" in servers:
+        servers["before"].stop()
     if args.peers:
         import subprocess
         subprocess.run(["bash", os.path.join(bench.SHARED_TOOLS, "peers.sh"), "stop"])
@@ -214,6 +219,7 @@ def main():
     ap.add_argument("--peers", action="store_true")
     ap.add_argument("--waiting", type=int, default=100_000, help="executions waiting at once (0 skips)")
     ap.add_argument("--stored", type=int, default=1_000_000, help="executions stored for the listing workload (0 skips)")
+    ap.add_argument("--against", metavar="BIN", help="an earlier sfnlite binary measured on the throughput workload in the same runs")
     args = ap.parse_args()
     bench.ensure_wrk()
     bench.build()

@@ -20,9 +20,12 @@ fn ctx(store: Store) -> Ctx {
         limits: Arc::new(Limits {
             version_quota: 1_000_000_000,
             alias_quota: 100,
+            time_scale: 1.0,
         }),
         cache: Arc::new(ResponseCache::default()),
         runner: Arc::new(tokio::sync::Notify::new()),
+        definitions: Arc::default(),
+        trace_id: None,
     }
 }
 

@@ -27,6 +27,7 @@ pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
         limits: Arc::new(Limits {
             version_quota: config.version_quota,
             alias_quota: config.alias_quota,
+            time_scale: config.time_scale,
         }),
         default_region: config.region.clone(),
         default_account: config.account_id.clone(),
@@ -42,6 +43,7 @@ pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
         cors_origins: config.cors_origins.clone(),
         cache: Arc::new(crate::api::cache::ResponseCache::default()),
         runner: Arc::new(tokio::sync::Notify::new()),
+        definitions: Arc::default(),
     })
 }
 
@@ -98,6 +100,7 @@ impl App {
         let (stop_runner, stopped) = tokio::sync::watch::channel(false);
         let runner = tokio::spawn(
             Runner::with_options(store.clone(), system_clock, self.runner)
+                .with_definitions(self.state.definitions.clone())
                 .serve(self.state.runner.clone(), stopped),
         );
         let service = router(self.state);

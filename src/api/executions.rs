@@ -16,7 +16,8 @@ use crate::domain::records::{
     NewExecution,
 };
 use crate::domain::scope::Scope;
-use crate::engine::step;
+use crate::engine::runner::{self, Applied, SystemEntropy};
+use crate::engine::step::{self, Env, ExecutionInfo};
 use crate::store::{repo, Tx};
 
 /// `SensitiveData`: execution input and output (262,144 characters).
@@ -142,7 +143,7 @@ struct Resolved {
     machine: crate::domain::arn::MachineArn,
     machine_arn: String,
     revision: crate::domain::records::RevisionKey,
-    role_arn: String,
+    snapshot: crate::domain::records::Snapshot,
     version_arn: Option<String>,
     alias_arn: Option<String>,
 }
@@ -198,7 +199,7 @@ fn resolve_start(
         machine: machine.clone(),
         machine_arn: m.arn,
         revision: revision.key,
-        role_arn: revision.snapshot.role_arn,
+        snapshot: revision.snapshot,
         version_arn,
         alias_arn,
     })
@@ -211,6 +212,11 @@ pub async fn start_execution(
     ctx: Ctx,
     input: StartExecutionInput,
 ) -> Result<StartExecutionOutput, ApiError> {
+    // An X-Amzn-Trace-Id header wins over the body's member (executions-api.md §1.5).
+    let mut input = input;
+    if ctx.trace_id.is_some() {
+        input.trace_header = ctx.trace_id.clone();
+    }
     let mut v = Violations::default();
     v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
     v.member("name", input.name.as_deref(), NAME);
@@ -236,8 +242,6 @@ pub async fn start_execution(
     let input_text = input.input.unwrap_or_else(|| "{}".to_owned());
     let parsed: Value =
         serde_json::from_str(&input_text).map_err(|e| input_error(&input_text, &e))?;
-    // Nothing else needs the input parsed: the first step reads it from the execution.
-    drop(parsed);
     let trace_header = input.trace_header;
     let scope = ctx.scope.clone();
     let roll = u64::from_le_bytes(
@@ -252,6 +256,40 @@ pub async fn start_execution(
         .store
         .read(move |tx| resolve_start(tx, &scope, &target, &arn_for_read, roll))
         .await?;
+    // The first transitions that need no time (a chain of Pass states, a Choice, up to the
+    // first Wait) run here, off the writer, and commit with the start: one write for what
+    // would otherwise be a start and a step.
+    let loaded = ctx
+        .definitions
+        .load(resolved.revision, &resolved.snapshot)
+        .map_err(ApiError::InternalFailure)?;
+    let now = now_millis();
+    let execution_arn = ExecutionArn {
+        machine: resolved.machine.clone(),
+        name: name.clone(),
+    }
+    .to_string();
+    let info = ExecutionInfo {
+        execution_arn: execution_arn.clone(),
+        name: name.clone(),
+        state_machine_arn: resolved.machine_arn.clone(),
+        state_machine_name: resolved.machine.name.clone(),
+        role_arn: resolved.snapshot.role_arn.clone(),
+        input: parsed,
+        start_ms: now,
+    };
+    let (first, moved) = {
+        let mut entropy = SystemEntropy;
+        let mut env = Env {
+            execution: &info,
+            now_ms: now,
+            entropy: &mut entropy,
+            time_scale: ctx.limits.time_scale,
+        };
+        let (first, next) = runner::transitions(&loaded.definition, step::start(), &mut env);
+        runner::applied(first, next, now)
+    };
+    let still_running = matches!(moved, Applied::Advance { .. });
     let started = ctx
         .store
         .write(move |tx| {
@@ -260,11 +298,6 @@ pub async fn start_execution(
                 .find(&resolved.machine_arn)?
                 .ok_or_else(|| ApiError::does_not_exist(&arn_text))?;
             not_deleting(&m)?;
-            let execution_arn = ExecutionArn {
-                machine: resolved.machine.clone(),
-                name: name.clone(),
-            }
-            .to_string();
             if let Some(existing) = tx.executions().find_by_name(&m.arn, &name)? {
                 // Idempotent only while running and only for the very same input text.
                 if existing.status == ExecutionStatus::Running && existing.input == input_text {
@@ -272,11 +305,10 @@ pub async fn start_execution(
                 }
                 return Err(ApiError::execution_already_exists(&existing.arn));
             }
-            let now = now_millis();
             let mut details = Map::new();
             details.insert("input".into(), json!(input_text));
             details.insert("inputDetails".into(), json!({"truncated": false}));
-            details.insert("roleArn".into(), json!(resolved.role_arn));
+            details.insert("roleArn".into(), json!(resolved.snapshot.role_arn));
             if let Some(v) = &resolved.version_arn {
                 details.insert("stateMachineVersionArn".into(), json!(v));
             }
@@ -305,10 +337,20 @@ pub async fn start_execution(
                 },
                 &event,
             )?;
+            match &moved {
+                Applied::Advance { position, due } => {
+                    tx.executions().advance(e.key, 1, &first, position, *due)?;
+                }
+                Applied::Close(closing) => {
+                    repo::close_execution(tx, e.key, &m.arn, 1, &first, closing)?;
+                }
+            }
             Ok((e.arn, e.start_ms))
         })
         .await?;
-    ctx.runner.notify_one();
+    if still_running {
+        ctx.runner.notify_one();
+    }
     Ok(StartExecutionOutput {
         execution_arn: started.0,
         start_date: secs(started.1),

@@ -33,6 +33,8 @@ pub struct Limits {
     pub version_quota: i64,
     /// Aliases per state machine (AWS: 100).
     pub alias_quota: i64,
+    /// The executions' time scale (Waits, retry intervals, timeouts; 1 but in tests).
+    pub time_scale: f64,
 }
 
 /// What every operation needs: the store, the caller's scope and the limits.
@@ -45,6 +47,10 @@ pub struct Ctx {
     pub cache: Arc<cache::ResponseCache>,
     /// Told after an execution starts, so the runner takes it at once.
     pub runner: Arc<tokio::sync::Notify>,
+    /// Parsed definitions, shared with the runner.
+    pub definitions: Arc<crate::engine::definitions::Definitions>,
+    /// The request's `X-Amzn-Trace-Id` header: StartExecution's trace header, over the body's.
+    pub trace_id: Option<String>,
 }
 
 macro_rules! operations {

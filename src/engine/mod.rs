@@ -1,18 +1,20 @@
 //! The execution engine, growing toward issue 15's interpreter.
 //!
-//! - The pure core: [`step`] runs one state from its Entered to its Exited event (Pass,
-//!   Succeed, Fail, Choice, Wait so far) and says what comes next; [`dataflow`],
+//! - The pure core: [`step`] runs one state from its Entered to its Exited event (or one
+//!   step of a Parallel's branches or a Map's iterations, or a Task attempt) and says what
+//!   comes next; [`dataflow`],
 //!   [`jsonpath`], [`intrinsics`], [`choice`] and [`order`] are the JSONPath data flow it
 //!   applies. No I/O and no clock: time and randomness ([`intrinsics::Entropy`]) come in as
 //!   arguments, so all of it is tested without HTTP or SQL.
-//! - [`runner`]: takes the executions that are due from the store, runs one step each and
-//!   commits the step's events with the new position in one write; the only part that reads
-//!   the clock or touches storage.
+//! - [`runner`]: takes the executions that are due from the store, runs their steps and
+//!   commits the events with the new positions in one write; with [`definitions`] (the
+//!   parsed-definition cache) the only part that reads the clock or touches storage.
 //!
 //! Knows the definition model of [`crate::asl`] and the store's repositories; nothing of HTTP.
 
 pub mod choice;
 pub mod dataflow;
+pub mod definitions;
 pub mod intrinsics;
 pub mod jsonpath;
 pub mod order;

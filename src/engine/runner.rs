@@ -14,12 +14,11 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{watch, Notify};
 
+use super::definitions::{Definitions, Loaded};
 use super::intrinsics::Entropy;
 use super::step::{self, Env, Event, ExecutionInfo, Next, Progress};
-use crate::asl::{self, Definition};
-use crate::domain::records::{
-    Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent, RevisionKey,
-};
+use crate::asl::Definition;
+use crate::domain::records::{Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent};
 use crate::store::{repo, Store, StoreError, Tx};
 
 /// Longest the runner sleeps without looking at the store: bounds the lateness a jump of
@@ -32,11 +31,11 @@ const MAX_SLEEP: Duration = Duration::from_secs(1);
 /// of them, and none was visible before; a Wait or back-off ends the run at once.
 const MAX_TRANSITIONS: usize = 64;
 
-/// Parsed definitions kept at most; beyond, the cache starts over.
-const MAX_DEFINITIONS: usize = 1024;
+/// Events one run of transitions may add before it commits (a wide Map adds many per step).
+const MAX_EVENTS_AT_ONCE: usize = 512;
 
 /// Randomness for intrinsic functions, from the operating system's generator.
-struct SystemEntropy;
+pub struct SystemEntropy;
 
 impl Entropy for SystemEntropy {
     fn next_u64(&mut self) -> u64 {
@@ -70,14 +69,6 @@ impl Default for RunnerOptions {
     }
 }
 
-/// A parsed revision: its definition and the role executions of it run as, with the text
-/// it was parsed from.
-struct Loaded {
-    text: String,
-    definition: Definition,
-    role_arn: String,
-}
-
 /// One execution's step, computed and waiting to be committed.
 struct Outcome {
     key: ExecutionKey,
@@ -89,7 +80,8 @@ struct Outcome {
     now: i64,
 }
 
-enum Applied {
+/// How a step moves an execution, in the store's terms.
+pub enum Applied {
     Advance { position: String, due: i64 },
     Close(Closing),
 }
@@ -97,7 +89,7 @@ enum Applied {
 /// Steps due executions; keeps parsed definitions per revision.
 pub struct Runner {
     store: Store,
-    definitions: HashMap<RevisionKey, Arc<Loaded>>,
+    definitions: Arc<Definitions>,
     clock: Box<dyn FnMut() -> i64 + Send + Sync>,
     options: RunnerOptions,
 }
@@ -120,10 +112,16 @@ impl Runner {
     ) -> Self {
         Runner {
             store,
-            definitions: HashMap::new(),
+            definitions: Arc::new(Definitions::default()),
             clock: Box::new(clock),
             options,
         }
+    }
+
+    /// This runner, sharing its parsed definitions with others (StartExecution).
+    pub fn with_definitions(mut self, definitions: Arc<Definitions>) -> Self {
+        self.definitions = definitions;
+        self
     }
 
     /// Runs one step of every execution due now (at most a batch), committed together;
@@ -152,15 +150,20 @@ impl Runner {
         if due.is_empty() {
             return Ok(0);
         }
-        if self.definitions.len() + revisions.len() > MAX_DEFINITIONS {
-            self.definitions.clear();
-        }
+        let mut loaded = HashMap::new();
         for (key, snapshot) in revisions {
-            self.load(key, snapshot)?;
+            let l = self
+                .definitions
+                .load(key, &snapshot)
+                .map_err(StoreError::internal)?;
+            loaded.insert(key, l);
         }
         let mut outcomes = Vec::with_capacity(due.len());
         for execution in due {
-            outcomes.push(self.step(execution, now).await?);
+            let l = loaded.get(&execution.revision).cloned().ok_or_else(|| {
+                StoreError::internal(format!("revision {} not loaded", execution.revision))
+            })?;
+            outcomes.push(self.step(execution, &l, now));
         }
         let steps = outcomes.len();
         self.store
@@ -221,39 +224,7 @@ impl Runner {
         }
     }
 
-    /// Parses a revision unless the cache holds it with the same text.
-    fn load(
-        &mut self,
-        revision: RevisionKey,
-        snapshot: crate::domain::records::Snapshot,
-    ) -> Result<(), RunnerError> {
-        if self
-            .definitions
-            .get(&revision)
-            .is_some_and(|l| l.text == snapshot.definition && l.role_arn == snapshot.role_arn)
-        {
-            return Ok(());
-        }
-        // A revision was valid when it was stored, the kind's extra rules included.
-        let definition = asl::parse(&snapshot.definition, asl::Flavor::default()).map_err(|e| {
-            StoreError::internal(format!("revision {revision} no longer parses: {e:?}"))
-        })?;
-        self.definitions.insert(
-            revision,
-            Arc::new(Loaded {
-                text: snapshot.definition,
-                definition,
-                role_arn: snapshot.role_arn,
-            }),
-        );
-        Ok(())
-    }
-
-    async fn step(&mut self, e: Execution, now: i64) -> Result<Outcome, RunnerError> {
-        let loaded =
-            self.definitions.get(&e.revision).cloned().ok_or_else(|| {
-                StoreError::internal(format!("revision {} not loaded", e.revision))
-            })?;
+    fn step(&mut self, e: Execution, loaded: &Loaded, now: i64) -> Outcome {
         let machine_name = e.machine_arn.rsplit(':').next().unwrap_or("").to_owned();
         let progress: Option<Progress> = e
             .position
@@ -278,18 +249,7 @@ impl Runner {
                     entropy: &mut entropy,
                     time_scale: self.options.time_scale,
                 };
-                let mut events = Vec::new();
-                let mut progress = progress;
-                let mut transitions = 0;
-                loop {
-                    let (more, next) = step::step(&loaded.definition, progress, &mut env);
-                    events.extend(more);
-                    transitions += 1;
-                    match next {
-                        Next::Continue(p) if transitions < MAX_TRANSITIONS => progress = p,
-                        other => break (events, other),
-                    }
-                }
+                transitions(&loaded.definition, progress, &mut env)
             }
             // Only a bug (or a hand-edited database) gets here; the execution fails
             // visibly instead of stalling the runner.
@@ -302,7 +262,7 @@ impl Runner {
                 )
             }
         };
-        Ok(outcome(
+        outcome(
             e.key,
             e.machine_arn,
             machine_name,
@@ -310,19 +270,36 @@ impl Runner {
             events,
             next,
             now,
-        ))
+        )
     }
 }
 
-fn outcome(
-    key: ExecutionKey,
-    machine_arn: String,
-    machine_name: String,
-    expected_last: u64,
-    events: Vec<Event>,
-    next: Next,
-    now: i64,
-) -> Outcome {
+/// The steps an execution takes now: transitions that need no time run back to back (at
+/// most [`MAX_TRANSITIONS`], or until [`MAX_EVENTS_AT_ONCE`] events), so they commit
+/// together; a Wait, a back-off or the end stops the run.
+pub fn transitions(
+    definition: &Definition,
+    progress: Progress,
+    env: &mut Env<'_>,
+) -> (Vec<Event>, Next) {
+    let mut events = Vec::new();
+    let mut progress = progress;
+    let mut taken = 0;
+    loop {
+        let (more, next) = step::step(definition, progress, env);
+        events.extend(more);
+        taken += 1;
+        match next {
+            Next::Continue(p) if taken < MAX_TRANSITIONS && events.len() < MAX_EVENTS_AT_ONCE => {
+                progress = p
+            }
+            other => return (events, other),
+        }
+    }
+}
+
+/// Steps' events as the store keeps them, and how the execution moves.
+pub fn applied(events: Vec<Event>, next: Next, now: i64) -> (Vec<HistoryEvent>, Applied) {
     let events = events.into_iter().map(|ev| stored(ev, now)).collect();
     let next = match next {
         Next::Continue(p) => Applied::Advance {
@@ -356,6 +333,19 @@ fn outcome(
             stop_ms: now,
         }),
     };
+    (events, next)
+}
+
+fn outcome(
+    key: ExecutionKey,
+    machine_arn: String,
+    machine_name: String,
+    expected_last: u64,
+    events: Vec<Event>,
+    next: Next,
+    now: i64,
+) -> Outcome {
+    let (events, next) = applied(events, next, now);
     Outcome {
         key,
         machine_arn,

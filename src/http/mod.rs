@@ -53,6 +53,7 @@ pub struct AppState {
     pub cache: Arc<crate::api::cache::ResponseCache>,
     /// Wakes the execution runner.
     pub runner: Arc<tokio::sync::Notify>,
+    pub definitions: Arc<crate::engine::definitions::Definitions>,
 }
 
 /// The service's router: every request goes through [`handle`], so no path or method ever
@@ -254,6 +255,11 @@ async fn serve_api(
                 limits: state.limits.clone(),
                 cache: state.cache.clone(),
                 runner: state.runner.clone(),
+                definitions: state.definitions.clone(),
+                trace_id: headers
+                    .get("x-amzn-trace-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
             };
             api::dispatch(ctx, op, &bytes).await
         }

@@ -860,3 +860,56 @@ async fn a_machine_timeout_ends_the_execution_timed_out() {
         json!({"error": "States.Timeout"})
     );
 }
+
+#[tokio::test]
+async fn the_trace_header_is_kept_and_the_x_ray_header_wins() {
+    let app = TestApp::spawn().await;
+    let machine = app.create_machine("sm").await;
+    let c = app.client();
+    let e = c
+        .start_execution()
+        .state_machine_arn(&machine)
+        .trace_header("Root=1-body")
+        .send()
+        .await
+        .unwrap()
+        .execution_arn;
+    let d = c
+        .describe_execution()
+        .execution_arn(&e)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.trace_header.as_deref(), Some("Root=1-body"));
+    let plain = start(&app, &machine, "plain", None).await;
+    let d = app
+        .call("DescribeExecution", json!({"executionArn": plain}))
+        .await
+        .1;
+    assert!(d.get("traceHeader").is_none());
+    let resp = reqwest::Client::new()
+        .post(format!("{}/", app.url))
+        .header("x-amz-target", "AWSStepFunctions.StartExecution")
+        .header("x-amzn-trace-id", "Root=1-header")
+        .body(json!({"stateMachineArn": machine, "traceHeader": "Root=1-body"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let arn = resp.json::<Value>().await.unwrap()["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let d = c
+        .describe_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.trace_header.as_deref(), Some("Root=1-header"));
+    assert_error(
+        &app.call("StartExecution", json!({"stateMachineArn": machine, "traceHeader": "é"})).await,
+        400,
+        "ValidationException",
+        "1 validation error detected: Value 'é' at 'traceHeader' failed to satisfy constraint: Member must satisfy regular expression pattern: \\p{ASCII}*",
+    );
+}

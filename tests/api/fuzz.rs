@@ -345,6 +345,7 @@ async fn hostile_requests_never_panic_never_5xx_and_change_nothing_when_rejected
     state.limits = Arc::new(Limits {
         version_quota: 5,
         alias_quota: 3,
+        time_scale: 1.0,
     });
     let app = router(state);
     let reader = rusqlite::Connection::open(&db).unwrap();

@@ -71,18 +71,6 @@ impl Repo<'_> {
         Ok(())
     }
 
-    /// Whether the execution is still RUNNING with `expected_last` as its last event: a step
-    /// computed from an older reading (the execution was stopped meanwhile) must not apply.
-    fn current(&self, execution: ExecutionKey, expected_last: u64) -> Result<bool> {
-        let mut st = self.0.prepare_cached(
-            "SELECT 1 FROM executions WHERE id = ?1 AND status = 'RUNNING' AND last_event = ?2",
-        )?;
-        Ok(st
-            .query_row(params![execution.0, expected_last as i64], |_| Ok(()))
-            .optional()?
-            .is_some())
-    }
-
     fn by(&self, clause: &str, p: impl rusqlite::Params) -> Result<Option<Execution>> {
         let mut st = self
             .0
@@ -133,20 +121,25 @@ impl repo::Executions for Repo<'_> {
         position: &str,
         due_ms: i64,
     ) -> Result<bool> {
-        if !self.current(execution, expected_last)? {
-            return Ok(false);
-        }
-        self.append(execution, events)?;
-        self.0
+        // Conditional on the reading the step was computed from; the events follow only if
+        // it held (their ids are checked by the schema either way).
+        let moved = self
+            .0
             .prepare_cached(
-                "UPDATE executions SET position = ?2, due_ms = ?3, last_event = ?4 WHERE id = ?1 AND status = 'RUNNING'",
+                "UPDATE executions SET position = ?2, due_ms = ?3, last_event = ?4
+                 WHERE id = ?1 AND status = 'RUNNING' AND last_event = ?5",
             )?
             .execute(params![
                 execution.0,
                 position,
                 due_ms,
-                last_of(events, expected_last) as i64
+                last_of(events, expected_last) as i64,
+                expected_last as i64
             ])?;
+        if moved == 0 {
+            return Ok(false);
+        }
+        self.append(execution, events)?;
         Ok(true)
     }
 
@@ -157,15 +150,12 @@ impl repo::Executions for Repo<'_> {
         events: &[HistoryEvent],
         c: &Closing,
     ) -> Result<bool> {
-        if !self.current(execution, expected_last)? {
-            return Ok(false);
-        }
-        self.append(execution, events)?;
-        self.0
+        let closed = self
+            .0
             .prepare_cached(
                 "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_ms = ?6, position = NULL, due_ms = NULL,
                         last_event = ?7
-                 WHERE id = ?1 AND status = 'RUNNING'",
+                 WHERE id = ?1 AND status = 'RUNNING' AND last_event = ?8",
             )?
             .execute(params![
                 execution.0,
@@ -174,8 +164,13 @@ impl repo::Executions for Repo<'_> {
                 c.error,
                 c.cause,
                 c.stop_ms,
-                last_of(events, expected_last) as i64
+                last_of(events, expected_last) as i64,
+                expected_last as i64
             ])?;
+        if closed == 0 {
+            return Ok(false);
+        }
+        self.append(execution, events)?;
         Ok(true)
     }
 

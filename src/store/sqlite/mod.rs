@@ -344,9 +344,13 @@ impl Sqlite {
 /// finish (a RESTART checkpoint), so the WAL cannot grow without bound under steady load.
 const WAL_RESTART_FRAMES: i64 = 16_384;
 
+/// How often the checkpointer copies the WAL: each pass fsyncs the main file, so rarely
+/// enough to cost little, often enough that the WAL stays a few MiB under load.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
 /// Copies committed WAL pages into the main file on its own thread: a PASSIVE checkpoint
-/// every few milliseconds never blocks the writer or a reader, and a complete one lets the
-/// next write start the WAL over. The thread ends with the store (`owner` gone).
+/// never blocks the writer or a reader, and a complete one lets the next write start the
+/// WAL over. The thread ends with the store (`owner` gone).
 fn checkpointer(
     conn: r2d2::PooledConnection<SqliteConnectionManager>,
     owner: std::sync::Weak<File>,
@@ -362,10 +366,9 @@ fn checkpointer(
                 let pause = match frames {
                     Ok((_, log, done)) if log > WAL_RESTART_FRAMES && done < log => {
                         let _ = conn.execute_batch("PRAGMA wal_checkpoint(RESTART);");
-                        Duration::from_millis(5)
+                        CHECKPOINT_EVERY
                     }
-                    Ok((_, log, done)) if done < log => Duration::from_millis(5),
-                    Ok(_) => Duration::from_millis(20),
+                    Ok(_) => CHECKPOINT_EVERY,
                     Err(e) => {
                         tracing::debug!(error = %e, "checkpoint failed; retrying");
                         Duration::from_millis(100)

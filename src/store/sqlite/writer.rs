@@ -92,6 +92,11 @@ fn fail_all(batch: impl IntoIterator<Item = Job>, error: &StoreError) {
     }
 }
 
+/// Runs a statement the writer issues for every request, prepared once.
+fn statement(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// The error to report when SQLite ended the batch's transaction on its own.
 fn transaction_lost() -> StoreError {
     StoreError::unavailable("the database rolled back the transaction (disk full or I/O error)")
@@ -109,14 +114,14 @@ fn commit_batch(batch: Vec<Job>, pool: &Pool<SqliteConnectionManager>, epoch: &A
     let mut done: Vec<Completion> = Vec::with_capacity(batch.len());
     let mut jobs = batch.into_iter();
     while let Some(job) = jobs.next() {
-        if let Err(e) = tx.execute_batch("SAVEPOINT request") {
+        if let Err(e) = statement(&tx, "SAVEPOINT request") {
             let (_, complete) = job(None);
             complete(Err(StoreError::from(e)));
             continue;
         }
         let mut release_failed = None;
         match catch_unwind(AssertUnwindSafe(|| job(Some(&tx)))) {
-            Ok((true, complete)) => match tx.execute_batch("RELEASE request") {
+            Ok((true, complete)) => match statement(&tx, "RELEASE request") {
                 Ok(()) => done.push(complete),
                 Err(e) => {
                     let _ = tx.execute_batch("ROLLBACK TO request; RELEASE request");
