@@ -21,7 +21,7 @@ pub const DEFAULT_DB: &str = "./sfnlite-data/sfnlite.db";
 /// hyper cannot buffer a request head in less.
 pub const MIN_HEADER_BYTES: usize = 8192;
 
-/// sfnlite: the AWS Step Functions API for state machines, versions and aliases, on SQLite.
+/// sfnlite: the AWS Step Functions API for state machines, versions, aliases and executions, on SQLite.
 #[derive(Debug, Parser)]
 #[command(name = "sfnlite", version, about, long_about = None)]
 pub struct Cli {

@@ -1,10 +1,10 @@
-//! sfnlite: the AWS Step Functions API for state machines, revisions, versions and aliases,
-//! durable in SQLite.
+//! sfnlite: the AWS Step Functions API for state machines, revisions, versions, aliases and
+//! executions, durable in SQLite.
 //!
 //! # Layout
 //!
-//! Requests flow one way: `http → api → {domain, asl, store}`; `engine → {asl, domain,
-//! store}`; `store → domain`.
+//! Requests flow one way: `http → api → {domain, asl, engine, store}`; `engine → {asl,
+//! domain, store}`; `store → domain`.
 //!
 //! - [`http`]: the AWS JSON 1.0 protocol (routing on `X-Amz-Target`, caller scope from SigV4,
 //!   body limits, error rendering). Knows HTTP, nothing about SQL.
@@ -15,8 +15,8 @@
 //! - [`asl`]: the Amazon States Language — a definition parsed into a typed model, or AWS's
 //!   diagnostics. Pure.
 //! - [`engine`]: the execution engine — a pure core (one state's step with its history
-//!   events, the JSONPath data flow, intrinsic functions, Choice rules) and the runner that
-//!   commits each step with the execution's new position.
+//!   events, Parallel/Map forks, Retry/Catch, the JSONPath data flow, intrinsic functions,
+//!   Choice rules) and the runner that commits steps with the executions' new positions.
 //! - [`store`]: the repositories of [`store::repo`] in domain terms, inside closure
 //!   transactions; the SQLite backend (`store::sqlite`: r2d2 pool, refinery migrations from
 //!   `migrations/`, group commit) owns all SQL.

@@ -32,7 +32,7 @@ pub enum ApiError {
     StateMachineDoesNotExist(String),
     #[error("{0}")]
     StateMachineAlreadyExists(String),
-    /// Kept for the model's sake; arises only once executions exist (aws-behavior.md §13.5).
+    /// A write to a machine that waits for its running executions before it goes (§12).
     #[error("{0}")]
     StateMachineDeleting(String),
     /// StartExecution of a name already used by another execution of the machine.

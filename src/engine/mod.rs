@@ -1,4 +1,4 @@
-//! The execution engine, growing toward issue 15's interpreter.
+//! The execution engine: the States Language interpreter and the runner that drives it.
 //!
 //! - The pure core: [`step`] runs one state from its Entered to its Exited event (or one
 //!   step of a Parallel's branches or a Map's iterations, or a Task attempt) and says what
