@@ -32,7 +32,7 @@ pub enum ApiError {
     StateMachineDoesNotExist(String),
     #[error("{0}")]
     StateMachineAlreadyExists(String),
-    /// A write to a machine that waits for its running executions before it goes (§12).
+    /// A write to a machine that waits for its running executions before it goes (executions-api.md §12).
     #[error("{0}")]
     StateMachineDeleting(String),
     /// StartExecution of a name already used by another execution of the machine.
