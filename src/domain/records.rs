@@ -269,6 +269,20 @@ pub struct Execution {
     pub last_event: u64,
 }
 
+/// What a listing shows of an execution (ListExecutions reads nothing more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionSummary {
+    pub key: ExecutionKey,
+    pub arn: String,
+    pub machine_arn: String,
+    pub name: String,
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+    pub status: ExecutionStatus,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+}
+
 /// The fields of an execution being started.
 #[derive(Debug, Clone)]
 pub struct NewExecution<'a> {

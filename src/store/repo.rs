@@ -8,9 +8,9 @@
 
 use super::StoreError;
 use crate::domain::records::{
-    Alias, AliasKey, Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent, Machine,
-    MachineKey, NewExecution, NewMachine, Revision, RevisionId, RevisionKey, Route, Snapshot,
-    TagPair, Version, VersionKey, VersionNumber, Weight,
+    Alias, AliasKey, Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary,
+    HistoryEvent, Machine, MachineKey, NewExecution, NewMachine, Revision, RevisionId, RevisionKey,
+    Route, Snapshot, TagPair, Version, VersionKey, VersionNumber, Weight,
 };
 use crate::domain::scope::Scope;
 
@@ -187,7 +187,7 @@ pub trait Executions {
         status: Option<ExecutionStatus>,
         after: Option<(i64, ExecutionKey)>,
         limit: usize,
-    ) -> Result<Vec<Execution>>;
+    ) -> Result<Vec<ExecutionSummary>>;
     /// RUNNING executions due at `now_ms` (a RUNNING execution always has a due time: when
     /// it started, or when its last step said), soonest first.
     fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<Execution>>;

@@ -4,7 +4,8 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::domain::records::{
-    Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent, NewExecution, RevisionKey,
+    Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary, HistoryEvent,
+    NewExecution, RevisionKey,
 };
 use crate::store::repo::{self, Result};
 use crate::store::StoreError;
@@ -33,6 +34,22 @@ fn execution(r: &Row<'_>) -> rusqlite::Result<Execution> {
         position: r.get(15)?,
         due_ms: r.get(16)?,
         last_event: r.get::<_, i64>(17)? as u64,
+    })
+}
+
+fn summary(r: &Row<'_>) -> rusqlite::Result<ExecutionSummary> {
+    let status: String = r.get(6)?;
+    Ok(ExecutionSummary {
+        key: ExecutionKey(r.get(0)?),
+        arn: r.get(1)?,
+        machine_arn: r.get(2)?,
+        name: r.get(3)?,
+        version_arn: r.get(4)?,
+        alias_arn: r.get(5)?,
+        // The CHECK constraint admits only the five statuses.
+        status: ExecutionStatus::parse(&status).unwrap_or(ExecutionStatus::Running),
+        start_ms: r.get(7)?,
+        stop_ms: r.get(8)?,
     })
 }
 
@@ -205,15 +222,15 @@ impl repo::Executions for Repo<'_> {
         status: Option<ExecutionStatus>,
         after: Option<(i64, ExecutionKey)>,
         limit: usize,
-    ) -> Result<Vec<Execution>> {
-        let mut st = self.0.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM executions
+    ) -> Result<Vec<ExecutionSummary>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT id, arn, machine_arn, name, version_arn, alias_arn, status, start_ms, stop_ms FROM executions
              WHERE machine_arn = ?1
                AND (?2 IS NULL OR version_arn = ?2 OR alias_arn = ?2)
                AND (?3 IS NULL OR status = ?3)
                AND (start_ms < ?4 OR (start_ms = ?4 AND id < ?5))
-             ORDER BY start_ms DESC, id DESC LIMIT ?6"
-        ))?;
+             ORDER BY start_ms DESC, id DESC LIMIT ?6",
+        )?;
         let (start, key) = after.map_or((i64::MAX, i64::MAX), |(s, k)| (s, k.0));
         let rows = st.query_map(
             params![
@@ -224,7 +241,7 @@ impl repo::Executions for Repo<'_> {
                 key,
                 limit as i64
             ],
-            execution,
+            summary,
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
