@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::paging::{page_size, Paging};
+use super::paging::Paging;
 use super::validate::{Shape, Violations, ARN, NAME};
 use super::{not_deleting, owned_machine, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::{parse_execution_arn, ExecutionArn, StateMachineRef};
@@ -767,7 +767,6 @@ pub async fn get_execution_history(
         input.max_results,
         input.next_token.as_deref(),
     )?;
-    debug_assert_eq!(paging.limit, page_size(input.max_results));
     let scope = ctx.scope.clone();
     ctx.store
         .read(move |tx| {

@@ -913,3 +913,52 @@ async fn the_trace_header_is_kept_and_the_x_ray_header_wins() {
         "1 validation error detected: Value 'é' at 'traceHeader' failed to satisfy constraint: Member must satisfy regular expression pattern: \\p{ASCII}*",
     );
 }
+
+#[tokio::test]
+async fn starts_through_deleted_versions_and_aliases_find_no_machine() {
+    let app = TestApp::spawn().await;
+    let machine = app.create_machine("sm").await;
+    let v1 = app.update_and_publish(&machine, "one").await;
+    let v2 = app.update_and_publish(&machine, "two").await;
+    let c = app.client();
+    let alias = c
+        .create_state_machine_alias()
+        .name("prod")
+        .routing_configuration(
+            RoutingConfigurationListItem::builder()
+                .state_machine_version_arn(&v2)
+                .weight(100)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .state_machine_alias_arn;
+    c.delete_state_machine_alias()
+        .state_machine_alias_arn(&alias)
+        .send()
+        .await
+        .unwrap();
+    c.delete_state_machine_version()
+        .state_machine_version_arn(&v1)
+        .send()
+        .await
+        .unwrap();
+    for gone in [&alias, &v1] {
+        assert_eq!(
+            failure(c.start_execution().state_machine_arn(gone).send().await),
+            (
+                "StateMachineDoesNotExist".to_owned(),
+                format!("State Machine Does Not Exist: '{gone}'")
+            )
+        );
+    }
+    // Another machine's version number does not exist for this one.
+    let other = create(&app, "other", WAIT_LONG).await;
+    let foreign = format!("{other}:2");
+    assert_eq!(
+        failure(c.start_execution().state_machine_arn(&foreign).send().await).0,
+        "StateMachineDoesNotExist"
+    );
+}
