@@ -584,4 +584,62 @@ mod tests {
         assert_eq!(h[3], (4, "WaitStateEntered".to_owned(), 3));
         assert_eq!(h[9].1, "ExecutionSucceeded");
     }
+
+    #[tokio::test]
+    async fn a_deleted_machines_execution_fails_at_its_next_transition() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = started(&dir.path().join("r.db")).await;
+        let now = Arc::new(AtomicI64::new(T0));
+        let mut runner = Runner::new(store.clone(), clock(&now));
+        while runner.pass().await.unwrap() > 0 {}
+        // A second execution, not due for a long time, keeps the machine DELETING.
+        let position = serde_json::to_string(&step::start()).unwrap();
+        store
+            .write(move |tx| {
+                let m = tx.machines().find(MACHINE)?.unwrap();
+                let first = tx.executions().find(EXECUTION)?.unwrap();
+                tx.executions().start(
+                    &NewExecution {
+                        arn: "arn:aws:states:us-east-1:123456789012:execution:m:later",
+                        machine_arn: MACHINE,
+                        name: "later",
+                        version_arn: None,
+                        alias_arn: None,
+                        revision: first.revision,
+                        input: "{}",
+                        trace_header: None,
+                        start_ms: T0 + 3_600_000,
+                        position: &position,
+                    },
+                    &HistoryEvent {
+                        id: 1,
+                        previous_id: 0,
+                        kind: "ExecutionStarted".into(),
+                        timestamp_ms: T0,
+                        details: None,
+                    },
+                )?;
+                tx.machines().mark_deleting(m.key)
+            })
+            .await
+            .unwrap();
+        now.store(T0 + 2000, Ordering::SeqCst);
+        while runner.pass().await.unwrap() > 0 {}
+        let e = store
+            .read(|tx| tx.executions().find(EXECUTION))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.status, ExecutionStatus::Failed);
+        assert_eq!(e.error.as_deref(), Some("States.Runtime"));
+        assert_eq!(
+            e.cause.as_deref(),
+            Some("State machine m has been deleted.")
+        );
+        let h = history(&store).await;
+        assert_eq!(h.last().unwrap(), &(5, "ExecutionFailed".to_owned(), 4));
+        // The machine waits for the other execution.
+        let machine = store.read(|tx| tx.machines().find(MACHINE)).await.unwrap();
+        assert!(machine.is_some_and(|m| m.deleting));
+    }
 }
