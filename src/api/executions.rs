@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::paging::Paging;
-use super::validate::{Shape, Violations, ARN, NAME};
+use super::validate::{
+    Violations, ARN, INCLUDED_DATA, LIST_EXECUTIONS_TOKEN, NAME, PAGE_TOKEN, SENSITIVE_CAUSE,
+    SENSITIVE_DATA, SENSITIVE_ERROR, TRACE_HEADER,
+};
 use super::{not_deleting, owned_machine, parse_arn, secs, ApiError, Ctx};
 use crate::domain::arn::{parse_execution_arn, ExecutionArn, StateMachineRef};
 use crate::domain::names::is_valid_machine_name;
@@ -19,38 +22,6 @@ use crate::domain::scope::Scope;
 use crate::engine::runner::{self, Applied, SystemEntropy};
 use crate::engine::step::{self, Env, ExecutionInfo};
 use crate::store::{repo, Tx};
-
-/// `SensitiveData`: execution input and output (262,144 characters).
-const DATA: Shape = Shape {
-    min: 0,
-    max: 262_144,
-    sensitive: true,
-};
-/// `TraceHeader`.
-const TRACE_HEADER: Shape = Shape {
-    min: 0,
-    max: 256,
-    sensitive: false,
-};
-/// `SensitiveError`.
-const ERROR: Shape = Shape {
-    min: 0,
-    max: 256,
-    sensitive: true,
-};
-/// `SensitiveCause`.
-const CAUSE: Shape = Shape {
-    min: 0,
-    max: 32_768,
-    sensitive: true,
-};
-/// ListExecutions' `ListExecutionsPageToken` is longer than the other listings' tokens.
-const LIST_TOKEN: Shape = Shape {
-    min: 1,
-    max: 3096,
-    sensitive: false,
-};
-const PAGE_TOKEN: Shape = super::validate::PAGE_TOKEN;
 
 /// `ExecutionStatus` in the order AWS's message lists it (not the model's).
 const STATUS_FILTER: &[&str] = &[
@@ -220,7 +191,7 @@ pub async fn start_execution(
     let mut v = Violations::default();
     v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
     v.member("name", input.name.as_deref(), NAME);
-    v.member("input", input.input.as_deref(), DATA);
+    v.member("input", input.input.as_deref(), SENSITIVE_DATA);
     v.member("traceHeader", input.trace_header.as_deref(), TRACE_HEADER);
     v.pattern(
         "traceHeader",
@@ -427,7 +398,7 @@ pub async fn describe_execution(
     v.one_of(
         "includedData",
         input.included_data.as_deref(),
-        &["ALL_DATA", "METADATA_ONLY"],
+        INCLUDED_DATA,
     );
     v.finish()?;
     let arn = input.execution_arn.unwrap_or_default();
@@ -541,7 +512,11 @@ pub async fn list_executions(
         STATUS_FILTER,
     );
     v.range("maxResults", input.max_results, 0, 1000);
-    v.member("nextToken", input.next_token.as_deref(), LIST_TOKEN);
+    v.member(
+        "nextToken",
+        input.next_token.as_deref(),
+        LIST_EXECUTIONS_TOKEN,
+    );
     v.member(
         "mapRunArn",
         input.map_run_arn.as_deref(),
@@ -661,8 +636,8 @@ pub async fn stop_execution(
 ) -> Result<StopExecutionOutput, ApiError> {
     let mut v = Violations::default();
     check_execution_arn(&mut v, &input.execution_arn);
-    v.member("error", input.error.as_deref(), ERROR);
-    v.member("cause", input.cause.as_deref(), CAUSE);
+    v.member("error", input.error.as_deref(), SENSITIVE_ERROR);
+    v.member("cause", input.cause.as_deref(), SENSITIVE_CAUSE);
     v.finish()?;
     let arn = input.execution_arn.unwrap_or_default();
     let (error, cause) = (input.error, input.cause);
@@ -675,20 +650,10 @@ pub async fn stop_execution(
                 return Ok(stopped);
             }
             let now = now_millis();
-            let mut details = Map::new();
-            if let Some(x) = &error {
-                details.insert("error".into(), json!(x));
-            }
-            if let Some(x) = &cause {
-                details.insert("cause".into(), json!(x));
-            }
-            let event = HistoryEvent {
-                id: e.last_event + 1,
-                previous_id: 0,
-                kind: "ExecutionAborted".into(),
-                timestamp_ms: now,
-                details: Some(json!({"executionAbortedEventDetails": details}).to_string()),
-            };
+            let event = runner::stored(
+                step::aborted(e.last_event, error.as_deref(), cause.as_deref()),
+                now,
+            );
             let closing = Closing {
                 status: ExecutionStatus::Aborted,
                 output: None,
@@ -819,7 +784,7 @@ pub async fn describe_state_machine_for_execution(
     v.one_of(
         "includedData",
         input.included_data.as_deref(),
-        &["ALL_DATA", "METADATA_ONLY"],
+        INCLUDED_DATA,
     );
     v.finish()?;
     let arn = input.execution_arn.unwrap_or_default();
@@ -829,9 +794,9 @@ pub async fn describe_state_machine_for_execution(
         .read(move |tx| {
             let e = owned_execution(tx, &scope, &arn)?;
             let revision = tx.machines().revision(e.revision)?;
-            let name = e.machine_arn.rsplit(':').next().unwrap_or("").to_owned();
+            let name = e.machine_name().to_owned();
             let s = revision.snapshot;
-            let json = |t: &str| serde_json::from_str(t).unwrap_or(Value::Null);
+            let json = super::state_machines::parse_json;
             Ok(DescribeStateMachineForExecutionOutput {
                 state_machine_arn: e.machine_arn,
                 name,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::cache::{CacheKey, Cached};
 use super::paging::{check_paging, Paging};
 use super::validate::{
-    Violations, ARN, DEFINITION, DESCRIPTION, KMS_KEY_ID, NAME, TAG_KEY, TAG_VALUE,
+    Violations, ARN, DEFINITION, DESCRIPTION, INCLUDED_DATA, KMS_KEY_ID, NAME, TAG_KEY, TAG_VALUE,
 };
 use super::versions::publish_revision;
 use super::{encode, not_deleting, owned_machine, parse_arn, secs, ApiError, Ctx};
@@ -458,7 +458,7 @@ pub async fn describe_state_machine(
     v.one_of(
         "includedData",
         input.included_data.as_deref(),
-        &["ALL_DATA", "METADATA_ONLY"],
+        INCLUDED_DATA,
     );
     v.finish()?;
     let arn_text = input.state_machine_arn.unwrap_or_default();
@@ -513,7 +513,8 @@ pub async fn describe_state_machine(
         .await
 }
 
-fn parse_json(text: &str) -> serde_json::Value {
+/// A stored configuration (normalised JSON) as a response member.
+pub(super) fn parse_json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
 }
 

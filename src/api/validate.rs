@@ -67,6 +67,39 @@ pub const PAGE_TOKEN: Shape = Shape {
     sensitive: false,
 };
 
+/// `SensitiveData`: execution input and output.
+pub const SENSITIVE_DATA: Shape = Shape {
+    min: 0,
+    max: 262_144,
+    sensitive: true,
+};
+/// `TraceHeader`.
+pub const TRACE_HEADER: Shape = Shape {
+    min: 0,
+    max: 256,
+    sensitive: false,
+};
+/// `SensitiveError`.
+pub const SENSITIVE_ERROR: Shape = Shape {
+    min: 0,
+    max: 256,
+    sensitive: true,
+};
+/// `SensitiveCause`.
+pub const SENSITIVE_CAUSE: Shape = Shape {
+    min: 0,
+    max: 32_768,
+    sensitive: true,
+};
+/// `ListExecutionsPageToken`: longer than the other listings' tokens.
+pub const LIST_EXECUTIONS_TOKEN: Shape = Shape {
+    min: 1,
+    max: 3096,
+    sensitive: false,
+};
+/// `IncludedData`: what a describe may leave out.
+pub const INCLUDED_DATA: &[&str] = &["ALL_DATA", "METADATA_ONLY"];
+
 /// Collects constraint violations of one request, then turns them into one error.
 #[derive(Default)]
 pub struct Violations(Vec<String>);

@@ -269,6 +269,13 @@ pub struct Execution {
     pub last_event: u64,
 }
 
+impl Execution {
+    /// The name of the machine it runs (the last part of the machine ARN).
+    pub fn machine_name(&self) -> &str {
+        self.machine_arn.rsplit(':').next().unwrap_or("")
+    }
+}
+
 /// What a listing shows of an execution (ListExecutions reads nothing more).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecutionSummary {

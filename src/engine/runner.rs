@@ -225,7 +225,7 @@ impl Runner {
     }
 
     fn step(&mut self, e: Execution, loaded: &Loaded, now: i64) -> Outcome {
-        let machine_name = e.machine_arn.rsplit(':').next().unwrap_or("").to_owned();
+        let machine_name = e.machine_name().to_owned();
         let progress: Option<Progress> = e
             .position
             .as_deref()

@@ -181,6 +181,17 @@ pub fn fail(last_id: u64, error: &str, cause: &str) -> (Vec<Event>, Next) {
     (h.events, next)
 }
 
+/// The event of a StopExecution: `ExecutionAborted` after event `last_id`, with no previous
+/// event (as recorded) and the error and cause given, if any.
+pub fn aborted(last_id: u64, error: Option<&str>, cause: Option<&str>) -> Event {
+    Event {
+        id: last_id + 1,
+        previous: 0,
+        kind: "ExecutionAborted",
+        details: Some(("executionAbortedEventDetails", error_details(error, cause))),
+    }
+}
+
 /// How stepping a position inside one scope came out.
 enum Flow {
     Go(Position),

@@ -32,6 +32,26 @@ impl Rng {
     }
 }
 
+/// `SFNLITE_CRASH_CYCLES`, `SFNLITE_CRASH_SEED` and `SFNLITE_BIN`, with their defaults.
+fn settings() -> (usize, u64, String) {
+    let cycles = std::env::var("SFNLITE_CRASH_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let seed = std::env::var("SFNLITE_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    let bin =
+        std::env::var("SFNLITE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sfnlite").to_owned());
+    (cycles, seed, bin)
+}
+
 struct Server {
     binary: Binary,
     url: String,
@@ -467,21 +487,7 @@ fn integrity_check(db: &std::path::Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
-    let cycles: usize = std::env::var("SFNLITE_CRASH_CYCLES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
-    let seed: u64 = std::env::var("SFNLITE_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    let bin =
-        std::env::var("SFNLITE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sfnlite").to_owned());
+    let (cycles, seed, bin) = settings();
     println!("crash harness: {cycles} cycles, seed {seed}, binary {bin}");
     let mut rng = Rng(seed | 1);
     let dir = tempfile::tempdir().unwrap();
@@ -711,21 +717,7 @@ async fn full_history(http: &reqwest::Client, url: &str, arn: &str) -> Vec<Value
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_while_executions_run_loses_no_step_and_repeats_none() {
-    let cycles: usize = std::env::var("SFNLITE_CRASH_CYCLES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
-    let seed: u64 = std::env::var("SFNLITE_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    let bin =
-        std::env::var("SFNLITE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sfnlite").to_owned());
+    let (cycles, seed, bin) = settings();
     println!("execution crash harness: {cycles} cycles, seed {seed}, binary {bin}");
     let mut rng = Rng(seed | 1);
     let dir = tempfile::tempdir().unwrap();
