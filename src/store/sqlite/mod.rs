@@ -23,7 +23,7 @@ use std::fs::{File, OpenOptions};
 use anyhow::{anyhow, bail};
 
 use super::repo;
-use super::{StoreError, StoreOptions};
+use super::{StoreError, StoreOptions, Synchronous};
 use rusqlite::{
     Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
 };
@@ -125,7 +125,7 @@ pub(super) struct Sqlite {
     pool: Pool<SqliteConnectionManager>,
     /// Write requests go to one writer thread (group commit, see `writer`): SQLite admits
     /// one writer at a time anyway, and queuing here never surfaces SQLITE_BUSY to a client.
-    writer: tokio::sync::mpsc::Sender<writer::Job>,
+    writer: tokio::sync::mpsc::Sender<writer::Msg>,
     /// Bumped after every commit, before any request of it is answered; in-memory caches
     /// keep an entry only while the epoch it was read at is current.
     epoch: Arc<AtomicU64>,
@@ -149,10 +149,16 @@ impl Sqlite {
             // WAL lets readers run beside the single writer; foreign keys are per connection
             // and off by default in SQLite, and they carry the cascade and no-dangling-route rules.
             c.busy_timeout(opts.busy_timeout)?;
+            // Room for every statement the operations prepare: rusqlite's default of 16
+            // would evict and re-parse some on every request.
+            c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             // No connection checkpoints on commit: the checkpointer thread does, beside the
-            // writer, so no write waits for pages to be copied into the main file.
+            // writer, so no write waits for pages to be copied into the main file. Each request
+            // of a group commit runs in a SAVEPOINT, whose statement journal SQLite would
+            // otherwise spill to a file in the temp folder (a write system call per page):
+            // in memory it costs nothing durable, as it is discarded at every commit.
             c.execute_batch(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA wal_autocheckpoint = {};",
+                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA wal_autocheckpoint = {}; PRAGMA temp_store = MEMORY;",
                 opts.synchronous.pragma(),
                 if opts.read_only { 1000 } else { 0 }
             ))?;
@@ -171,8 +177,8 @@ impl Sqlite {
         }
         let fail = |e: &(dyn std::error::Error + 'static)| open_failure(path, e);
         // One direct connection first: r2d2 would retry a failing open until its timeout,
-        // while a corrupt or locked file should be reported at once.
-        manager.connect().map_err(|e| fail(&e))?;
+        // while a corrupt or locked file should be reported at once. It becomes the writer's.
+        let writer_conn = manager.connect().map_err(|e| fail(&e))?;
         // Connections open on demand: r2d2 would otherwise open all eight before the first
         // request, which is most of the start-up time.
         let pool = Pool::builder()
@@ -196,14 +202,19 @@ impl Sqlite {
         }
         drop(conn);
         let owner = Arc::new(owner);
+        let gate = writer::Gate::default();
         if !options.read_only {
             // One pooled connection is the checkpointer's for good.
             let conn = pool.get().map_err(|e| fail(&e))?;
-            checkpointer(conn, Arc::downgrade(&owner))
+            checkpointer(conn, Arc::downgrade(&owner), gate.clone())
                 .map_err(|e| anyhow!("cannot start the checkpoint thread: {e}"))?;
         }
+        let flush = match options.synchronous {
+            Synchronous::Full | Synchronous::Extra if !options.read_only => Some(open_wal(path)?),
+            _ => None,
+        };
         let epoch = Arc::new(AtomicU64::new(0));
-        let writer = writer::spawn(pool.clone(), epoch.clone())
+        let writer = writer::spawn(writer_conn, epoch.clone(), flush, gate)
             .map_err(|e| anyhow!("cannot start the writer thread: {e}"))?;
         Ok(Sqlite {
             pool,
@@ -263,7 +274,7 @@ impl Sqlite {
             },
         );
         let stopped = || StoreError::internal("the writer thread has stopped");
-        let send = self.writer.send(job);
+        let send = self.writer.send(writer::Msg::Job(job));
         match deadline {
             Some(at) => match tokio::time::timeout_at(at, send).await {
                 Ok(sent) => sent.map_err(|_| stopped())?,
@@ -340,6 +351,35 @@ impl Sqlite {
     }
 }
 
+/// The WAL file for the writer's flush thread, and its folder synced once, so the file's
+/// own name is durable too (SQLite would do that on its first fsync, which the writer's
+/// connection no longer makes).
+fn open_wal(path: &Path) -> anyhow::Result<writer::Flush> {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    let wal_path = std::path::PathBuf::from(name);
+    let wal = OpenOptions::new()
+        .write(true)
+        .open(&wal_path)
+        .map_err(|e| {
+            anyhow!(
+                "cannot open the write-ahead log {}: {e}",
+                wal_path.display()
+            )
+        })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| anyhow!("cannot sync the database folder {}: {e}", dir.display()))?;
+    Ok(writer::Flush { wal })
+}
+
+/// Prepared statements kept per connection (the store has about a hundred distinct ones).
+const STATEMENT_CACHE: usize = 256;
+
 /// WAL frames beyond which the checkpointer waits for readers and the writer to let it
 /// finish (a RESTART checkpoint), so the WAL cannot grow without bound under steady load.
 const WAL_RESTART_FRAMES: i64 = 16_384;
@@ -348,13 +388,23 @@ const WAL_RESTART_FRAMES: i64 = 16_384;
 /// enough to cost little, often enough that the WAL stays a few MiB under load.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
+/// How long a RESTART checkpoint waits for readers still on the old WAL while it holds the
+/// writer back: reads take milliseconds, and a miss is retried on the next pass.
+const RESTART_WAIT: Duration = Duration::from_millis(50);
+
 /// Copies committed WAL pages into the main file on its own thread: a PASSIVE checkpoint
-/// never blocks the writer or a reader, and a complete one lets the next write start the
-/// WAL over. The thread ends with the store (`owner` gone).
+/// never blocks the writer or a reader. Under steady writes a passive pass never catches up
+/// (frames arrive while it copies), so once the WAL is long the checkpointer holds the
+/// writer's `gate` for one RESTART checkpoint: the next write starts the WAL over, and the
+/// file keeps its size, so later fsyncs overwrite allocated blocks instead of growing a file.
+/// The thread ends with the store (`owner` gone).
 fn checkpointer(
     conn: r2d2::PooledConnection<SqliteConnectionManager>,
     owner: std::sync::Weak<File>,
+    gate: writer::Gate,
 ) -> std::io::Result<()> {
+    conn.busy_timeout(RESTART_WAIT)
+        .map_err(std::io::Error::other)?;
     std::thread::Builder::new()
         .name("sfnlite-checkpoint".into())
         .spawn(move || {
@@ -364,7 +414,9 @@ fn checkpointer(
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                     });
                 let pause = match frames {
-                    Ok((_, log, done)) if log > WAL_RESTART_FRAMES && done < log => {
+                    // Even a complete pass leaves the WAL growing while readers keep using it.
+                    Ok((_, log, _)) if log > WAL_RESTART_FRAMES => {
+                        let _writes_wait = gate.lock().unwrap_or_else(|e| e.into_inner());
                         let _ = conn.execute_batch("PRAGMA wal_checkpoint(RESTART);");
                         CHECKPOINT_EVERY
                     }
