@@ -159,8 +159,12 @@ def waiting(args, tmp, notes):
     drain(p.addr, m, limit=600)
     c = sqlite3.connect(os.path.join(tmp, "waiting.db"))
     rows = c.execute(
-        """SELECT x.timestamp_ms - n.timestamp_ms FROM history_events n
-           JOIN history_events x ON x.execution_id = n.execution_id AND x.previous_id = n.event_id AND x.type = 'WaitStateExited'
+        """WITH events AS (
+               SELECT c.execution_id, c.first_event + j.key AS id, j.value ->> 0 AS previous_id,
+                      j.value ->> 1 AS type, j.value ->> 2 AS timestamp_ms
+               FROM history_chunks c, json_each(c.events) j)
+           SELECT x.timestamp_ms - n.timestamp_ms FROM events n
+           JOIN events x ON x.execution_id = n.execution_id AND x.previous_id = n.id AND x.type = 'WaitStateExited'
            WHERE n.type = 'WaitStateEntered'""").fetchall()
     c.close()
     late = sorted(r[0] - WAIT_SECONDS * 1000 for r in rows)

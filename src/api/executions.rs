@@ -15,8 +15,8 @@ use crate::domain::arn::{parse_execution_arn, ExecutionArn, StateMachineRef};
 use crate::domain::names::is_valid_machine_name;
 use crate::domain::now_millis;
 use crate::domain::records::{
-    pick_route, Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent, MachineType,
-    NewExecution,
+    pick_route, Begin, Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent,
+    MachineType, NewExecution,
 };
 use crate::domain::scope::Scope;
 use crate::engine::runner::{self, Applied, SystemEntropy};
@@ -118,10 +118,6 @@ struct Resolved {
     version_arn: Option<String>,
     alias_arn: Option<String>,
 }
-
-/// Every new execution's position (the engine's, serialised once).
-static START_POSITION: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| serde_json::to_string(&step::start()).unwrap_or_default());
 
 /// The revision a start runs: the machine's latest, a version's, or (weighted by `roll`)
 /// one of an alias's versions.
@@ -269,13 +265,6 @@ pub async fn start_execution(
                 .find(&resolved.machine_arn)?
                 .ok_or_else(|| ApiError::does_not_exist(&arn_text))?;
             not_deleting(&m)?;
-            if let Some(existing) = tx.executions().find_by_name(&m.arn, &name)? {
-                // Idempotent only while running and only for the very same input text.
-                if existing.status == ExecutionStatus::Running && existing.input == input_text {
-                    return Ok((existing.arn, existing.start_ms));
-                }
-                return Err(ApiError::execution_already_exists(&existing.arn));
-            }
             let mut details = Map::new();
             details.insert("input".into(), json!(input_text));
             details.insert("inputDetails".into(), json!({"truncated": false}));
@@ -286,37 +275,48 @@ pub async fn start_execution(
             if let Some(a) = &resolved.alias_arn {
                 details.insert("stateMachineAliasArn".into(), json!(a));
             }
-            let event = HistoryEvent {
+            let mut events = Vec::with_capacity(1 + first.len());
+            events.push(HistoryEvent {
                 id: 1,
                 previous_id: 0,
                 kind: "ExecutionStarted".into(),
                 timestamp_ms: now,
                 details: Some(json!({"executionStartedEventDetails": details}).to_string()),
-            };
-            let e = tx.executions().start(
-                &NewExecution {
-                    arn: &execution_arn,
-                    machine_arn: &m.arn,
-                    name: &name,
-                    version_arn: resolved.version_arn.as_deref(),
-                    alias_arn: resolved.alias_arn.as_deref(),
-                    revision: resolved.revision,
-                    input: &input_text,
-                    trace_header: trace_header.as_deref(),
-                    start_ms: now,
-                    position: START_POSITION.as_str(),
+            });
+            events.extend_from_slice(&first);
+            let begin = match &moved {
+                Applied::Advance { position, due } => Begin::Running {
+                    position,
+                    due_ms: *due,
                 },
-                &event,
-            )?;
-            match &moved {
-                Applied::Advance { position, due } => {
-                    tx.executions().advance(e.key, 1, &first, position, *due)?;
-                }
-                Applied::Close(closing) => {
-                    repo::close_execution(tx, e.key, &m.arn, 1, &first, closing)?;
-                }
+                Applied::Close(closing) => Begin::Closed(closing),
+            };
+            let new = NewExecution {
+                arn: &execution_arn,
+                machine_arn: &m.arn,
+                name: &name,
+                version_arn: resolved.version_arn.as_deref(),
+                alias_arn: resolved.alias_arn.as_deref(),
+                revision: resolved.revision,
+                input: &input_text,
+                trace_header: trace_header.as_deref(),
+                start_ms: now,
+            };
+            if tx.executions().start(&new, &events, begin)?.is_some() {
+                return Ok((execution_arn.clone(), now));
             }
-            Ok((e.arn, e.start_ms))
+            // The name is taken: idempotent only while running and only for the very same
+            // input text.
+            let existing = tx
+                .executions()
+                .find_by_name(&m.arn, &name)?
+                .ok_or_else(|| {
+                    ApiError::InternalFailure("an execution name is taken by none".into())
+                })?;
+            if existing.status == ExecutionStatus::Running && existing.input == input_text {
+                return Ok((existing.arn, existing.start_ms));
+            }
+            Err(ApiError::execution_already_exists(&existing.arn))
         })
         .await?;
     if still_running {

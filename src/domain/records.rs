@@ -302,7 +302,15 @@ pub struct NewExecution<'a> {
     pub input: &'a str,
     pub trace_header: Option<&'a str>,
     pub start_ms: i64,
-    pub position: &'a str,
+}
+
+/// How a new execution is recorded: still RUNNING at an engine position (due at `due_ms`), or
+/// already closed — StartExecution runs the first time-free transitions before it writes, so
+/// a short workflow is stored once, finished.
+#[derive(Debug, Clone, Copy)]
+pub enum Begin<'a> {
+    Running { position: &'a str, due_ms: i64 },
+    Closed(&'a Closing),
 }
 
 /// One history event as stored: its details are the `{"<member>": {...}}` JSON text.

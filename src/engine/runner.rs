@@ -430,7 +430,7 @@ pub fn stored(e: Event, timestamp_ms: i64) -> HistoryEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::records::{MachineType, NewExecution, NewMachine, Snapshot};
+    use crate::domain::records::{Begin, MachineType, NewExecution, NewMachine, Snapshot};
     use crate::store::StoreOptions;
     use serde_json::json;
     use std::sync::atomic::{AtomicI64, Ordering};
@@ -483,14 +483,17 @@ mod tests {
                         input: "{\"x\": 1}",
                         trace_header: None,
                         start_ms: T0,
-                        position: &position,
                     },
-                    &HistoryEvent {
+                    &[HistoryEvent {
                         id: 1,
                         previous_id: 0,
                         kind: "ExecutionStarted".into(),
                         timestamp_ms: T0,
                         details: None,
+                    }],
+                    Begin::Running {
+                        position: &position,
+                        due_ms: T0,
                     },
                 )?;
                 Ok::<_, StoreError>(())
@@ -609,14 +612,17 @@ mod tests {
                         input: "{}",
                         trace_header: None,
                         start_ms: T0 + 3_600_000,
-                        position: &position,
                     },
-                    &HistoryEvent {
+                    &[HistoryEvent {
                         id: 1,
                         previous_id: 0,
                         kind: "ExecutionStarted".into(),
                         timestamp_ms: T0,
                         details: None,
+                    }],
+                    Begin::Running {
+                        position: &position,
+                        due_ms: T0 + 3_600_000,
                     },
                 )?;
                 tx.machines().mark_deleting(m.key)

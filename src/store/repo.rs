@@ -8,7 +8,7 @@
 
 use super::StoreError;
 use crate::domain::records::{
-    Alias, AliasKey, Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary,
+    Alias, AliasKey, Begin, Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary,
     HistoryEvent, Machine, MachineKey, NewExecution, NewMachine, Revision, RevisionId, RevisionKey,
     Route, Snapshot, TagPair, Version, VersionKey, VersionNumber, Weight,
 };
@@ -142,9 +142,15 @@ pub trait Admin {
 
 /// Executions and their histories.
 pub trait Executions {
-    /// Records a new RUNNING execution with its first event (`ExecutionStarted`). The name
-    /// is unique per machine: a second execution of one name cannot exist.
-    fn start(&self, execution: &NewExecution<'_>, started: &HistoryEvent) -> Result<Execution>;
+    /// Records a new execution with its first events (`ExecutionStarted` and whatever its
+    /// first transitions appended), RUNNING or already closed. The name is unique per
+    /// machine: `None` when the machine already has an execution of that name.
+    fn start(
+        &self,
+        execution: &NewExecution<'_>,
+        events: &[HistoryEvent],
+        begin: Begin<'_>,
+    ) -> Result<Option<ExecutionKey>>;
     /// The execution with this ARN, if any.
     fn find(&self, arn: &str) -> Result<Option<Execution>>;
     /// The execution of `machine_arn` called `name`, if any.

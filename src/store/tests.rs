@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::domain::records::{
-    Closing, ExecutionKey, ExecutionStatus, HistoryEvent, MachineType, NewExecution, NewMachine,
-    RevisionKey, Snapshot,
+    Begin, Closing, ExecutionKey, ExecutionStatus, HistoryEvent, MachineType, NewExecution,
+    NewMachine, RevisionKey, Snapshot,
 };
 
 async fn store_with_machine() -> (tempfile::TempDir, Store, RevisionKey) {
@@ -68,11 +68,14 @@ async fn start(
                     input: "{ \"kept\": true }",
                     trace_header: None,
                     start_ms: at,
-                    position: "{}",
                 },
-                &event(1, 0, "ExecutionStarted"),
+                &[event(1, 0, "ExecutionStarted")],
+                Begin::Running {
+                    position: "{}",
+                    due_ms: at,
+                },
             )?;
-            Ok(e.key)
+            e.ok_or_else(|| StoreError::internal("the name is taken"))
         })
         .await
 }
@@ -161,6 +164,77 @@ async fn history_ids_are_gap_free_and_move_with_the_position() {
     assert_eq!(ids(false, Some(2)).await, [3]);
     assert_eq!(ids(true, None).await, [3, 2]);
     assert_eq!(ids(true, Some(2)).await, [1]);
+    assert_eq!(ids(true, Some(3)).await, [2, 1]);
+    assert_eq!(ids(false, Some(1)).await, [2, 3]);
+    assert_eq!(ids(false, Some(3)).await, Vec::<u64>::new());
+}
+
+#[tokio::test]
+async fn a_start_can_store_an_execution_already_finished_and_a_taken_name_is_none() {
+    let (_dir, store, revision) = store_with_machine().await;
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:m:done";
+    let new = move |tx: &dyn crate::store::Tx| {
+        let closing = Closing {
+            status: ExecutionStatus::Succeeded,
+            output: Some("{\"a\":1}".into()),
+            error: None,
+            cause: None,
+            stop_ms: 20,
+        };
+        tx.executions().start(
+            &NewExecution {
+                arn,
+                machine_arn: MACHINE,
+                name: "done",
+                version_arn: None,
+                alias_arn: None,
+                revision,
+                input: "{}",
+                trace_header: None,
+                start_ms: 10,
+            },
+            &[
+                event(1, 0, "ExecutionStarted"),
+                event(2, 0, "PassStateEntered"),
+                event(3, 2, "PassStateExited"),
+                event(4, 3, "ExecutionSucceeded"),
+            ],
+            Begin::Closed(&closing),
+        )
+    };
+    assert!(store.write(new).await.unwrap().is_some());
+    assert_eq!(store.write(new).await.unwrap(), None);
+    let (e, events, due) = store
+        .read(move |tx| {
+            let e = tx.executions().find(arn)?.unwrap();
+            let events = tx.executions().history(e.key, None, false, 100)?;
+            Ok::<_, StoreError>((e, events, tx.executions().next_due()?))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            e.status,
+            e.output.as_deref(),
+            e.stop_ms,
+            e.position,
+            e.due_ms,
+            e.last_event
+        ),
+        (
+            ExecutionStatus::Succeeded,
+            Some("{\"a\":1}"),
+            Some(20),
+            None,
+            None,
+            4
+        )
+    );
+    assert_eq!(
+        events.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    assert_eq!(due, None);
 }
 
 #[tokio::test]

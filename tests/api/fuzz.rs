@@ -296,7 +296,7 @@ fn fingerprint(c: &rusqlite::Connection) -> String {
                 (SELECT count(*) || ':' || total(version_id * 1000 + weight) FROM alias_routes) || '|' ||
                 (SELECT count(*) || ':' || coalesce(group_concat(key || '=' || value), '') FROM tags) || '|' ||
                 (SELECT count(*) || ':' || coalesce(group_concat(status), '') FROM executions) || '|' ||
-                (SELECT count(*) FROM history_events)",
+                (SELECT total(last_event - first_event + 1) FROM history_chunks)",
         [],
         |r| r.get(0),
     )

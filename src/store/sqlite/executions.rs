@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::domain::records::{
-    Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary, HistoryEvent,
+    Begin, Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary, HistoryEvent,
     NewExecution, RevisionKey,
 };
 use crate::store::repo::{self, Result};
@@ -53,14 +53,65 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<ExecutionSummary> {
     })
 }
 
-fn event(r: &Row<'_>) -> rusqlite::Result<HistoryEvent> {
-    Ok(HistoryEvent {
-        id: r.get::<_, i64>(0)? as u64,
-        previous_id: r.get::<_, i64>(1)? as u64,
-        kind: r.get(2)?,
-        timestamp_ms: r.get(3)?,
-        details: r.get(4)?,
-    })
+/// One stored event of a chunk: `[previous_id, type, timestamp_ms, details]`.
+type StoredEvent<'a> = (u64, String, i64, Option<&'a serde_json::value::RawValue>);
+
+/// The events of one chunk (ids from `first`), as migration V8 stores them.
+fn unpack(first: u64, events: &str) -> Result<Vec<HistoryEvent>> {
+    let stored: Vec<StoredEvent<'_>> = serde_json::from_str(events)
+        .map_err(|e| StoreError::internal(format!("a stored history chunk is unreadable: {e}")))?;
+    Ok(stored
+        .into_iter()
+        .zip(first..)
+        .map(
+            |((previous_id, kind, timestamp_ms, details), id)| HistoryEvent {
+                id,
+                previous_id,
+                kind,
+                timestamp_ms,
+                details: details.map(|d| d.get().to_owned()),
+            },
+        )
+        .collect())
+}
+
+/// The chunk text for `events` (consecutive ids): details are JSON texts already.
+fn pack(events: &[HistoryEvent]) -> String {
+    let mut text = String::with_capacity(
+        2 + events
+            .iter()
+            .map(|e| e.details.as_ref().map_or(4, String::len) + e.kind.len() + 40)
+            .sum::<usize>(),
+    );
+    text.push('[');
+    for (i, e) in events.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push('[');
+        text.push_str(&e.previous_id.to_string());
+        text.push(',');
+        text.push_str(&serde_json::Value::from(e.kind.as_str()).to_string());
+        text.push(',');
+        text.push_str(&e.timestamp_ms.to_string());
+        text.push(',');
+        text.push_str(e.details.as_deref().unwrap_or("null"));
+        text.push(']');
+    }
+    text.push(']');
+    text
+}
+
+/// Appends `events` (the next ids of `execution`, consecutive) as one chunk.
+pub(super) fn append(c: &Connection, execution: i64, events: &[HistoryEvent]) -> Result<()> {
+    let (Some(first), Some(last)) = (events.first(), events.last()) else {
+        return Ok(());
+    };
+    c.prepare_cached(
+        "INSERT INTO history_chunks (execution_id, first_event, last_event, events) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![execution, first.id as i64, last.id as i64, pack(events)])?;
+    Ok(())
 }
 
 /// The execution's last event id after appending `events`.
@@ -72,20 +123,7 @@ pub(super) struct Repo<'a>(pub &'a Connection);
 
 impl Repo<'_> {
     fn append(&self, execution: ExecutionKey, events: &[HistoryEvent]) -> Result<()> {
-        let mut st = self.0.prepare_cached(
-            "INSERT INTO history_events (execution_id, event_id, previous_id, type, timestamp_ms, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for e in events {
-            st.execute(params![
-                execution.0,
-                e.id as i64,
-                e.previous_id as i64,
-                e.kind,
-                e.timestamp_ms,
-                e.details
-            ])?;
-        }
-        Ok(())
+        append(self.0, execution.0, events)
     }
 
     fn by(&self, clause: &str, p: impl rusqlite::Params) -> Result<Option<Execution>> {
@@ -97,11 +135,38 @@ impl Repo<'_> {
 }
 
 impl repo::Executions for Repo<'_> {
-    fn start(&self, e: &NewExecution<'_>, started: &HistoryEvent) -> Result<Execution> {
-        self.0
+    fn start(
+        &self,
+        e: &NewExecution<'_>,
+        events: &[HistoryEvent],
+        begin: Begin<'_>,
+    ) -> Result<Option<ExecutionKey>> {
+        let (status, output, error, cause, stop_ms, position, due_ms) = match begin {
+            Begin::Running { position, due_ms } => (
+                "RUNNING",
+                None,
+                None,
+                None,
+                None,
+                Some(position),
+                Some(due_ms),
+            ),
+            Begin::Closed(c) => (
+                c.status.as_str(),
+                c.output.as_deref(),
+                c.error.as_deref(),
+                c.cause.as_deref(),
+                Some(c.stop_ms),
+                None,
+                None,
+            ),
+        };
+        let inserted = self
+            .0
             .prepare_cached(
-                "INSERT INTO executions (arn, machine_arn, name, version_arn, alias_arn, revision, status, input, trace_header, start_ms, position, due_ms, last_event)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'RUNNING', ?7, ?8, ?9, ?10, ?9, ?11)",
+                "INSERT INTO executions (arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause,
+                                         trace_header, start_ms, stop_ms, position, due_ms, last_event)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?
             .execute(params![
                 e.arn,
@@ -110,16 +175,31 @@ impl repo::Executions for Repo<'_> {
                 e.version_arn,
                 e.alias_arn,
                 e.revision.0,
+                status,
                 e.input,
+                output,
+                error,
+                cause,
                 e.trace_header,
                 e.start_ms,
-                e.position,
-                started.id as i64
-            ])?;
+                stop_ms,
+                position,
+                due_ms,
+                last_of(events, 0) as i64
+            ]);
+        match inserted {
+            Ok(_) => {}
+            // The name is taken: the machine's (machine ARN, name) and the ARN are unique.
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(e.into()),
+        }
         let key = ExecutionKey(self.0.last_insert_rowid());
-        self.append(key, std::slice::from_ref(started))?;
-        self.by("id = ?1", [key.0])?
-            .ok_or_else(|| StoreError::internal("the execution just started is gone"))
+        self.append(key, events)?;
+        Ok(Some(key))
     }
 
     fn find(&self, arn: &str) -> Result<Option<Execution>> {
@@ -198,21 +278,44 @@ impl repo::Executions for Repo<'_> {
         reverse: bool,
         limit: usize,
     ) -> Result<Vec<HistoryEvent>> {
+        // Each chunk holds at least one event, so `limit` chunks from the right place hold
+        // every event of the page.
         let sql = if reverse {
-            "SELECT event_id, previous_id, type, timestamp_ms, details FROM history_events
-             WHERE execution_id = ?1 AND event_id < ?2 ORDER BY event_id DESC LIMIT ?3"
+            "SELECT first_event, events FROM history_chunks
+             WHERE execution_id = ?1 AND first_event < ?2 ORDER BY first_event DESC LIMIT ?3"
         } else {
-            "SELECT event_id, previous_id, type, timestamp_ms, details FROM history_events
-             WHERE execution_id = ?1 AND event_id > ?2 ORDER BY event_id LIMIT ?3"
+            // From the chunk holding event `after + 1` on.
+            "SELECT first_event, events FROM history_chunks
+             WHERE execution_id = ?1 AND first_event >= coalesce(
+                 (SELECT first_event FROM history_chunks
+                  WHERE execution_id = ?1 AND first_event <= ?2 + 1 ORDER BY first_event DESC LIMIT 1), 1)
+             ORDER BY first_event LIMIT ?3"
         };
         let bound = match (after, reverse) {
-            (Some(a), _) => a as i64,
+            (Some(a), _) => a.min(i64::MAX as u64 - 1) as i64,
             (None, true) => i64::MAX,
             (None, false) => 0,
         };
         let mut st = self.0.prepare_cached(sql)?;
-        let rows = st.query_map(params![execution.0, bound, limit as i64], event)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let chunks = st
+            .query_map(params![execution.0, bound, limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut events = Vec::with_capacity(limit.min(1024));
+        for (first, text) in chunks {
+            let chunk = unpack(first, &text)?;
+            if reverse {
+                events.extend(chunk.into_iter().rev().filter(|e| e.id < bound as u64));
+            } else {
+                events.extend(chunk.into_iter().filter(|e| e.id > bound as u64));
+            }
+            if events.len() >= limit {
+                break;
+            }
+        }
+        events.truncate(limit);
+        Ok(events)
     }
 
     fn list(

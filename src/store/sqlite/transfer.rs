@@ -15,7 +15,8 @@ use super::machines::{insert_revision, machine, revision, MACHINE_COLUMNS, REVIS
 use super::tags::Repo as TagRepo;
 use super::versions::{insert as insert_version, version, COLUMNS as VERSION_COLUMNS};
 use crate::domain::records::{
-    Alias, MachineKey, RevisionId, RevisionKey, Snapshot, VersionKey, VersionNumber, Weight,
+    Alias, HistoryEvent, MachineKey, RevisionId, RevisionKey, Snapshot, VersionKey, VersionNumber,
+    Weight,
 };
 use crate::store::repo::{Aliases, Executions, Tags};
 use crate::store::StoreError;
@@ -449,19 +450,24 @@ fn import_execution(
             e.events.last().map_or(0, |ev| ev.id as i64)
         ],
     )?;
-    let id = c.last_insert_rowid();
-    let mut st = c.prepare_cached(
-        "INSERT INTO history_events (execution_id, event_id, previous_id, type, timestamp_ms, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for ev in &e.events {
-        st.execute(params![
-            id,
-            ev.id as i64,
-            ev.previous_id as i64,
-            ev.kind,
-            ev.timestamp_ms,
-            ev.details
-        ])?;
+    let events: Vec<HistoryEvent> = e
+        .events
+        .iter()
+        .map(|ev| HistoryEvent {
+            id: ev.id,
+            previous_id: ev.previous_id,
+            kind: ev.kind.clone(),
+            timestamp_ms: ev.timestamp_ms,
+            details: ev.details.clone(),
+        })
+        .collect();
+    // One chunk per execution: its ids must run 1, 2, 3… (the schema checks the count and
+    // where the chunk starts, the order inside is ours to check).
+    if events.iter().zip(1..).any(|(ev, id)| ev.id != id) {
+        return Err(StoreError::internal(format!(
+            "the history of {} in the export is not numbered 1, 2, 3…",
+            e.arn
+        )));
     }
-    Ok(())
+    super::executions::append(c, c.last_insert_rowid(), &events)
 }
