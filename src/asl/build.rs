@@ -459,7 +459,7 @@ impl Builder<'_> {
             input_path,
             output_path,
             output: state.get("Output").cloned(),
-            assign: state.get("Assign").cloned(),
+            assign: self.assign(language, state, at),
             kind,
         });
         (built, targets, terminal)
@@ -731,7 +731,7 @@ impl Builder<'_> {
         Some(ChoiceRule {
             condition: condition?,
             next: next?,
-            assign: r.get("Assign").cloned(),
+            assign: self.assign(f.language, r, at),
             output: r.get("Output").cloned(),
         })
     }
@@ -1521,7 +1521,7 @@ impl Builder<'_> {
             error_equals: errors?,
             next: next?,
             result_path,
-            assign: c.get("Assign").cloned(),
+            assign: self.assign(f.language, c, at),
             output: c.get("Output").cloned(),
         })
     }
@@ -1597,6 +1597,25 @@ impl Builder<'_> {
             return Some(Template::Value(v.clone()));
         }
         self.template(v, &format!("{}/{field}", f.at))
+    }
+
+    /// `Assign` of a state, Choice rule or catcher: in a JSONPath state a payload template
+    /// whose `.$` members must parse, literals otherwise — and literals that look like paths
+    /// are ordinary values there, so they draw no warning (asl-semantics.md §9).
+    fn assign(
+        &mut self,
+        language: QueryLanguage,
+        obj: &serde_json::Map<String, Value>,
+        at: &str,
+    ) -> Option<Template> {
+        let v = obj.get("Assign")?;
+        if language == QueryLanguage::Jsonata {
+            return Some(Template::Value(v.clone()));
+        }
+        let warnings = self.warnings.len();
+        let built = self.template(v, &format!("{at}/Assign"));
+        self.warnings.truncate(warnings);
+        built
     }
 
     /// A JSONPath payload template: `.$` fields must hold a path or an intrinsic call.

@@ -64,8 +64,8 @@ pub struct State {
     pub output_path: Option<Option<Path>>,
     /// JSONata `Output`.
     pub output: Option<Value>,
-    /// `Assign`, as written (a template in either language).
-    pub assign: Option<Value>,
+    /// `Assign`: a payload template (JSONPath states) or the JSONata template as written.
+    pub assign: Option<Template>,
     pub kind: StateKind,
 }
 
@@ -219,7 +219,7 @@ pub struct Catcher {
     pub error_equals: Vec<String>,
     pub next: String,
     pub result_path: Option<ResultPath>,
-    pub assign: Option<Value>,
+    pub assign: Option<Template>,
     pub output: Option<Value>,
 }
 
@@ -228,7 +228,7 @@ pub struct Catcher {
 pub struct ChoiceRule {
     pub condition: Condition,
     pub next: String,
-    pub assign: Option<Value>,
+    pub assign: Option<Template>,
     pub output: Option<Value>,
 }
 

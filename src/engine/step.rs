@@ -7,6 +7,13 @@
 //! A Parallel or Map state is a [`Fork`]: its branches or iterations are positions of their
 //! own, each stepped once per step of the execution, their events interleaved in one history.
 //! A retry back-off and a Wait are due times in the position, never a sleep.
+//!
+//! Workflow variables (`Assign`, asl-semantics.md §9) live with the position of their scope:
+//! the execution's in [`Progress`], a branch's or iteration's in its [`Child`]. A state reads
+//! the values from before it ran (those of its scope over those of the scopes around it) and
+//! its assignments take effect when it is left, in its own scope only.
+
+use std::borrow::Cow;
 
 use serde_json::{json, Map, Value};
 
@@ -15,8 +22,8 @@ use super::dataflow::{self, Failure};
 use super::intrinsics::{self, Entropy};
 use super::jsonpath::{self, Roots};
 use crate::asl::model::{
-    Catcher, Definition, MapState, Number, Parallel, Retrier, Scope, State, StateKind, Task, Text,
-    Transition, WaitFor,
+    Catcher, Definition, MapState, Number, Parallel, Retrier, Scope, State, StateKind, Task,
+    Template, Text, Transition, WaitFor,
 };
 use crate::asl::resource::{Pattern, Resource};
 
@@ -53,12 +60,15 @@ pub enum Position {
         input: Value,
         previous: u64,
     },
-    /// In a Wait state until `due_ms`, then leaving it with `output`.
+    /// In a Wait state until `due_ms`, then leaving it with `output` (and assigning what
+    /// its Assign evaluated to on entry).
     Waiting {
         state: String,
         output: Value,
         entered: u64,
         due_ms: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assigned: Option<Variables>,
     },
     /// A Task, Parallel or Map state (entered at event `entered`) about to make an attempt —
     /// at `due_ms` when it is a retry's back-off. `attempts` counts each retrier's retries;
@@ -95,17 +105,34 @@ pub struct Fork {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "is", rename_all = "camelCase")]
 pub enum Child {
-    Pending { input: Value },
-    Running { position: Position, last: u64 },
-    Done { output: Value, last: u64 },
+    Pending {
+        input: Value,
+    },
+    Running {
+        position: Position,
+        last: u64,
+        /// The variables its states assigned (it reads the enclosing ones too).
+        #[serde(default, skip_serializing_if = "Map::is_empty")]
+        variables: Variables,
+    },
+    Done {
+        output: Value,
+        last: u64,
+    },
 }
 
-/// An execution's progress: the last event id issued and the position.
+/// Workflow variables by name.
+pub type Variables = Map<String, Value>;
+
+/// An execution's progress: the last event id issued, the position and the variables of the
+/// top-level scope.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     pub last_id: u64,
     pub position: Position,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub variables: Variables,
 }
 
 /// What follows a step.
@@ -164,6 +191,7 @@ pub fn start() -> Progress {
     Progress {
         last_id: 1,
         position: Position::Start,
+        variables: Map::new(),
     }
 }
 
@@ -173,6 +201,7 @@ pub fn fail(last_id: u64, error: &str, cause: &str) -> (Vec<Event>, Next) {
     let mut h = History {
         events: Vec::new(),
         last_id,
+        assigned: None,
     };
     let next = h.close(Next::Failed {
         error: Some(error.to_owned()),
@@ -215,7 +244,9 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
     let mut h = History {
         events: Vec::new(),
         last_id: progress.last_id,
+        assigned: None,
     };
+    let mut variables = progress.variables;
     let deadline = definition
         .timeout_seconds
         .map(|t| env.execution.start_ms + (t as f64 * 1000.0 * env.time_scale) as i64);
@@ -238,11 +269,15 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
         },
         other => other,
     };
-    let flow = step_in(&definition.machine, position, &mut h, env);
+    let flow = step_in(&definition.machine, position, &variables, &mut h, env);
+    if let Some(assigned) = h.assigned.take() {
+        variables.extend(assigned);
+    }
     let next = match flow {
         Flow::Go(position) => Next::Continue(Progress {
             last_id: h.last_id,
             position,
+            variables,
         }),
         Flow::Wait(position, due) => {
             let due = deadline.map_or(due, |d| d.min(due));
@@ -250,6 +285,7 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
                 Progress {
                     last_id: h.last_id,
                     position,
+                    variables,
                 },
                 due,
             )
@@ -284,8 +320,15 @@ fn limit_history(mut h: History, next: Next) -> (Vec<Event>, Next) {
     (h.events, next)
 }
 
-/// Steps a position of `scope` once.
-fn step_in(scope: &Scope, position: Position, h: &mut History, env: &mut Env<'_>) -> Flow {
+/// Steps a position of `scope` once; `variables` are those in reach of the scope. What the
+/// step assigns is left in `h.assigned` for the scope's owner to keep.
+fn step_in(
+    scope: &Scope,
+    position: Position,
+    variables: &Variables,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
     match position {
         Position::Start => unreachable!("only a whole execution starts, and `step` enters it"),
         Position::Enter {
@@ -293,7 +336,7 @@ fn step_in(scope: &Scope, position: Position, h: &mut History, env: &mut Env<'_>
             input,
             previous,
         } => match scope.state(&state) {
-            Some(s) => enter(s, input, previous, h, env),
+            Some(s) => enter(s, input, previous, variables, h, env),
             None => Flow::Failed(Fault {
                 error: Some("States.Runtime".into()),
                 cause: Some(format!("The state '{state}' does not exist")),
@@ -305,6 +348,7 @@ fn step_in(scope: &Scope, position: Position, h: &mut History, env: &mut Env<'_>
             output,
             entered,
             due_ms,
+            assigned,
         } => {
             if env.now_ms < due_ms {
                 return Flow::Wait(
@@ -313,11 +357,12 @@ fn step_in(scope: &Scope, position: Position, h: &mut History, env: &mut Env<'_>
                         output,
                         entered,
                         due_ms,
+                        assigned,
                     },
                     due_ms,
                 );
             }
-            let exited = h.exited("WaitStateExited", &state, &output, entered);
+            let exited = h.exited_assigning("WaitStateExited", &state, &output, entered, assigned);
             match scope.state(&state).map(|s| &s.kind) {
                 Some(StateKind::Wait { transition, .. }) => follow(transition, output, exited),
                 _ => unreachable!("a waiting execution waits in a Wait state"),
@@ -355,13 +400,13 @@ fn step_in(scope: &Scope, position: Position, h: &mut History, env: &mut Env<'_>
                 entered,
                 entered_ms,
             };
-            attempt(&visit, previous, attempts, h, env)
+            attempt(&visit, previous, attempts, variables, h, env)
         }
         Position::Fork(fork) => {
             let Some(s) = scope.state(&fork.state) else {
                 unreachable!("a fork runs in a state of its scope")
             };
-            step_fork(s, *fork, h, env)
+            step_fork(s, *fork, variables, h, env)
         }
     }
 }
@@ -381,6 +426,8 @@ fn follow(transition: &Transition, output: Value, exited: u64) -> Flow {
 struct History {
     events: Vec<Event>,
     last_id: u64,
+    /// What the state just left assigned, for its scope to keep.
+    assigned: Option<Variables>,
 }
 
 impl History {
@@ -443,14 +490,35 @@ impl History {
     }
 
     fn exited(&mut self, kind: &'static str, name: &str, output: &Value, previous: u64) -> u64 {
-        self.push(
-            kind,
-            previous,
-            Some((
-                "stateExitedEventDetails",
-                json!({"name": name, "output": output.to_string(), "outputDetails": {"truncated": false}}),
-            )),
-        )
+        self.exited_assigning(kind, name, output, previous, None)
+    }
+
+    /// The Exited event of a state that assigns `assigned`: the event shows each value as
+    /// its JSON text, names sorted, and the values take effect once the state is left.
+    fn exited_assigning(
+        &mut self,
+        kind: &'static str,
+        name: &str,
+        output: &Value,
+        previous: u64,
+        assigned: Option<Variables>,
+    ) -> u64 {
+        let mut details = json!({"name": name, "output": output.to_string(), "outputDetails": {"truncated": false}});
+        if let (Some(a), Value::Object(d)) = (&assigned, &mut details) {
+            let mut sorted: Vec<(&String, &Value)> = a.iter().collect();
+            sorted.sort_by(|x, y| x.0.cmp(y.0));
+            let shown: Map<String, Value> = sorted
+                .into_iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
+                .collect();
+            d.insert("assignedVariables".into(), Value::Object(shown));
+            d.insert(
+                "assignedVariablesDetails".into(),
+                json!({"truncated": false}),
+            );
+        }
+        self.assigned = assigned;
+        self.push(kind, previous, Some(("stateExitedEventDetails", details)))
     }
 }
 
@@ -530,7 +598,40 @@ fn check_size(state: &State, out: &Value) -> Result<(), Failure> {
 
 /// Runs `state` from its Entered event to its Exited event, the failure, or (Task,
 /// Parallel, Map) its first attempt.
-fn enter(state: &State, input: Value, previous: u64, h: &mut History, env: &mut Env<'_>) -> Flow {
+/// What an `Assign` evaluates to in `roots`; nothing for an absent or empty one.
+fn assign(
+    template: Option<&Template>,
+    roots: Roots<'_>,
+    entropy: &mut dyn Entropy,
+) -> Result<Option<Variables>, Failure> {
+    let Some(t) = template else { return Ok(None) };
+    match dataflow::evaluate(t, roots, entropy)? {
+        Value::Object(m) if !m.is_empty() => Ok(Some(m)),
+        _ => Ok(None),
+    }
+}
+
+/// The variables a branch or iteration reads: its own over those around it.
+fn in_reach<'a>(outer: &'a Variables, own: &'a Variables) -> Cow<'a, Variables> {
+    if own.is_empty() {
+        Cow::Borrowed(outer)
+    } else if outer.is_empty() {
+        Cow::Borrowed(own)
+    } else {
+        let mut all = outer.clone();
+        all.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Cow::Owned(all)
+    }
+}
+
+fn enter(
+    state: &State,
+    input: Value,
+    previous: u64,
+    variables: &Variables,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
     let kind = match &state.kind {
         StateKind::Pass { .. } => "PassStateEntered",
         StateKind::Succeed => "SucceedStateEntered",
@@ -550,14 +651,13 @@ fn enter(state: &State, input: Value, previous: u64, h: &mut History, env: &mut 
             entered_ms: env.now_ms,
         };
         let retriers = retriers(state).len();
-        return attempt(&visit, entered, vec![0; retriers], h, env);
+        return attempt(&visit, entered, vec![0; retriers], variables, h, env);
     }
     let ctx = context(env.execution, &state.name, env.now_ms);
-    let vars = Map::new();
     let roots = Roots {
         input: &input,
         context: &ctx,
-        variables: &vars,
+        variables,
     };
     match run(state, &input, roots, entered, h, env) {
         Ok(flow) => flow,
@@ -596,9 +696,15 @@ fn run(
                 }
                 (None, None) => effective,
             };
+            let assigned = assign(
+                state.assign.as_ref(),
+                with_input(roots, &value),
+                env.entropy,
+            )?;
             let merged = dataflow::apply_result_path(raw, value, result_path.as_ref())?;
             let out = output(&merged)?;
-            let exited = h.exited("PassStateExited", &state.name, &out, entered);
+            let exited =
+                h.exited_assigning("PassStateExited", &state.name, &out, entered, assigned);
             Ok(follow(transition, out, exited))
         }
         StateKind::Succeed => {
@@ -625,23 +731,33 @@ fn run(
             let mut target = None;
             for rule in choices {
                 if choice::holds(&rule.condition, with_input(roots, &effective))? {
-                    target = Some(rule.next.clone());
+                    target = Some((rule.next.clone(), rule.assign.as_ref()));
                     break;
                 }
             }
-            let Some(next) = target.or_else(|| default.clone()) else {
+            // The matched rule's Assign; the state's own goes with its Default.
+            let Some((next, assigning)) =
+                target.or_else(|| default.clone().map(|d| (d, state.assign.as_ref())))
+            else {
                 return Err(Failure {
                     error: "States.NoChoiceMatched",
                     cause: "No Choice Rule matched and no Default was specified".into(),
                 });
             };
+            let assigned = assign(assigning, with_input(roots, &effective), env.entropy)?;
             // A Choice's output is its (filtered) input.
             let out = output(&effective)?;
-            let exited = h.exited("ChoiceStateExited", &state.name, &out, entered);
+            let exited =
+                h.exited_assigning("ChoiceStateExited", &state.name, &out, entered, assigned);
             Ok(follow(&Transition::Next(next), out, exited))
         }
         StateKind::Wait { wait, .. } => {
             let due_ms = wait_due(wait, with_input(roots, &effective), env)?;
+            let assigned = assign(
+                state.assign.as_ref(),
+                with_input(roots, &effective),
+                env.entropy,
+            )?;
             let out = output(&effective)?;
             Ok(Flow::Wait(
                 Position::Waiting {
@@ -649,6 +765,7 @@ fn run(
                     output: out,
                     entered,
                     due_ms,
+                    assigned,
                 },
                 due_ms,
             ))
@@ -705,16 +822,16 @@ fn attempt(
     visit: &Visit<'_>,
     previous: u64,
     attempts: Vec<u64>,
+    variables: &Variables,
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Flow {
     let state = visit.state;
     let ctx = context(env.execution, &state.name, visit.entered_ms);
-    let vars = Map::new();
     let roots = Roots {
         input: visit.input,
         context: &ctx,
-        variables: &vars,
+        variables,
     };
     let started = match &state.kind {
         StateKind::Task(task) => run_task(visit, task, roots, previous, attempts, h, env),
@@ -726,7 +843,16 @@ fn attempt(
         Ok(flow) => flow,
         Err((f, attempts)) => {
             let event = h.last_id;
-            handle_error(visit, f.error, Some(f.cause), event, attempts, h, env)
+            handle_error(
+                visit,
+                f.error,
+                Some(f.cause),
+                event,
+                attempts,
+                roots,
+                h,
+                env,
+            )
         }
     }
 }
@@ -735,12 +861,14 @@ fn attempt(
 /// left), else caught by the first catcher that matches, else the state fails. The
 /// interpreter's own errors (States.Runtime, States.DataLimitExceeded) are never retried or
 /// caught; their cause carries the state prefix.
+#[allow(clippy::too_many_arguments)]
 fn handle_error(
     visit: &Visit<'_>,
     error: &str,
     cause: Option<String>,
     failing_event: u64,
     attempts: Vec<u64>,
+    roots: Roots<'_>,
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Flow {
@@ -757,7 +885,7 @@ fn handle_error(
     }
     match retry(visit, error, failing_event, attempts, env) {
         Ok(flow) => flow,
-        Err(_) => catch_or_fail(visit, Some(error), cause, failing_event, h),
+        Err(_) => catch_or_fail(visit, Some(error), cause, failing_event, roots, h, env),
     }
 }
 
@@ -818,7 +946,9 @@ fn catch_or_fail(
     error: Option<&str>,
     cause: Option<String>,
     failing_event: u64,
+    roots: Roots<'_>,
     h: &mut History,
+    env: &mut Env<'_>,
 ) -> Flow {
     let state = visit.state;
     let task = matches!(state.kind, StateKind::Task(_));
@@ -835,6 +965,15 @@ fn catch_or_fail(
         });
     };
     let error_output = json!({"Error": error, "Cause": cause});
+    // A catcher's Assign reads the error output.
+    let assigned = match assign(
+        c.assign.as_ref(),
+        with_input(roots, &error_output),
+        env.entropy,
+    ) {
+        Ok(a) => a,
+        Err(f) => return Flow::Failed(fault(state, visit.entered, f, failing_event)),
+    };
     let out = match dataflow::apply_result_path(
         visit.input,
         error_output,
@@ -843,7 +982,13 @@ fn catch_or_fail(
         Ok(out) => out,
         Err(f) => return Flow::Failed(fault(state, visit.entered, f, failing_event)),
     };
-    let exited = h.exited(exited_kind(state), &state.name, &out, failing_event);
+    let exited = h.exited_assigning(
+        exited_kind(state),
+        &state.name,
+        &out,
+        failing_event,
+        assigned,
+    );
     follow(&Transition::Next(c.next.clone()), out, exited)
 }
 
@@ -1012,6 +1157,7 @@ fn run_task(
         Some(cause),
         failing,
         attempts,
+        roots,
         h,
         env,
     ))
@@ -1054,6 +1200,7 @@ fn start_parallel(
                 previous: started,
             },
             last: started,
+            variables: Map::new(),
         })
         .collect();
     Ok(Flow::Go(fork(visit, attempts, 0, children)))
@@ -1180,7 +1327,14 @@ fn start_map(
         start_iteration(&state.name, &m.processor, &mut children, index, started, h);
     }
     if children.is_empty() {
-        return Ok(finish_fork(visit, attempts, Vec::new(), h, env));
+        return Ok(finish_fork(
+            visit,
+            attempts,
+            Vec::new(),
+            roots.variables,
+            h,
+            env,
+        ));
     }
     Ok(Flow::Go(fork(visit, attempts, limit, children)))
 }
@@ -1213,6 +1367,7 @@ fn start_iteration(
             previous: id,
         },
         last: id,
+        variables: Map::new(),
     };
 }
 
@@ -1227,13 +1382,24 @@ fn child_scope(state: &State, index: usize) -> &Scope {
 
 /// One step of every running branch or iteration; then the fork ends (all done, or one
 /// failed and the others are aborted) or goes on.
-fn step_fork(state: &State, mut f: Fork, h: &mut History, env: &mut Env<'_>) -> Flow {
+fn step_fork(
+    state: &State,
+    mut f: Fork,
+    variables: &Variables,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
     let is_map = matches!(state.kind, StateKind::Map(_));
     let mut go = false;
     let mut due: Option<i64> = None;
     let mut failed: Option<(usize, Fault)> = None;
     for index in 0..f.children.len() {
-        let Child::Running { position, last } = &mut f.children[index] else {
+        let Child::Running {
+            position,
+            last,
+            variables: own,
+        } = &mut f.children[index]
+        else {
             continue;
         };
         let position = std::mem::replace(
@@ -1244,16 +1410,34 @@ fn step_fork(state: &State, mut f: Fork, h: &mut History, env: &mut Env<'_>) -> 
                 previous: 0,
             },
         );
+        let mut own = std::mem::take(own);
         let before = h.last_id;
-        let flow = step_in(child_scope(state, index), position, h, env);
+        let flow = step_in(
+            child_scope(state, index),
+            position,
+            &in_reach(variables, &own),
+            h,
+            env,
+        );
+        if let Some(assigned) = h.assigned.take() {
+            own.extend(assigned);
+        }
         let last = if h.last_id > before { h.last_id } else { *last };
         match flow {
             Flow::Go(position) => {
-                f.children[index] = Child::Running { position, last };
+                f.children[index] = Child::Running {
+                    position,
+                    last,
+                    variables: own,
+                };
                 go = true;
             }
             Flow::Wait(position, d) => {
-                f.children[index] = Child::Running { position, last };
+                f.children[index] = Child::Running {
+                    position,
+                    last,
+                    variables: own,
+                };
                 due = Some(due.map_or(d, |x| x.min(d)));
             }
             Flow::Done(output) => {
@@ -1352,7 +1536,21 @@ fn step_fork(state: &State, mut f: Fork, h: &mut History, env: &mut Env<'_>) -> 
                 ..fault
             });
         }
-        return catch_or_fail(&visit, fault.error.as_deref(), fault.cause, failed_event, h);
+        let ctx = context(env.execution, &state.name, visit.entered_ms);
+        let roots = Roots {
+            input: visit.input,
+            context: &ctx,
+            variables,
+        };
+        return catch_or_fail(
+            &visit,
+            fault.error.as_deref(),
+            fault.cause,
+            failed_event,
+            roots,
+            h,
+            env,
+        );
     }
     if f.children.iter().all(|c| matches!(c, Child::Done { .. })) {
         let outputs = f
@@ -1363,7 +1561,7 @@ fn step_fork(state: &State, mut f: Fork, h: &mut History, env: &mut Env<'_>) -> 
                 _ => Value::Null,
             })
             .collect();
-        return finish_fork(&visit, f.attempts, outputs, h, env);
+        return finish_fork(&visit, f.attempts, outputs, variables, h, env);
     }
     if go {
         return Flow::Go(Position::Fork(Box::new(f)));
@@ -1415,6 +1613,7 @@ fn finish_fork(
     visit: &Visit<'_>,
     attempts: Vec<u64>,
     outputs: Vec<Value>,
+    variables: &Variables,
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Flow {
@@ -1437,11 +1636,10 @@ fn finish_fork(
     let last = h.last_id;
     h.push(kind.0, last, None);
     let ctx = context(env.execution, &state.name, visit.entered_ms);
-    let vars = Map::new();
     let roots = Roots {
         input: visit.input,
         context: &ctx,
-        variables: &vars,
+        variables,
     };
     let result = Value::Array(outputs);
     let out = (|| {
@@ -1449,19 +1647,33 @@ fn finish_fork(
             Some(t) => dataflow::evaluate(t, with_input(roots, &result), env.entropy)?,
             None => result,
         };
+        let assigned = assign(
+            state.assign.as_ref(),
+            with_input(roots, &selected),
+            env.entropy,
+        )?;
         let merged = dataflow::apply_result_path(visit.input, selected, result_path)?;
         let out = dataflow::apply_path(state.output_path.as_ref(), with_input(roots, &merged))?;
         check_size(state, &out)?;
-        Ok::<_, Failure>(out)
+        Ok::<_, Failure>((out, assigned))
     })();
     match out {
-        Ok(out) => {
-            let exited = h.exited(kind.1, &state.name, &out, last);
+        Ok((out, assigned)) => {
+            let exited = h.exited_assigning(kind.1, &state.name, &out, last, assigned);
             follow(transition, out, exited)
         }
         Err(f) => {
             let event = h.last_id;
-            handle_error(visit, f.error, Some(f.cause), event, attempts, h, env)
+            handle_error(
+                visit,
+                f.error,
+                Some(f.cause),
+                event,
+                attempts,
+                roots,
+                h,
+                env,
+            )
         }
     }
 }
@@ -1599,9 +1811,14 @@ mod tests {
                     ev.details.map_or(Value::Null, |(_, v)| v),
                 )
             }));
+            // Every position goes through the store's JSON between steps, as in the runner.
+            let stored = |p: &Progress| -> Progress {
+                serde_json::from_str(&serde_json::to_string(p).unwrap()).unwrap()
+            };
             match next {
-                Next::Continue(p) => progress = p,
+                Next::Continue(p) => progress = stored(&p),
                 Next::WaitUntil(p, due) => {
+                    let p = stored(&p);
                     // Never early: the step before the due time adds nothing.
                     let mut early = Env {
                         execution: &e,
@@ -1914,6 +2131,206 @@ mod tests {
                 json!({"items": ["x", "y"], "out": [{"v": "x", "i": 0}, {"v": "y", "i": 1}]})
             )
         );
+    }
+
+    /// The `assignedVariables` of an event's details.
+    fn assigned(details: &Value) -> Value {
+        details["assignedVariables"].clone()
+    }
+
+    #[test]
+    fn assigned_variables_are_json_texts_sorted_by_name_and_literals_stay_literal() {
+        // Recorded (assign/test_assign_base.py BASE_VAR, abridged).
+        let def = json!({"StartAt": "State0", "States": {
+            "State0": {"Type": "Pass", "Assign": {
+                "varname.$": "$.input_value",
+                "constant_null": null, "constant_float": 0.1,
+                "constant_str_path": "$.no.such.path",
+                "constant_str_var": "$noSuchVar",
+                "constant_str_intrinsic_func": "States.Format('Format Func {}', $varname)",
+                "constant_lst": [null, 0, 0.1, true, "$varname", "{% $varname %}", [], {"constant": 0}],
+                "constant_obj": {"b": 1, "a": [2]}}, "Next": "State1"},
+            "State1": {"Type": "Pass", "Assign": {
+                "varname2": "varname2",
+                "varnameconstant_obj_access.$": "$constant_obj.a",
+                "copy.$": "$varname"}, "End": true}}});
+        let (events, next, _) = run(def, json!({"input_value": "input_value_literal"}));
+        assert_eq!(
+            kinds(&events),
+            [
+                (2, "PassStateEntered", 0),
+                (3, "PassStateExited", 2),
+                (4, "PassStateEntered", 3),
+                (5, "PassStateExited", 4),
+                (6, "ExecutionSucceeded", 5)
+            ]
+        );
+        let first = assigned(&events[1].3);
+        assert_eq!(
+            first.as_object().unwrap().keys().collect::<Vec<_>>(),
+            [
+                "constant_float",
+                "constant_lst",
+                "constant_null",
+                "constant_obj",
+                "constant_str_intrinsic_func",
+                "constant_str_path",
+                "constant_str_var",
+                "varname"
+            ]
+        );
+        assert_eq!(first["constant_null"], "null");
+        assert_eq!(first["constant_float"], "0.1");
+        assert_eq!(first["constant_str_path"], "\"$.no.such.path\"");
+        assert_eq!(first["constant_str_var"], "\"$noSuchVar\"");
+        assert_eq!(
+            first["constant_lst"],
+            "[null,0,0.1,true,\"$varname\",\"{% $varname %}\",[],{\"constant\":0}]"
+        );
+        assert_eq!(first["constant_obj"], "{\"b\":1,\"a\":[2]}");
+        assert_eq!(first["varname"], "\"input_value_literal\"");
+        assert_eq!(
+            events[1].3["assignedVariablesDetails"],
+            json!({"truncated": false})
+        );
+        let second = assigned(&events[3].3);
+        assert_eq!(second["varname2"], "\"varname2\"");
+        assert_eq!(second["varnameconstant_obj_access"], "[2]");
+        assert_eq!(second["copy"], "\"input_value_literal\"");
+        // No Assign, no assignedVariables; the output is the input.
+        assert_eq!(
+            next,
+            Next::Succeeded(json!({"input_value": "input_value_literal"}))
+        );
+    }
+
+    #[test]
+    fn a_state_reads_the_variables_from_before_it_and_assigns_when_it_leaves() {
+        // Recorded (assign/test_assign_base.py::test_state_assign_evaluation_order).
+        let def = json!({"StartAt": "State0", "States": {
+            "State0": {"Type": "Pass",
+                "Result": {"theQuestion": "What is the answer to life the universe and everything?"},
+                "Assign": {"question.$": "$.theQuestion", "answer": 42}, "Next": "State1"},
+            "State1": {"Type": "Pass", "InputPath": "$answer", "ResultPath": "$.theAnswer",
+                "OutputPath": "$answer", "Assign": {"answer": "<omitted>"}, "End": true}}});
+        let (events, next, _) = run(def, json!({}));
+        assert_eq!(
+            assigned(&events[1].3),
+            json!({"answer": "42", "question": "\"What is the answer to life the universe and everything?\""})
+        );
+        assert_eq!(events[3].3["output"], "42");
+        assert_eq!(assigned(&events[3].3), json!({"answer": "\"<omitted>\""}));
+        assert_eq!(next, Next::Succeeded(json!(42)));
+    }
+
+    #[test]
+    fn an_empty_assign_records_nothing() {
+        let def =
+            json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Assign": {}, "End": true}}});
+        let (events, _, _) = run(def, json!({}));
+        assert_eq!(events[1].3.get("assignedVariables"), None);
+        assert_eq!(events[1].3.get("assignedVariablesDetails"), None);
+    }
+
+    #[test]
+    fn iterations_read_outer_variables_and_keep_their_own_to_themselves() {
+        // Recorded shape (assign/test_assign_base.py BASE_SCOPE_MAP), then a read of the
+        // iteration's variable outside it.
+        let def = json!({"StartAt": "State0", "States": {
+            "State0": {"Type": "Pass", "Assign": {"x": 42, "items": [1, 2, 3]}, "Next": "State1"},
+            "State1": {"Type": "Map", "ItemsPath": "$items", "MaxConcurrency": 1,
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Inner",
+                    "States": {"Inner": {"Type": "Pass", "Assign": {"innerX.$": "$x", "x": "shadow"}, "Next": "Again"},
+                               "Again": {"Type": "Pass", "Parameters": {"mine.$": "$x", "inner.$": "$innerX"}, "End": true}}},
+                "Next": "State2"},
+            "State2": {"Type": "Pass", "Assign": {"final.$": "$x"}, "Next": "State3"},
+            "State3": {"Type": "Pass", "Parameters": {"leak.$": "$innerX"}, "End": true}}});
+        let (events, next, _) = run(def, json!({}));
+        let inner: Vec<&Value> = events
+            .iter()
+            .filter(|e| e.1 == "PassStateExited" && e.3["name"] == "Inner")
+            .map(|e| &e.3["assignedVariables"])
+            .collect();
+        assert_eq!(inner.len(), 3);
+        assert!(inner.iter().all(|a| a["innerX"] == "42"));
+        let again: Vec<&Value> = events
+            .iter()
+            .filter(|e| e.1 == "PassStateExited" && e.3["name"] == "Again")
+            .map(|e| &e.3["output"])
+            .collect();
+        assert!(again
+            .iter()
+            .all(|o| *o == "{\"mine\":\"shadow\",\"inner\":42}"));
+        let state2 = events
+            .iter()
+            .find(|e| e.1 == "PassStateExited" && e.3["name"] == "State2")
+            .unwrap();
+        assert_eq!(assigned(&state2.3), json!({"final": "42"}));
+        assert_eq!(
+            next,
+            Next::Failed {
+                error: Some("States.Runtime".into()),
+                cause: Some(
+                    "An error occurred while executing the state 'State3' (entered at the event id #28). The variable 'innerX' is not defined".into()
+                ),
+            }
+        );
+    }
+
+    #[test]
+    fn a_choice_assigns_from_the_rule_that_matched_or_from_the_state_for_its_default() {
+        // The definition of assign/…::test_assign_in_choice_state.
+        let def = json!({"StartAt": "Check", "States": {
+            "Check": {"Type": "Choice", "Choices": [
+                {"Variable": "$.input_value", "IsPresent": false, "Assign": {"status": "UNKNOWN"}, "Next": "Final"},
+                {"Variable": "$.input_value", "NumericEquals": 42, "Assign": {"status": "CORRECT"}, "Next": "Final"}],
+                "Assign": {"status": "INCORRECT", "guess.$": "$.input_value"}, "Default": "Final"},
+            "Final": {"Type": "Pass", "Parameters": {"result.$": "$status"}, "End": true}}});
+        let (events, next, _) = run(def.clone(), json!({"input_value": 42}));
+        assert_eq!(assigned(&events[1].3), json!({"status": "\"CORRECT\""}));
+        assert_eq!(next, Next::Succeeded(json!({"result": "CORRECT"})));
+        let (events, next, _) = run(def, json!({"input_value": 7}));
+        assert_eq!(
+            assigned(&events[1].3),
+            json!({"guess": "7", "status": "\"INCORRECT\""})
+        );
+        assert_eq!(next, Next::Succeeded(json!({"result": "INCORRECT"})));
+    }
+
+    #[test]
+    fn a_wait_assigns_when_it_is_left_and_its_variables_survive_the_store() {
+        let def = json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 5, "Assign": {"waited.$": "$.n"}, "Next": "P"},
+            "P": {"Type": "Pass", "Parameters": {"w.$": "$waited"}, "End": true}}});
+        let (events, next, end) = run(def, json!({"n": 3}));
+        assert_eq!(
+            kinds(&events),
+            [
+                (2, "WaitStateEntered", 0),
+                (3, "WaitStateExited", 2),
+                (4, "PassStateEntered", 3),
+                (5, "PassStateExited", 4),
+                (6, "ExecutionSucceeded", 5)
+            ]
+        );
+        assert_eq!(assigned(&events[1].3), json!({"waited": "3"}));
+        assert_eq!(next, Next::Succeeded(json!({"w": 3})));
+        assert_eq!(end, T0 + 5000);
+    }
+
+    #[test]
+    fn a_catcher_assigns_from_the_error_output() {
+        let def = json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"QueueUrl": "q", "MessageBody": "m"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"caught.$": "$.Error"}, "ResultPath": null, "Next": "P"}], "End": true},
+            "P": {"Type": "Pass", "Parameters": {"e.$": "$caught"}, "End": true}}});
+        let (events, next, _) = run(def, json!({}));
+        let exited = events.iter().find(|e| e.1 == "TaskStateExited").unwrap();
+        assert_eq!(
+            assigned(&exited.3),
+            json!({"caught": "\"States.TaskFailed\""})
+        );
+        assert_eq!(next, Next::Succeeded(json!({"e": "States.TaskFailed"})));
     }
 
     trait PipeItems {

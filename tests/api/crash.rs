@@ -571,21 +571,22 @@ async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
 
 /// The workflow the execution harness runs: a Parallel with a Wait in one branch, a Map of
 /// waiting iterations two at a time, a Task retried twice (no integration is reachable, so
-/// every attempt fails) and caught. With `--time-scale 0.01` it takes about 0.6 s.
+/// every attempt fails) and caught; variables assigned before the waits (top level, in each
+/// iteration, by the catcher) are what the last state reads. With `--time-scale 0.01` it takes about 0.6 s.
 fn crash_workflow() -> String {
     json!({"StartAt": "Prep", "States": {
-        "Prep": {"Type": "Pass", "Parameters": {"i.$": "$.i", "items.$": "States.ArrayRange(1, 3, 1)"}, "Next": "Fan"},
+        "Prep": {"Type": "Pass", "Parameters": {"i.$": "$.i", "items.$": "States.ArrayRange(1, 3, 1)"}, "Assign": {"seen.$": "$.i"}, "Next": "Fan"},
         "Fan": {"Type": "Parallel", "ResultPath": "$.fan", "Next": "Each", "Branches": [
             {"StartAt": "W1", "States": {"W1": {"Type": "Wait", "Seconds": 20, "Next": "B1"}, "B1": {"Type": "Pass", "Result": "b1", "End": true}}},
             {"StartAt": "B2", "States": {"B2": {"Type": "Pass", "Result": "b2", "End": true}}}]},
         "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "ResultPath": "$.each", "Next": "Flaky",
             "ItemProcessor": {"StartAt": "IW", "States": {
-                "IW": {"Type": "Wait", "Seconds": 5, "Next": "IP"},
-                "IP": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": true}}}},
+                "IW": {"Type": "Wait", "Seconds": 5, "Assign": {"mine.$": "$"}, "Next": "IP"},
+                "IP": {"Type": "Pass", "Parameters": {"v.$": "$mine"}, "End": true}}}},
         "Flaky": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "nowhere"},
             "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 2}],
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}], "End": true},
-        "Done": {"Type": "Pass", "Parameters": {"i.$": "$.i", "fan.$": "$.fan", "each.$": "$.each", "error.$": "$.error.Error"}, "End": true}
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Assign": {"caught.$": "$.Error"}, "Next": "Done"}], "End": true},
+        "Done": {"Type": "Pass", "Parameters": {"i.$": "$seen", "fan.$": "$.fan", "each.$": "$.each", "error.$": "$caught"}, "End": true}
     }})
     .to_string()
 }

@@ -721,6 +721,40 @@ async fn a_waiting_execution_resumes_after_a_restart_without_firing_early() {
 }
 
 #[tokio::test]
+async fn variables_assigned_before_a_restart_are_read_after_it() {
+    let mut app = TestApp::spawn_with(|c| c.time_scale = 0.05).await;
+    let definition = json!({"StartAt": "Keep", "States": {
+        "Keep": {"Type": "Pass", "Assign": {"kept.$": "$.n", "label": "before"}, "Next": "W"},
+        "W": {"Type": "Wait", "Seconds": 6, "Next": "Read"},
+        "Read": {"Type": "Pass", "Parameters": {"kept.$": "$kept", "label.$": "$label"}, "End": true}
+    }})
+    .to_string();
+    let machine = create(&app, "keeps", &definition).await;
+    let e = start(&app, &machine, "kept", Some(r#"{"n": [1, 2]}"#)).await;
+    app.restart().await;
+    let d = closed(&app, &e).await;
+    assert_eq!(d["status"], "SUCCEEDED");
+    // `.$` members come out in Java HashMap order (asl-semantics.md §2.2).
+    assert_eq!(d["output"], r#"{"label":"before","kept":[1,2]}"#);
+    let events = history(&app, &e, json!({})).await;
+    let keep = &events[2]["stateExitedEventDetails"];
+    assert_eq!(
+        keep["assignedVariables"],
+        json!({"kept": "[1,2]", "label": "\"before\""})
+    );
+    assert_eq!(
+        keep["assignedVariablesDetails"],
+        json!({"truncated": false})
+    );
+    // includeExecutionData=false leaves the values out, as it does inputs and outputs.
+    let lean = history(&app, &e, json!({"includeExecutionData": false})).await;
+    assert_eq!(
+        lean[2]["stateExitedEventDetails"].get("assignedVariables"),
+        None
+    );
+}
+
+#[tokio::test]
 async fn deleting_a_machine_with_running_executions_waits_for_them() {
     let app = TestApp::spawn_with(|c| c.time_scale = 0.1).await;
     let c = app.client();
