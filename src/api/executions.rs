@@ -771,6 +771,8 @@ pub struct DescribeStateMachineForExecutionOutput {
     pub encryption_configuration: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variable_references: Option<super::state_machines::VariableReferences>,
 }
 
 /// DescribeStateMachineForExecution (§6.1): the revision the execution runs, even after
@@ -790,11 +792,14 @@ pub async fn describe_state_machine_for_execution(
     let arn = input.execution_arn.unwrap_or_default();
     let metadata_only = input.included_data.as_deref() == Some("METADATA_ONLY");
     let scope = ctx.scope.clone();
+    let definitions = ctx.definitions.clone();
     ctx.store
         .read(move |tx| {
             let e = owned_execution(tx, &scope, &arn)?;
             let revision = tx.machines().revision(e.revision)?;
             let name = e.machine_name().to_owned();
+            let variable_references =
+                super::state_machines::variable_references(&definitions, &revision, metadata_only);
             let s = revision.snapshot;
             let json = super::state_machines::parse_json;
             Ok(DescribeStateMachineForExecutionOutput {
@@ -811,6 +816,7 @@ pub async fn describe_state_machine_for_execution(
                 tracing_configuration: json(&s.tracing),
                 encryption_configuration: json(&s.encryption),
                 revision_id: revision.revision_id.map(|r| r.0),
+                variable_references,
             })
         })
         .await

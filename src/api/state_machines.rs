@@ -413,6 +413,28 @@ pub struct DescribeStateMachineOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub encryption_configuration: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variable_references: Option<VariableReferences>,
+}
+
+/// State name → the workflow variables it reads.
+pub type VariableReferences = std::collections::BTreeMap<String, Vec<String>>;
+
+/// The `variableReferences` of a stored revision: absent when no state reads a variable, and
+/// for METADATA_ONLY answers, which leave out everything the definition says.
+pub(super) fn variable_references(
+    definitions: &crate::engine::definitions::Definitions,
+    revision: &Revision,
+    metadata_only: bool,
+) -> Option<VariableReferences> {
+    if metadata_only {
+        return None;
+    }
+    let loaded = definitions.load(revision.key, &revision.snapshot).ok()?;
+    Some(crate::asl::references::variable_references(
+        &loaded.definition,
+    ))
+    .filter(|r| !r.is_empty())
 }
 
 /// DescribeStateMachine through the response cache: a version's answer never changes until
@@ -465,6 +487,7 @@ pub async fn describe_state_machine(
     let target = parse_arn(&arn_text)?;
     let metadata_only = input.included_data.as_deref() == Some("METADATA_ONLY");
     let scope = ctx.scope.clone();
+    let definitions = ctx.definitions.clone();
     ctx.store
         .read(move |tx| {
             let missing = || ApiError::does_not_exist(&arn_text);
@@ -489,6 +512,7 @@ pub async fn describe_state_machine(
                     m.arn.clone(),
                 ),
             };
+            let variable_references = variable_references(&definitions, &revision, metadata_only);
             let s = revision.snapshot;
             Ok(DescribeStateMachineOutput {
                 state_machine_arn: shown_arn,
@@ -508,6 +532,7 @@ pub async fn describe_state_machine(
                 revision_id: revision.revision_id.map(|r| r.0),
                 description,
                 encryption_configuration: parse_json(&s.encryption),
+                variable_references,
             })
         })
         .await

@@ -16,6 +16,7 @@ pub mod intrinsic;
 pub mod json;
 pub mod model;
 pub mod path;
+pub mod references;
 pub mod resource;
 
 pub use diagnostic::{codes, Diagnostic, Severity};

@@ -755,6 +755,63 @@ async fn variables_assigned_before_a_restart_are_read_after_it() {
 }
 
 #[tokio::test]
+async fn describe_lists_the_variables_each_state_reads() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    // Recorded: test_sfn_api_variable_references.py[BASE_REFERENCE_IN_CHOICE].
+    let definition = json!({"StartAt": "Setup", "States": {
+        "Setup": {"Type": "Pass", "Assign": {"guess": "the_guess", "answer": "the_answer"}, "Next": "CheckAnswer"},
+        "CheckAnswer": {"Type": "Choice", "Choices": [
+            {"Variable": "$guess", "StringEqualsPath": "$answer", "Next": "CorrectAnswer"}], "Default": "WrongAnswer"},
+        "CorrectAnswer": {"Type": "Pass", "Result": {"state": "CORRECT"}, "End": true},
+        "WrongAnswer": {"Type": "Pass", "Assign": {"guess.$": "$answer"}, "Result": {"state": "WRONG"}, "Next": "CheckAnswer"}
+    }})
+    .to_string();
+    let machine = create(&app, "refs", &definition).await;
+    let expected: std::collections::HashMap<String, Vec<String>> = [
+        (
+            "CheckAnswer".to_owned(),
+            vec!["answer".to_owned(), "guess".to_owned()],
+        ),
+        ("WrongAnswer".to_owned(), vec!["answer".to_owned()]),
+    ]
+    .into();
+    let d = c
+        .describe_state_machine()
+        .state_machine_arn(&machine)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.variable_references(), Some(&expected));
+    let lean = c
+        .describe_state_machine()
+        .state_machine_arn(&machine)
+        .included_data(aws_sdk_sfn::types::IncludedData::MetadataOnly)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lean.variable_references(), None);
+    let e = start(&app, &machine, "refs", None).await;
+    closed(&app, &e).await;
+    let f = c
+        .describe_state_machine_for_execution()
+        .execution_arn(&e)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(f.variable_references(), Some(&expected));
+    // A machine that reads no variable has none to list.
+    let plain = create(&app, "plain", &wait_then_pass(0)).await;
+    let d = c
+        .describe_state_machine()
+        .state_machine_arn(&plain)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.variable_references(), None);
+}
+
+#[tokio::test]
 async fn deleting_a_machine_with_running_executions_waits_for_them() {
     let app = TestApp::spawn_with(|c| c.time_scale = 0.1).await;
     let c = app.client();
