@@ -53,11 +53,12 @@ pub fn export(db: &Path, out: &mut dyn Write) -> anyhow::Result<Export> {
     let aliases = data.state_machines.iter().map(|m| m.aliases.len()).sum();
     let executions = data.state_machines.iter().map(|m| m.executions.len()).sum();
     eprintln_quiet(&format!(
-        "exported {}, {}, {}, {}",
+        "exported {}, {}, {}, {}, {}",
         counted(data.state_machines.len(), "state machine", "state machines"),
         counted(versions, "version", "versions"),
         counted(aliases, "alias", "aliases"),
-        counted(executions, "execution", "executions")
+        counted(executions, "execution", "executions"),
+        counted(data.activities.len(), "activity", "activities")
     ));
     Ok(data)
 }

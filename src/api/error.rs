@@ -40,6 +40,14 @@ pub enum ApiError {
     ExecutionAlreadyExists(String),
     #[error("{0}")]
     ExecutionDoesNotExist(String),
+    #[error("{0}")]
+    ActivityDoesNotExist(String),
+    /// CreateActivity of a name already used with another encryption configuration.
+    #[error("{0}")]
+    ActivityAlreadyExists(String),
+    /// The activity quota of an account and region is reached.
+    #[error("{0}")]
+    ActivityLimitExceeded(String),
     /// An execution input that is not JSON.
     #[error("{0}")]
     InvalidExecutionInput(String),
@@ -124,6 +132,9 @@ impl ApiError {
             ApiError::StateMachineDeleting(_) => "StateMachineDeleting",
             ApiError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
             ApiError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
+            ApiError::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
+            ApiError::ActivityAlreadyExists(_) => "ActivityAlreadyExists",
+            ApiError::ActivityLimitExceeded(_) => "ActivityLimitExceeded",
             ApiError::InvalidExecutionInput(_) => "InvalidExecutionInput",
             ApiError::StateMachineTypeNotSupported(_) => "StateMachineTypeNotSupported",
             ApiError::MissingRequiredParameter(_) => "MissingRequiredParameter",
@@ -152,6 +163,11 @@ impl ApiError {
     /// `State Machine Does Not Exist: '<arn as sent>'`.
     pub fn does_not_exist(arn: &str) -> Self {
         ApiError::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'"))
+    }
+
+    /// `Activity Does Not Exist: '<arn as sent>'`.
+    pub fn activity_does_not_exist(arn: &str) -> Self {
+        ApiError::ActivityDoesNotExist(format!("Activity Does Not Exist: '{arn}'"))
     }
 
     /// `Execution Does Not Exist: '<arn as sent>'`.

@@ -2,6 +2,7 @@
 //! vocabulary and model-constraint checks. Knows no HTTP types; `http` turns bytes into a
 //! call to [`dispatch`] and its result back into a response.
 
+pub mod activities;
 pub mod admin;
 pub mod aliases;
 pub mod cache;
@@ -95,17 +96,17 @@ operations!(
     StopExecution,
     GetExecutionHistory,
     DescribeStateMachineForExecution,
+    CreateActivity,
+    DescribeActivity,
+    DeleteActivity,
+    ListActivities,
 );
 
 /// The model's operations that sfnlite does not implement (yet): they answer
 /// `UnsupportedOperation`, never 5xx.
 const MODEL_ONLY: &[&str] = &[
-    "CreateActivity",
-    "DeleteActivity",
-    "DescribeActivity",
     "DescribeMapRun",
     "GetActivityTask",
-    "ListActivities",
     "ListMapRuns",
     "RedriveExecution",
     "SendTaskFailure",
@@ -170,6 +171,10 @@ pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Bytes, Api
         DescribeStateMachineForExecution => {
             call(ctx, body, executions::describe_state_machine_for_execution).await
         }
+        CreateActivity => call(ctx, body, activities::create_activity).await,
+        DescribeActivity => call(ctx, body, activities::describe_activity).await,
+        DeleteActivity => call(ctx, body, activities::delete_activity).await,
+        ListActivities => call(ctx, body, activities::list_activities).await,
     }
 }
 

@@ -79,7 +79,7 @@ fn check_logging(v: &mut Violations, logging: Option<&LoggingConfiguration>) {
 }
 
 /// Model constraints of an `EncryptionConfiguration` member.
-fn check_encryption(v: &mut Violations, encryption: Option<&EncryptionConfiguration>) {
+pub(super) fn check_encryption(v: &mut Violations, encryption: Option<&EncryptionConfiguration>) {
     let Some(e) = encryption else { return };
     v.member(
         "encryptionConfiguration.kmsKeyId",
@@ -140,18 +140,24 @@ fn check_service_rules(
         }
     }
     if let Some(e) = encryption {
-        if e.kind.as_deref() == Some(CUSTOMER_MANAGED_KMS_KEY) && e.kms_key_id.is_none() {
-            return Err(ApiError::InvalidEncryptionConfiguration(
-                "Invalid Encryption Configuration: kmsKeyId is required when type is CUSTOMER_MANAGED_KMS_KEY.".into(),
-            ));
-        }
-        if e.kind.as_deref() != Some(CUSTOMER_MANAGED_KMS_KEY)
-            && (e.kms_key_id.is_some() || e.kms_data_key_reuse_period_seconds.is_some())
-        {
-            return Err(ApiError::InvalidEncryptionConfiguration(
-                "Invalid Encryption Configuration: kmsKeyId and kmsDataKeyReusePeriodSeconds are only allowed when type is CUSTOMER_MANAGED_KMS_KEY.".into(),
-            ));
-        }
+        encryption_rules(e)?;
+    }
+    Ok(())
+}
+
+/// The service rules of an `EncryptionConfiguration` (state machines and activities alike).
+pub(super) fn encryption_rules(e: &EncryptionConfiguration) -> Result<(), ApiError> {
+    if e.kind.as_deref() == Some(CUSTOMER_MANAGED_KMS_KEY) && e.kms_key_id.is_none() {
+        return Err(ApiError::InvalidEncryptionConfiguration(
+            "Invalid Encryption Configuration: kmsKeyId is required when type is CUSTOMER_MANAGED_KMS_KEY.".into(),
+        ));
+    }
+    if e.kind.as_deref() != Some(CUSTOMER_MANAGED_KMS_KEY)
+        && (e.kms_key_id.is_some() || e.kms_data_key_reuse_period_seconds.is_some())
+    {
+        return Err(ApiError::InvalidEncryptionConfiguration(
+            "Invalid Encryption Configuration: kmsKeyId and kmsDataKeyReusePeriodSeconds are only allowed when type is CUSTOMER_MANAGED_KMS_KEY.".into(),
+        ));
     }
     Ok(())
 }

@@ -1,36 +1,74 @@
-//! TagResource, UntagResource and ListTagsForResource on state machines. Versions and
-//! aliases cannot be tagged: they are `ResourceNotFound` (aws-behavior.md §1.2).
+//! TagResource, UntagResource and ListTagsForResource on state machines and activities.
+//! Versions and aliases cannot be tagged: they are `ResourceNotFound` (aws-behavior.md §1.2).
 
 use serde::{Deserialize, Serialize};
 
 use super::state_machines::{check_tags, too_many_tags, Empty, Tag, MAX_TAGS};
 use super::validate::{Violations, ARN, TAG_KEY};
 use super::{owned_machine, parse_arn, ApiError, Ctx};
-use crate::domain::arn::StateMachineRef;
-use crate::domain::records::Machine;
+use crate::domain::arn::{parse_activity_arn, ActivityArn, StateMachineRef};
+use crate::domain::records::{ActivityKey, MachineKey, TagPair};
 use crate::domain::scope::Scope;
 use crate::store::Tx;
 
-/// Resolves a taggable resource ARN to the caller's machine, or the AWS error for it.
-fn tagged_machine(
-    tx: &dyn Tx,
-    scope: &Scope,
-    arn: &str,
-    target: &StateMachineRef,
-) -> Result<Machine, ApiError> {
-    if !matches!(target, StateMachineRef::Machine(_)) {
-        return Err(ApiError::resource_not_found(arn));
-    }
-    owned_machine(tx, scope, target)?.ok_or_else(|| ApiError::resource_not_found(arn))
+/// A taggable resource, as its ARN names it.
+enum Resource {
+    Machine(StateMachineRef),
+    Activity(ActivityArn),
 }
 
-/// Parses `resourceArn`. Activity ARNs are well-formed resources sfnlite has none of.
-fn parse_resource(arn: &str) -> Result<Option<StateMachineRef>, ApiError> {
+/// A taggable resource that exists.
+#[derive(Clone, Copy)]
+enum Tagged {
+    Machine(MachineKey),
+    Activity(ActivityKey),
+}
+
+impl Tagged {
+    fn list(self, tx: &dyn Tx) -> crate::store::repo::Result<Vec<TagPair>> {
+        match self {
+            Tagged::Machine(k) => tx.tags().list(k),
+            Tagged::Activity(k) => tx.activities().tags(k),
+        }
+    }
+    fn put(self, tx: &dyn Tx, key: &str, value: &str) -> crate::store::repo::Result<()> {
+        match self {
+            Tagged::Machine(k) => tx.tags().put(k, key, value),
+            Tagged::Activity(k) => tx.activities().put_tag(k, key, value),
+        }
+    }
+    fn delete(self, tx: &dyn Tx, key: &str) -> crate::store::repo::Result<()> {
+        match self {
+            Tagged::Machine(k) => tx.tags().delete(k, key),
+            Tagged::Activity(k) => tx.activities().delete_tag(k, key),
+        }
+    }
+}
+
+/// Resolves a taggable resource ARN to the caller's machine or activity, or the AWS error.
+fn tagged(tx: &dyn Tx, scope: &Scope, arn: &str, target: &Resource) -> Result<Tagged, ApiError> {
+    let missing = || ApiError::resource_not_found(arn);
+    match target {
+        Resource::Machine(m @ StateMachineRef::Machine(_)) => owned_machine(tx, scope, m)?
+            .map(|m| Tagged::Machine(m.key))
+            .ok_or_else(missing),
+        Resource::Machine(_) => Err(missing()),
+        Resource::Activity(a) if scope.owns_activity(a) => tx
+            .activities()
+            .find(&a.to_string())?
+            .map(|a| Tagged::Activity(a.key))
+            .ok_or_else(missing),
+        Resource::Activity(_) => Err(missing()),
+    }
+}
+
+/// Parses `resourceArn`: an activity ARN or any state machine ARN.
+fn parse_resource(arn: &str) -> Result<Resource, ApiError> {
     let is_activity = arn.split(':').nth(5) == Some("activity") && arn.starts_with("arn:");
     if is_activity {
-        return Ok(None);
+        return Ok(Resource::Activity(parse_activity_arn(arn)?));
     }
-    parse_arn(arn).map(Some)
+    parse_arn(arn).map(Resource::Machine)
 }
 
 fn check_resource_arn(v: &mut Violations, arn: &Option<String>) {
@@ -52,24 +90,22 @@ pub async fn tag_resource(ctx: Ctx, input: TagResourceInput) -> Result<Empty, Ap
     check_tags(&mut v, "tags", input.tags.as_deref().unwrap_or_default());
     v.finish()?;
     let arn = input.resource_arn.unwrap_or_default();
-    let Some(target) = parse_resource(&arn)? else {
-        return Err(ApiError::resource_not_found(&arn));
-    };
+    let target = parse_resource(&arn)?;
     let tags = input.tags.unwrap_or_default();
     let scope = ctx.scope.clone();
     ctx.store
         .write(move |tx| {
-            let m = tagged_machine(tx, &scope, &arn, &target)?;
+            let r = tagged(tx, &scope, &arn, &target)?;
             for t in &tags {
-                tx.tags().put(
-                    m.key,
+                r.put(
+                    tx,
                     t.key.as_deref().unwrap_or_default(),
                     t.value.as_deref().unwrap_or_default(),
                 )?;
             }
             // Counted after the upsert so replacing an existing key never trips the limit;
             // an error here rolls the whole request back.
-            if tx.tags().list(m.key)?.len() > MAX_TAGS {
+            if r.list(tx)?.len() > MAX_TAGS {
                 return Err(too_many_tags(&arn));
             }
             Ok(Empty {})
@@ -94,16 +130,14 @@ pub async fn untag_resource(ctx: Ctx, input: UntagResourceInput) -> Result<Empty
     }
     v.finish()?;
     let arn = input.resource_arn.unwrap_or_default();
-    let Some(target) = parse_resource(&arn)? else {
-        return Err(ApiError::resource_not_found(&arn));
-    };
+    let target = parse_resource(&arn)?;
     let keys = input.tag_keys.unwrap_or_default();
     let scope = ctx.scope.clone();
     ctx.store
         .write(move |tx| {
-            let m = tagged_machine(tx, &scope, &arn, &target)?;
+            let r = tagged(tx, &scope, &arn, &target)?;
             for k in &keys {
-                tx.tags().delete(m.key, k)?;
+                r.delete(tx, k)?;
             }
             Ok(Empty {})
         })
@@ -121,7 +155,7 @@ pub struct ListTagsForResourceOutput {
     pub tags: Vec<Tag>,
 }
 
-/// ListTagsForResource: the machine's tags by key (`[]` when it has none).
+/// ListTagsForResource: the resource's tags by key (`[]` when it has none).
 pub async fn list_tags_for_resource(
     ctx: Ctx,
     input: ListTagsForResourceInput,
@@ -130,16 +164,12 @@ pub async fn list_tags_for_resource(
     check_resource_arn(&mut v, &input.resource_arn);
     v.finish()?;
     let arn = input.resource_arn.unwrap_or_default();
-    let Some(target) = parse_resource(&arn)? else {
-        return Err(ApiError::resource_not_found(&arn));
-    };
+    let target = parse_resource(&arn)?;
     let scope = ctx.scope.clone();
     ctx.store
         .read(move |tx| {
-            let m = tagged_machine(tx, &scope, &arn, &target)?;
-            let tags = tx
-                .tags()
-                .list(m.key)?
+            let tags = tagged(tx, &scope, &arn, &target)?
+                .list(tx)?
                 .into_iter()
                 .map(|t| Tag {
                     key: Some(t.key),

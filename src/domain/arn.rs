@@ -186,6 +186,48 @@ pub fn parse_execution_arn(value: &str) -> Result<ExecutionArn, ArnError> {
     }
 }
 
+/// The ARN of an activity: `arn:<partition>:states:<region>:<account>:activity:<name>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ActivityArn {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    pub name: String,
+}
+
+impl fmt::Display for ActivityArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:{}:states:{}:{}:activity:{}",
+            self.partition, self.region, self.account, self.name
+        )
+    }
+}
+
+/// Parses an activity ARN; other Step Functions resources fail with `Resource type not
+/// valid in this context: <type>`, other shapes as machine ARNs do.
+pub fn parse_activity_arn(value: &str) -> Result<ActivityArn, ArnError> {
+    let invalid = || ArnError(format!("Invalid ARN: {value}"));
+    let p = split(value, &invalid)?;
+    if p.kind != "activity" && ["stateMachine", "express", "execution", "mapRun"].contains(&p.kind)
+    {
+        return Err(ArnError(format!(
+            "Resource type not valid in this context: {}",
+            p.kind
+        )));
+    }
+    match p.resource.as_slice() {
+        [name] if p.kind == "activity" && is_valid_machine_name(name) => Ok(ActivityArn {
+            partition: p.partition.to_owned(),
+            region: p.region.to_owned(),
+            account: p.account.to_owned(),
+            name: (*name).to_owned(),
+        }),
+        _ => Err(invalid()),
+    }
+}
+
 /// The partitions and the regions each owns, as the AWS SDKs ship them (botocore's
 /// `partitions.json`, `regionRegex`). A region that matches none belongs to `aws`, as the
 /// SDKs resolve it.

@@ -105,7 +105,31 @@ keys!(
     VersionKey,
     /// The store's identity of an alias; aliases list in the order of these keys.
     AliasKey,
+    /// The store's identity of an activity.
+    ActivityKey,
 );
+
+/// An activity: a task queue workers poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub key: ActivityKey,
+    pub arn: String,
+    pub name: String,
+    pub created_ms: i64,
+    /// The EncryptionConfiguration, normalised JSON.
+    pub encryption: String,
+}
+
+/// The fields of an activity being created.
+#[derive(Debug, Clone)]
+pub struct NewActivity<'a> {
+    pub arn: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub name: &'a str,
+    pub created_ms: i64,
+    pub encryption: &'a str,
+}
 
 /// A state machine.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,6 +36,20 @@ impl Scope {
         arn.partition == self.partition && arn.region == self.region && arn.account == self.account
     }
 
+    pub fn activity_arn(&self, name: &str) -> super::arn::ActivityArn {
+        super::arn::ActivityArn {
+            partition: self.partition.clone(),
+            region: self.region.clone(),
+            account: self.account.clone(),
+            name: name.to_owned(),
+        }
+    }
+
+    /// Whether an activity ARN is in this scope.
+    pub fn owns_activity(&self, arn: &super::arn::ActivityArn) -> bool {
+        arn.partition == self.partition && arn.region == self.region && arn.account == self.account
+    }
+
     /// A stable text naming this scope, used to bind pagination tokens.
     pub fn key(&self) -> String {
         format!("{}/{}/{}", self.partition, self.region, self.account)

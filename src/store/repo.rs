@@ -8,9 +8,10 @@
 
 use super::StoreError;
 use crate::domain::records::{
-    Alias, AliasKey, Begin, Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary,
-    HistoryEvent, Machine, MachineKey, NewExecution, NewMachine, Revision, RevisionId, RevisionKey,
-    Route, Snapshot, TagPair, Version, VersionKey, VersionNumber, Weight,
+    Activity, ActivityKey, Alias, AliasKey, Begin, Closing, Execution, ExecutionKey,
+    ExecutionStatus, ExecutionSummary, HistoryEvent, Machine, MachineKey, NewActivity,
+    NewExecution, NewMachine, Revision, RevisionId, RevisionKey, Route, Snapshot, TagPair, Version,
+    VersionKey, VersionNumber, Weight,
 };
 use crate::domain::scope::Scope;
 
@@ -25,6 +26,24 @@ pub trait Tx {
     fn tags(&self) -> &dyn Tags;
     fn admin(&self) -> &dyn Admin;
     fn executions(&self) -> &dyn Executions;
+    fn activities(&self) -> &dyn Activities;
+}
+
+/// Activities and their tags.
+pub trait Activities {
+    /// The activity with this ARN, if any.
+    fn find(&self, arn: &str) -> Result<Option<Activity>>;
+    /// Inserts an activity; its ARN (name in its scope) is unique.
+    fn insert(&self, activity: &NewActivity<'_>) -> Result<Activity>;
+    /// Deletes an activity with its tags.
+    fn delete(&self, activity: ActivityKey) -> Result<()>;
+    /// A scope's activities by name, after `after`, at most `limit`.
+    fn list(&self, scope: &Scope, after: Option<&str>, limit: usize) -> Result<Vec<Activity>>;
+    /// Activities stored in a scope (for the quota).
+    fn count(&self, scope: &Scope) -> Result<i64>;
+    fn tags(&self, activity: ActivityKey) -> Result<Vec<TagPair>>;
+    fn put_tag(&self, activity: ActivityKey, key: &str, value: &str) -> Result<()>;
+    fn delete_tag(&self, activity: ActivityKey, key: &str) -> Result<()>;
 }
 
 /// State machines and their revisions.
@@ -132,7 +151,7 @@ pub trait Tags {
 
 /// Operator features: reset and the figures `/metrics` reports.
 pub trait Admin {
-    /// Deletes every state machine of every account and region, with all they own.
+    /// Deletes every state machine and activity of every account and region, with all they own.
     fn reset(&self) -> Result<()>;
     /// Size of the database in bytes.
     fn database_bytes(&self) -> Result<i64>;

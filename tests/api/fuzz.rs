@@ -58,6 +58,10 @@ const OPERATIONS: &[&str] = &[
     "StopExecution",
     "GetExecutionHistory",
     "DescribeStateMachineForExecution",
+    "CreateActivity",
+    "DescribeActivity",
+    "DeleteActivity",
+    "ListActivities",
 ];
 
 const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:fuzz";
@@ -202,7 +206,11 @@ fn request_body(rng: &mut Rng, op: &str) -> Value {
         "UntagResource" => json!({"resourceArn": SM, "tagKeys": ["k"]}),
         "ListTagsForResource" => json!({"resourceArn": SM}),
         "ValidateStateMachineDefinition" => json!({"definition": def}),
-        "ListStateMachines" => json!({"maxResults": 2}),
+        "ListStateMachines" | "ListActivities" => json!({"maxResults": 2}),
+        "CreateActivity" => json!({"name": format!("a{}", rng.below(4)),
+            "tags": [{"key": "k", "value": "v"}]}),
+        "DescribeActivity" | "DeleteActivity" => json!({"activityArn":
+            format!("arn:aws:states:us-east-1:123456789012:activity:a{}", rng.below(4))}),
         "StartExecution" => {
             let input = if rng.below(3) == 0 {
                 hostile(rng, 0)
@@ -251,6 +259,7 @@ fn request_body(rng: &mut Rng, op: &str) -> Value {
         "statusFilter",
         "redriveFilter",
         "mapRunArn",
+        "activityArn",
         "reverseOrder",
         "includeExecutionData",
         "error",
@@ -296,7 +305,9 @@ fn fingerprint(c: &rusqlite::Connection) -> String {
                 (SELECT count(*) || ':' || total(version_id * 1000 + weight) FROM alias_routes) || '|' ||
                 (SELECT count(*) || ':' || coalesce(group_concat(key || '=' || value), '') FROM tags) || '|' ||
                 (SELECT count(*) || ':' || coalesce(group_concat(status), '') FROM executions) || '|' ||
-                (SELECT total(last_event - first_event + 1) FROM history_chunks)",
+                (SELECT total(last_event - first_event + 1) FROM history_chunks) || '|' ||
+                (SELECT count(*) || ':' || coalesce(group_concat(name), '') FROM activities) || '|' ||
+                (SELECT count(*) FROM activity_tags)",
         [],
         |r| r.get(0),
     )

@@ -2,6 +2,7 @@
 //! the real server on a random loopback port with a fresh temporary database, and drive it
 //! with `aws-sdk-sfn` or, for what SDKs never send, raw HTTP.
 
+mod activities;
 mod aliases;
 mod compat;
 mod concurrency;

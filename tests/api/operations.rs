@@ -80,6 +80,12 @@ async fn reset_is_not_found_unless_enabled() {
 /// below the high-water mark, descriptions, aliases with routing, tags.
 async fn rich_state(app: &TestApp) -> String {
     let c = app.client();
+    c.create_activity()
+        .name("work")
+        .tags(Tag::builder().key("queue").value("main").build())
+        .send()
+        .await
+        .unwrap();
     let arn = c
         .create_state_machine()
         .name("rich")
@@ -161,6 +167,11 @@ async fn rich_state(app: &TestApp) -> String {
     arn
 }
 
+/// The ARN of the activity `rich_state` creates.
+fn activity_arn(machine: &str) -> String {
+    machine.replace(":stateMachine:rich", ":activity:work")
+}
+
 /// The ARN of the execution `rich_state` runs.
 fn execution_arn(machine: &str) -> String {
     format!("{}:done", machine.replace(":stateMachine:", ":execution:"))
@@ -196,7 +207,8 @@ async fn export_then_import_round_trips_exactly() {
     // Export works beside the running server.
     let progress = export(&app.config.db, &first);
     assert!(
-        progress.contains("exported 2 state machines, 3 versions, 2 aliases, 1 execution"),
+        progress
+            .contains("exported 2 state machines, 3 versions, 2 aliases, 1 execution, 1 activity"),
         "{progress}"
     );
 
@@ -242,6 +254,15 @@ async fn export_then_import_round_trips_exactly() {
         (
             "DescribeStateMachineForExecution",
             json!({"executionArn": execution_arn(&arn)}),
+        ),
+        ("ListActivities", json!({})),
+        (
+            "DescribeActivity",
+            json!({"activityArn": activity_arn(&arn)}),
+        ),
+        (
+            "ListTagsForResource",
+            json!({"resourceArn": activity_arn(&arn)}),
         ),
     ];
     for (op, body) in same {

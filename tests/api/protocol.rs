@@ -33,12 +33,14 @@ async fn missing_target_is_unknown_operation_exception() {
 #[tokio::test]
 async fn model_operation_not_implemented_is_unsupported_operation() {
     let app = TestApp::spawn().await;
-    let r = app.call("CreateActivity", json!({"name": "a"})).await;
+    let r = app
+        .call("GetActivityTask", json!({"activityArn": "a"}))
+        .await;
     assert_error(
         &r,
         400,
         "UnsupportedOperation",
-        "CreateActivity is not supported by sfnlite",
+        "GetActivityTask is not supported by sfnlite",
     );
 }
 

@@ -113,6 +113,6 @@ fn export_reads_the_database_serve_uses_by_default() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
-        "exported 0 state machines, 0 versions, 0 aliases, 0 executions"
+        "exported 0 state machines, 0 versions, 0 aliases, 0 executions, 0 activities"
     );
 }

@@ -11,7 +11,7 @@ impl repo::Admin for Repo<'_> {
         // Executions and aliases first: they reference revisions and versions without a
         // cascade.
         self.0.execute_batch(
-            "DELETE FROM executions; DELETE FROM aliases; DELETE FROM state_machines;",
+            "DELETE FROM executions; DELETE FROM aliases; DELETE FROM state_machines; DELETE FROM activities;",
         )?;
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! with group commit, and every SQL statement (one module per repository). Knows nothing
 //! about HTTP or AWS error texts; operations reach it only through `store::repo`.
 
+mod activities;
 mod admin;
 mod aliases;
 mod executions;
@@ -40,6 +41,7 @@ pub(super) struct SqliteTx<'a> {
     tags: tags::Repo<'a>,
     admin: admin::Repo<'a>,
     executions: executions::Repo<'a>,
+    activities: activities::Repo<'a>,
 }
 
 impl<'a> SqliteTx<'a> {
@@ -51,6 +53,7 @@ impl<'a> SqliteTx<'a> {
             tags: tags::Repo(c),
             admin: admin::Repo(c),
             executions: executions::Repo(c),
+            activities: activities::Repo(c),
         }
     }
 }
@@ -73,6 +76,9 @@ impl repo::Tx for SqliteTx<'_> {
     }
     fn executions(&self) -> &dyn repo::Executions {
         &self.executions
+    }
+    fn activities(&self) -> &dyn repo::Activities {
+        &self.activities
     }
 }
 

@@ -1,12 +1,14 @@
 //! Export and import of the whole state as JSON: every account and region, with ARNs,
 //! revision ids, version numbers and high-water marks, descriptions, aliases and their
-//! routing, tags, and creation and update dates, so a round trip is exact.
+//! routing, tags, executions with their histories, activities, and creation and update
+//! dates, so a round trip is exact.
 
 use std::collections::HashMap;
 
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
+use super::activities::Repo as ActivityRepo;
 use super::aliases::{
     alias, insert as insert_alias, set_routes, Repo as AliasRepo, COLUMNS as ALIAS_COLUMNS,
 };
@@ -15,10 +17,10 @@ use super::machines::{insert_revision, machine, revision, MACHINE_COLUMNS, REVIS
 use super::tags::Repo as TagRepo;
 use super::versions::{insert as insert_version, version, COLUMNS as VERSION_COLUMNS};
 use crate::domain::records::{
-    Alias, HistoryEvent, MachineKey, RevisionId, RevisionKey, Snapshot, VersionKey, VersionNumber,
-    Weight,
+    ActivityKey, Alias, HistoryEvent, MachineKey, NewActivity, RevisionId, RevisionKey, Snapshot,
+    VersionKey, VersionNumber, Weight,
 };
-use crate::store::repo::{Aliases, Executions, Tags};
+use crate::store::repo::{Activities, Aliases, Executions, Tags};
 use crate::store::StoreError;
 
 pub const FORMAT: &str = "sfnlite-export";
@@ -30,6 +32,22 @@ pub struct Export {
     pub format: String,
     pub format_version: u32,
     pub state_machines: Vec<MachineExport>,
+    /// Absent from exports made before activities existed.
+    #[serde(default)]
+    pub activities: Vec<ActivityExport>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityExport {
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    pub created_ms: i64,
+    /// The EncryptionConfiguration as stored (normalised JSON text).
+    pub encryption: String,
+    pub tags: Vec<TagExport>,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -176,7 +194,41 @@ pub fn export(c: &Connection, mut progress: impl FnMut(usize)) -> Result<Export,
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
         state_machines: machines,
+        activities: export_activities(c)?,
     })
+}
+
+fn export_activities(c: &Connection) -> Result<Vec<ActivityExport>, StoreError> {
+    let mut st = c.prepare(
+        "SELECT id, arn, account, region, name, created_ms, encryption FROM activities ORDER BY id",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            ActivityKey(r.get(0)?),
+            ActivityExport {
+                arn: r.get(1)?,
+                account: r.get(2)?,
+                region: r.get(3)?,
+                name: r.get(4)?,
+                created_ms: r.get(5)?,
+                encryption: r.get(6)?,
+                tags: Vec::new(),
+            },
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (key, mut a) = row?;
+        a.tags = Activities::tags(&ActivityRepo(c), key)?
+            .into_iter()
+            .map(|t| TagExport {
+                key: t.key,
+                value: t.value,
+            })
+            .collect();
+        out.push(a);
+    }
+    Ok(out)
 }
 
 /// A machine's revisions oldest first, and where each revision key landed in that list.
@@ -314,7 +366,7 @@ fn export_executions(
 /// Whether the database holds any state machine.
 pub fn is_empty(c: &Connection) -> Result<bool, StoreError> {
     Ok(c.query_row(
-        "SELECT NOT EXISTS (SELECT 1 FROM state_machines)",
+        "SELECT NOT EXISTS (SELECT 1 FROM state_machines) AND NOT EXISTS (SELECT 1 FROM activities)",
         [],
         |r| r.get(0),
     )?)
@@ -329,6 +381,22 @@ pub fn import(
     for (done, m) in data.state_machines.iter().enumerate() {
         import_machine(c, m)?;
         progress(done + 1);
+    }
+    for a in &data.activities {
+        let created = Activities::insert(
+            &ActivityRepo(c),
+            &NewActivity {
+                arn: &a.arn,
+                account: &a.account,
+                region: &a.region,
+                name: &a.name,
+                created_ms: a.created_ms,
+                encryption: &a.encryption,
+            },
+        )?;
+        for t in &a.tags {
+            Activities::put_tag(&ActivityRepo(c), created.key, &t.key, &t.value)?;
+        }
     }
     Ok(())
 }
