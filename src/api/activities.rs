@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::paging::{check_paging, Paging};
+use super::paging::page_by_name;
 use super::state_machines::{
     check_encryption, check_tags, encryption_rules, too_many_tags, Empty, Tag, MAX_TAGS,
 };
@@ -205,33 +205,24 @@ pub async fn list_activities(
     ctx: Ctx,
     input: ListActivitiesInput,
 ) -> Result<ListActivitiesOutput, ApiError> {
-    let mut v = Violations::default();
-    check_paging(&mut v, input.max_results, input.next_token.as_deref());
-    v.finish()?;
-    let paging: Paging<String> = Paging::start(
+    let (rows, next_token) = page_by_name(
+        &ctx,
         "ListActivities",
-        ctx.scope.key(),
         input.max_results,
         input.next_token.as_deref(),
-    )?;
-    let scope = ctx.scope.clone();
-    ctx.store
-        .read(move |tx| {
-            let rows = tx
-                .activities()
-                .list(&scope, paging.after.as_deref(), paging.fetch())?;
-            let (rows, next_token) = paging.finish(rows, |a| a.name.clone());
-            Ok(ListActivitiesOutput {
-                activities: rows
-                    .into_iter()
-                    .map(|a| ActivityListItem {
-                        activity_arn: a.arn,
-                        name: a.name,
-                        creation_date: secs(a.created_ms),
-                    })
-                    .collect(),
-                next_token,
+        |tx, scope, after, limit| tx.activities().list(scope, after, limit),
+        |a: &Activity| a.name.clone(),
+    )
+    .await?;
+    Ok(ListActivitiesOutput {
+        activities: rows
+            .into_iter()
+            .map(|a| ActivityListItem {
+                activity_arn: a.arn,
+                name: a.name,
+                creation_date: secs(a.created_ms),
             })
-        })
-        .await
+            .collect(),
+        next_token,
+    })
 }

@@ -74,6 +74,40 @@ pub fn page_size(max_results: Option<i64>) -> usize {
     }
 }
 
+/// One page of a listing of the caller's resources by name (ListStateMachines,
+/// ListActivities): the checks, the token bound to `op` and the scope, the keyset read.
+pub async fn page_by_name<T, F>(
+    ctx: &super::Ctx,
+    op: &'static str,
+    max_results: Option<i64>,
+    next_token: Option<&str>,
+    fetch: F,
+    name: fn(&T) -> String,
+) -> Result<(Vec<T>, Option<String>), ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(
+            &dyn crate::store::Tx,
+            &crate::domain::scope::Scope,
+            Option<&str>,
+            usize,
+        ) -> crate::store::repo::Result<Vec<T>>
+        + Send
+        + 'static,
+{
+    let mut v = Violations::default();
+    check_paging(&mut v, max_results, next_token);
+    v.finish()?;
+    let paging: Paging<String> = Paging::start(op, ctx.scope.key(), max_results, next_token)?;
+    let scope = ctx.scope.clone();
+    ctx.store
+        .read(move |tx| {
+            let rows = fetch(tx, &scope, paging.after.as_deref(), paging.fetch())?;
+            Ok(paging.finish(rows, name))
+        })
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::cache::{CacheKey, Cached};
-use super::paging::{check_paging, Paging};
+use super::paging::page_by_name;
 use super::validate::{
     Violations, ARN, DEFINITION, DESCRIPTION, INCLUDED_DATA, KMS_KEY_ID, NAME, TAG_KEY, TAG_VALUE,
 };
@@ -769,36 +769,27 @@ pub async fn list_state_machines(
     ctx: Ctx,
     input: ListStateMachinesInput,
 ) -> Result<ListStateMachinesOutput, ApiError> {
-    let mut v = Violations::default();
-    check_paging(&mut v, input.max_results, input.next_token.as_deref());
-    v.finish()?;
-    let paging: Paging<String> = Paging::start(
+    let (rows, next_token) = page_by_name(
+        &ctx,
         "ListStateMachines",
-        ctx.scope.key(),
         input.max_results,
         input.next_token.as_deref(),
-    )?;
-    let scope = ctx.scope.clone();
-    ctx.store
-        .read(move |tx| {
-            let rows = tx
-                .machines()
-                .list(&scope, paging.after.as_deref(), paging.fetch())?;
-            let (rows, next_token) = paging.finish(rows, |m| m.name.clone());
-            Ok(ListStateMachinesOutput {
-                state_machines: rows
-                    .into_iter()
-                    .map(|m| StateMachineListItem {
-                        state_machine_arn: m.arn,
-                        name: m.name,
-                        kind: m.kind.as_str(),
-                        creation_date: secs(m.created_ms),
-                    })
-                    .collect(),
-                next_token,
+        |tx, scope, after, limit| tx.machines().list(scope, after, limit),
+        |m: &Machine| m.name.clone(),
+    )
+    .await?;
+    Ok(ListStateMachinesOutput {
+        state_machines: rows
+            .into_iter()
+            .map(|m| StateMachineListItem {
+                state_machine_arn: m.arn,
+                name: m.name,
+                kind: m.kind.as_str(),
+                creation_date: secs(m.created_ms),
             })
-        })
-        .await
+            .collect(),
+        next_token,
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -841,20 +841,30 @@ fn attempt(
     };
     match started {
         Ok(flow) => flow,
-        Err((f, attempts)) => {
-            let event = h.last_id;
-            handle_error(
-                visit,
-                f.error,
-                Some(f.cause),
-                event,
-                attempts,
-                roots,
-                h,
-                env,
-            )
-        }
+        Err((f, attempts)) => attempt_failed(visit, f, attempts, roots, h, env),
     }
+}
+
+/// An attempt that failed with `f` at the last event, handled as [`handle_error`] says.
+fn attempt_failed(
+    visit: &Visit<'_>,
+    f: Failure,
+    attempts: Vec<u64>,
+    roots: Roots<'_>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    let event = h.last_id;
+    handle_error(
+        visit,
+        f.error,
+        Some(f.cause),
+        event,
+        attempts,
+        roots,
+        h,
+        env,
+    )
 }
 
 /// A failed attempt: retried by the first retrier that matches (while it has attempts
@@ -1662,19 +1672,7 @@ fn finish_fork(
             let exited = h.exited_assigning(kind.1, &state.name, &out, last, assigned);
             follow(transition, out, exited)
         }
-        Err(f) => {
-            let event = h.last_id;
-            handle_error(
-                visit,
-                f.error,
-                Some(f.cause),
-                event,
-                attempts,
-                roots,
-                h,
-                env,
-            )
-        }
+        Err(f) => attempt_failed(visit, f, attempts, roots, h, env),
     }
 }
 
