@@ -391,8 +391,9 @@ const STATEMENT_CACHE: usize = 256;
 /// finish (a RESTART checkpoint), so the WAL cannot grow without bound under steady load.
 const WAL_RESTART_FRAMES: i64 = 16_384;
 
-/// How often the checkpointer copies the WAL: each pass fsyncs the main file, so rarely
-/// enough to cost little, often enough that the WAL stays a few MiB under load.
+/// How often the checkpointer copies the WAL into the main file: each pass fsyncs the WAL
+/// and writes pages, so rarely enough to cost little, often enough that little is left to
+/// copy when the WAL restarts.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// How long a RESTART checkpoint waits for readers still on the old WAL while it holds the
