@@ -137,7 +137,7 @@ settings! {
     alias_quota: i64 = 100, env "SFNLITE_ALIAS_QUOTA" [value_name = "N"];
     /// Executions stepped together; their steps share one commit.
     execution_batch: usize = 256, env "SFNLITE_EXECUTION_BATCH" [value_name = "N"];
-    /// Test aid: multiplies Wait seconds, retry intervals and machine timeouts (0.01: 10 s → 100 ms).
+    /// Test aid: multiplies Wait seconds, retry intervals, timeouts and the GetActivityTask long poll (0.01: 10 s → 100 ms).
     time_scale: f64 = 1.0, env "SFNLITE_TIME_SCALE" [value_name = "FACTOR"];
     /// How long a write waits for another process's lock on the file before answering 503.
     busy_timeout_ms: u64 = 5000, env "SFNLITE_BUSY_TIMEOUT_MS" [value_name = "MS"];

@@ -48,6 +48,15 @@ pub enum ApiError {
     /// The activity quota of an account and region is reached.
     #[error("{0}")]
     ActivityLimitExceeded(String),
+    /// A task token that was never issued.
+    #[error("{0}")]
+    TaskDoesNotExist(String),
+    /// A task token whose task is over (answered, timed out, its execution ended).
+    #[error("{0}")]
+    TaskTimedOut(String),
+    /// SendTaskSuccess output that is not JSON.
+    #[error("{0}")]
+    InvalidOutput(String),
     /// An execution input that is not JSON.
     #[error("{0}")]
     InvalidExecutionInput(String),
@@ -135,6 +144,9 @@ impl ApiError {
             ApiError::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
             ApiError::ActivityAlreadyExists(_) => "ActivityAlreadyExists",
             ApiError::ActivityLimitExceeded(_) => "ActivityLimitExceeded",
+            ApiError::TaskDoesNotExist(_) => "TaskDoesNotExist",
+            ApiError::TaskTimedOut(_) => "TaskTimedOut",
+            ApiError::InvalidOutput(_) => "InvalidOutput",
             ApiError::InvalidExecutionInput(_) => "InvalidExecutionInput",
             ApiError::StateMachineTypeNotSupported(_) => "StateMachineTypeNotSupported",
             ApiError::MissingRequiredParameter(_) => "MissingRequiredParameter",

@@ -230,6 +230,14 @@ pub async fn start_execution(
         .definitions
         .load(resolved.revision, &resolved.snapshot)
         .map_err(ApiError::InternalFailure)?;
+    let existing = if loaded.activities.is_empty() {
+        std::collections::HashSet::new()
+    } else {
+        let named = loaded.activities.clone();
+        ctx.store
+            .read(move |tx| runner::existing_activities(tx, &named))
+            .await?
+    };
     let now = now_millis();
     let execution_arn = ExecutionArn {
         machine: resolved.machine.clone(),
@@ -247,11 +255,13 @@ pub async fn start_execution(
     };
     let (first, moved) = {
         let mut entropy = SystemEntropy;
+        let exists = |arn: &str| existing.contains(arn);
         let mut env = Env {
             execution: &info,
             now_ms: now,
             entropy: &mut entropy,
             time_scale: ctx.limits.time_scale,
+            activity_exists: &exists,
         };
         let (first, next) = runner::transitions(&loaded.definition, step::start(), &mut env);
         runner::applied(first, next, now)
@@ -284,12 +294,19 @@ pub async fn start_execution(
                 details: Some(json!({"executionStartedEventDetails": details}).to_string()),
             });
             events.extend_from_slice(&first);
-            let begin = match &moved {
-                Applied::Advance { position, due } => Begin::Running {
+            let (begin, tasks) = match &moved {
+                Applied::Advance {
                     position,
-                    due_ms: *due,
-                },
-                Applied::Close(closing) => Begin::Closed(closing),
+                    due,
+                    tasks,
+                } => (
+                    Begin::Running {
+                        position,
+                        due_ms: *due,
+                    },
+                    tasks.as_slice(),
+                ),
+                Applied::Close(closing) => (Begin::Closed(closing), &[][..]),
             };
             let new = NewExecution {
                 arn: &execution_arn,
@@ -302,7 +319,10 @@ pub async fn start_execution(
                 trace_header: trace_header.as_deref(),
                 start_ms: now,
             };
-            if tx.executions().start(&new, &events, begin)?.is_some() {
+            if let Some(key) = tx.executions().start(&new, &events, begin)? {
+                for (token, activity) in tasks {
+                    tx.activities().queue_task(token, activity, key, now)?;
+                }
                 return Ok((execution_arn.clone(), now));
             }
             // The name is taken: idempotent only while running and only for the very same
@@ -661,7 +681,15 @@ pub async fn stop_execution(
                 cause,
                 stop_ms: now,
             };
-            repo::close_execution(tx, e.key, &e.machine_arn, e.last_event, &[event], &closing)?;
+            repo::close_execution(
+                tx,
+                e.key,
+                &e.machine_arn,
+                e.last_event,
+                e.moves,
+                &[event],
+                &closing,
+            )?;
             Ok::<_, ApiError>(now)
         })
         .await?;

@@ -11,6 +11,7 @@ pub mod executions;
 pub mod paging;
 pub mod state_machines;
 pub mod tags;
+pub mod tasks;
 pub mod validate;
 pub mod versions;
 
@@ -100,18 +101,18 @@ operations!(
     DescribeActivity,
     DeleteActivity,
     ListActivities,
+    GetActivityTask,
+    SendTaskSuccess,
+    SendTaskFailure,
+    SendTaskHeartbeat,
 );
 
 /// The model's operations that sfnlite does not implement (yet): they answer
 /// `UnsupportedOperation`, never 5xx.
 const MODEL_ONLY: &[&str] = &[
     "DescribeMapRun",
-    "GetActivityTask",
     "ListMapRuns",
     "RedriveExecution",
-    "SendTaskFailure",
-    "SendTaskHeartbeat",
-    "SendTaskSuccess",
     "StartSyncExecution",
     "TestState",
     "UpdateMapRun",
@@ -175,6 +176,10 @@ pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Bytes, Api
         DescribeActivity => call(ctx, body, activities::describe_activity).await,
         DeleteActivity => call(ctx, body, activities::delete_activity).await,
         ListActivities => call(ctx, body, activities::list_activities).await,
+        GetActivityTask => call(ctx, body, tasks::get_activity_task).await,
+        SendTaskSuccess => call(ctx, body, tasks::send_task_success).await,
+        SendTaskFailure => call(ctx, body, tasks::send_task_failure).await,
+        SendTaskHeartbeat => call(ctx, body, tasks::send_task_heartbeat).await,
     }
 }
 

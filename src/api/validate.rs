@@ -91,6 +91,12 @@ pub const SENSITIVE_CAUSE: Shape = Shape {
     max: 32_768,
     sensitive: true,
 };
+/// `TaskToken`.
+pub const TASK_TOKEN: Shape = Shape {
+    min: 1,
+    max: 2048,
+    sensitive: false,
+};
 /// `ListExecutionsPageToken`: longer than the other listings' tokens.
 pub const LIST_EXECUTIONS_TOKEN: Shape = Shape {
     min: 1,

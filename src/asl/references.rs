@@ -3,7 +3,8 @@
 //! (InputPath, OutputPath, `.$` template values and intrinsic arguments, Choice variables and
 //! `…Path` operands, `*Path` fields, Assign); literal strings that merely look like a path are
 //! not, and neither is anything inside a JSONata expression (asl-semantics.md §9, recorded by
-//! `test_sfn_api_variable_references.py`). States of every scope are listed by name.
+//! `test_sfn_api_variable_references.py`). States of every scope are listed by name. Also
+//! the activities a definition's Task states name, which a step needs to know exist.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,6 +20,27 @@ pub fn variable_references(definition: &Definition) -> BTreeMap<String, Vec<Stri
     let mut out = BTreeMap::new();
     scope(&definition.machine, &mut out);
     out
+}
+
+/// The activity ARNs the definition's Task states name, in every scope, each once.
+pub fn activity_resources(definition: &Definition) -> Vec<String> {
+    fn walk(s: &Scope, out: &mut BTreeSet<String>) {
+        for state in &s.states {
+            match &state.kind {
+                StateKind::Task(t) => {
+                    if let super::resource::Resource::Activity(arn) = &t.resource {
+                        out.insert(arn.clone());
+                    }
+                }
+                StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, out)),
+                StateKind::Map(m) => walk(&m.processor, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(&definition.machine, &mut out);
+    out.into_iter().collect()
 }
 
 fn scope(s: &Scope, out: &mut BTreeMap<String, Vec<String>>) {

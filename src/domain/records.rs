@@ -291,6 +291,8 @@ pub struct Execution {
     pub position: Option<String>,
     pub due_ms: Option<i64>,
     pub last_event: u64,
+    /// How many times its position was written: steps and workers' updates alike.
+    pub moves: u64,
 }
 
 impl Execution {

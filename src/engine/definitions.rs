@@ -18,6 +18,8 @@ pub struct Loaded {
     text: String,
     pub definition: Definition,
     pub role_arn: String,
+    /// The activities its Task states name.
+    pub activities: Vec<String>,
 }
 
 /// The cache.
@@ -42,6 +44,7 @@ impl Definitions {
             .map_err(|e| format!("revision {key} no longer parses: {e:?}"))?;
         let loaded = Arc::new(Loaded {
             text: snapshot.definition.clone(),
+            activities: asl::references::activity_resources(&definition),
             definition,
             role_arn: snapshot.role_arn.clone(),
         });

@@ -7,7 +7,7 @@
 //!
 //! The clock is read here, once per pass, and handed to the pure [`super::step`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,6 +75,8 @@ struct Outcome {
     machine_arn: String,
     machine_name: String,
     expected_last: u64,
+    /// The position writes it was computed after (see [`repo::Executions::advance`]).
+    expected_moves: u64,
     events: Vec<HistoryEvent>,
     next: Applied,
     now: i64,
@@ -82,7 +84,13 @@ struct Outcome {
 
 /// How a step moves an execution, in the store's terms.
 pub enum Applied {
-    Advance { position: String, due: i64 },
+    /// Still running at `position`, due at `due`; `tasks` are the activity tasks (token,
+    /// activity) waiting for a worker there, for GetActivityTask to find.
+    Advance {
+        position: String,
+        due: i64,
+        tasks: Vec<(String, String)>,
+    },
     Close(Closing),
 }
 
@@ -158,12 +166,23 @@ impl Runner {
                 .map_err(StoreError::internal)?;
             loaded.insert(key, l);
         }
+        let named: Vec<String> = loaded
+            .values()
+            .flat_map(|l| l.activities.iter().cloned())
+            .collect();
+        let existing = if named.is_empty() {
+            HashSet::new()
+        } else {
+            self.store
+                .read(move |tx| existing_activities(tx, &named))
+                .await?
+        };
         let mut outcomes = Vec::with_capacity(due.len());
         for execution in due {
             let l = loaded.get(&execution.revision).cloned().ok_or_else(|| {
                 StoreError::internal(format!("revision {} not loaded", execution.revision))
             })?;
-            outcomes.push(self.step(execution, &l, now));
+            outcomes.push(self.step(execution, &l, &existing, now));
         }
         let steps = outcomes.len();
         self.store
@@ -224,7 +243,13 @@ impl Runner {
         }
     }
 
-    fn step(&mut self, e: Execution, loaded: &Loaded, now: i64) -> Outcome {
+    fn step(
+        &mut self,
+        e: Execution,
+        loaded: &Loaded,
+        existing: &HashSet<String>,
+        now: i64,
+    ) -> Outcome {
         let machine_name = e.machine_name().to_owned();
         let progress: Option<Progress> = e
             .position
@@ -243,11 +268,13 @@ impl Runner {
                     start_ms: e.start_ms,
                 };
                 let mut entropy = SystemEntropy;
+                let exists = |arn: &str| existing.contains(arn);
                 let mut env = Env {
                     execution: &info,
                     now_ms: now,
                     entropy: &mut entropy,
                     time_scale: self.options.time_scale,
+                    activity_exists: &exists,
                 };
                 transitions(&loaded.definition, progress, &mut env)
             }
@@ -266,12 +293,23 @@ impl Runner {
             e.key,
             e.machine_arn,
             machine_name,
-            e.last_event,
+            (e.last_event, e.moves),
             events,
             next,
             now,
         )
     }
+}
+
+/// Which of `arns` name an activity that exists.
+pub fn existing_activities(tx: &dyn Tx, arns: &[String]) -> Result<HashSet<String>, StoreError> {
+    let mut out = HashSet::new();
+    for arn in arns {
+        if tx.activities().find(arn)?.is_some() {
+            out.insert(arn.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// The steps an execution takes now: transitions that need no time run back to back (at
@@ -305,10 +343,12 @@ pub fn applied(events: Vec<Event>, next: Next, now: i64) -> (Vec<HistoryEvent>, 
         Next::Continue(p) => Applied::Advance {
             position: serde_json::to_string(&p).unwrap_or_default(),
             due: now,
+            tasks: waiting(&p),
         },
         Next::WaitUntil(p, due) => Applied::Advance {
             position: serde_json::to_string(&p).unwrap_or_default(),
             due,
+            tasks: waiting(&p),
         },
         Next::Succeeded(output) => Applied::Close(Closing {
             status: ExecutionStatus::Succeeded,
@@ -336,11 +376,42 @@ pub fn applied(events: Vec<Event>, next: Next, now: i64) -> (Vec<HistoryEvent>, 
     (events, next)
 }
 
+/// The (token, activity) of every task of `p` waiting for a worker.
+fn waiting(p: &Progress) -> Vec<(String, String)> {
+    step::waiting_tasks(&p.position)
+        .into_iter()
+        .map(|t| (t.token.clone(), t.activity.clone()))
+        .collect()
+}
+
+/// Commits a running execution's move, and indexes its waiting activity tasks.
+#[allow(clippy::too_many_arguments)]
+pub fn advance(
+    tx: &dyn Tx,
+    key: ExecutionKey,
+    (expected_last, expected_moves): (u64, u64),
+    events: &[HistoryEvent],
+    position: &str,
+    due: i64,
+    tasks: &[(String, String)],
+    now: i64,
+) -> Result<bool, StoreError> {
+    let moved =
+        tx.executions()
+            .advance(key, expected_last, expected_moves, events, position, due)?;
+    if moved {
+        for (token, activity) in tasks {
+            tx.activities().queue_task(token, activity, key, now)?;
+        }
+    }
+    Ok(moved)
+}
+
 fn outcome(
     key: ExecutionKey,
     machine_arn: String,
     machine_name: String,
-    expected_last: u64,
+    (expected_last, expected_moves): (u64, u64),
     events: Vec<Event>,
     next: Next,
     now: i64,
@@ -351,6 +422,7 @@ fn outcome(
         machine_arn,
         machine_name,
         expected_last,
+        expected_moves,
         events,
         next,
         now,
@@ -382,7 +454,7 @@ fn apply(tx: &dyn Tx, o: Outcome, deleting: &mut HashMap<String, bool>) -> Resul
             o.key,
             o.machine_arn,
             o.machine_name,
-            o.expected_last,
+            (o.expected_last, o.expected_moves),
             events,
             next,
             o.now,
@@ -394,9 +466,21 @@ fn apply(tx: &dyn Tx, o: Outcome, deleting: &mut HashMap<String, bool>) -> Resul
 
 fn apply_outcome(tx: &dyn Tx, o: Outcome) -> Result<(), StoreError> {
     match o.next {
-        Applied::Advance { position, due } => {
-            tx.executions()
-                .advance(o.key, o.expected_last, &o.events, &position, due)?;
+        Applied::Advance {
+            position,
+            due,
+            tasks,
+        } => {
+            advance(
+                tx,
+                o.key,
+                (o.expected_last, o.expected_moves),
+                &o.events,
+                &position,
+                due,
+                &tasks,
+                o.now,
+            )?;
         }
         Applied::Close(closing) => {
             repo::close_execution(
@@ -404,6 +488,7 @@ fn apply_outcome(tx: &dyn Tx, o: Outcome) -> Result<(), StoreError> {
                 o.key,
                 &o.machine_arn,
                 o.expected_last,
+                o.expected_moves,
                 &o.events,
                 &closing,
             )?;

@@ -84,6 +84,125 @@ pub enum Position {
     },
     /// A Parallel or Map state whose branches or iterations run.
     Fork(Box<Fork>),
+    /// A Task waiting for an activity worker (or its answer) on a task token.
+    Activity(Box<ActivityTask>),
+}
+
+/// A scheduled activity task: what the worker gets, what it has said so far, and when the
+/// task times out. Workers' calls only fill `started`, `beat_due` and `outcome`; the next
+/// step records the events they imply.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityTask {
+    pub state: String,
+    /// The state's raw input (ResultPath merges into it; a retry starts from it again).
+    pub input: Value,
+    pub entered: u64,
+    pub entered_ms: i64,
+    pub attempts: Vec<u64>,
+    pub activity: String,
+    pub token: String,
+    /// The effective input, as the worker receives it.
+    pub task_input: Value,
+    /// ActivityScheduled; then ActivityStarted once recorded.
+    pub scheduled: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_event: Option<u64>,
+    /// A worker took the task (its name, if it gave one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<Worker>,
+    /// TimeoutSeconds, from scheduling; absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_due: Option<i64>,
+    /// HeartbeatSeconds (scaled, milliseconds) and when the next heartbeat is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beat_due: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<TaskOutcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Worker {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// What the worker answered.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "is", rename_all = "camelCase")]
+pub enum TaskOutcome {
+    /// SendTaskSuccess, with the output text as sent.
+    Succeeded { output: String },
+    Failed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<String>,
+    },
+}
+
+/// When nothing but a worker can move a task: a due time the runner never reaches.
+pub const NEVER: i64 = i64::MAX / 4;
+
+impl ActivityTask {
+    /// When the task times out by itself (its timeout or a missed heartbeat).
+    pub fn due(&self) -> i64 {
+        if self.outcome.is_some() || (self.started.is_some() && self.started_event.is_none()) {
+            return i64::MIN;
+        }
+        self.timeout_due
+            .into_iter()
+            .chain(self.beat_due)
+            .min()
+            .unwrap_or(NEVER)
+    }
+}
+
+/// The activity task with `token` anywhere in `position` (inside branches and iterations too).
+pub fn task_mut<'a>(position: &'a mut Position, token: &str) -> Option<&'a mut ActivityTask> {
+    match position {
+        Position::Activity(t) if t.token == token => Some(t),
+        Position::Fork(f) => f.children.iter_mut().find_map(|c| match c {
+            Child::Running { position, .. } => task_mut(position, token),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// Every activity task of `position` no worker has taken yet.
+pub fn waiting_tasks(position: &Position) -> Vec<&ActivityTask> {
+    match position {
+        Position::Activity(t) if t.started.is_none() && t.outcome.is_none() => vec![t],
+        Position::Fork(f) => f
+            .children
+            .iter()
+            .flat_map(|c| match c {
+                Child::Running { position, .. } => waiting_tasks(position),
+                _ => Vec::new(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The earliest time any task of `position` needs a step by itself.
+pub fn tasks_due(position: &Position) -> Option<i64> {
+    match position {
+        Position::Activity(t) => Some(t.due()),
+        Position::Fork(f) => f
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Child::Running { position, .. } => tasks_due(position),
+                _ => None,
+            })
+            .min(),
+        _ => None,
+    }
 }
 
 /// A running Parallel or Map state.
@@ -177,6 +296,8 @@ pub struct Env<'a> {
     /// Multiplies Wait seconds, retry intervals and timeouts (tests shorten them with it; 1
     /// otherwise). Timestamps are absolute and never scaled.
     pub time_scale: f64,
+    /// Whether an activity of this ARN exists (read by the caller before the step).
+    pub activity_exists: &'a dyn Fn(&str) -> bool,
 }
 
 impl Env<'_> {
@@ -407,6 +528,12 @@ fn step_in(
                 unreachable!("a fork runs in a state of its scope")
             };
             step_fork(s, *fork, variables, h, env)
+        }
+        Position::Activity(t) => {
+            let Some(s) = scope.state(&t.state) else {
+                unreachable!("an activity task waits in a state of its scope")
+            };
+            step_activity(s, *t, variables, h, env)
         }
     }
 }
@@ -1093,6 +1220,11 @@ fn run_task(
     };
     let (resource, resource_type) = resource_names(&task.resource);
     let failing = match &task.resource {
+        Resource::Activity(arn) if (env.activity_exists)(arn) => {
+            return Ok(schedule_activity(
+                visit, task, arn, input, previous, attempts, h, env,
+            ));
+        }
         Resource::Activity(arn) => {
             return Ok(Flow::Failed(Fault {
                 error: Some("States.Runtime".into()),
@@ -1171,6 +1303,189 @@ fn run_task(
         h,
         env,
     ))
+}
+
+/// ActivityScheduled, then the wait for a worker (TimeoutSeconds counts from here).
+#[allow(clippy::too_many_arguments)]
+fn schedule_activity(
+    visit: &Visit<'_>,
+    task: &Task,
+    arn: &str,
+    input: Value,
+    previous: u64,
+    attempts: Vec<u64>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    let mut details = Map::new();
+    details.insert("resource".into(), json!(arn));
+    details.insert("input".into(), json!(input.to_string()));
+    details.insert("inputDetails".into(), json!({"truncated": false}));
+    let timeout = literal_seconds(task.timeout_seconds.as_ref());
+    let heartbeat = literal_seconds(task.heartbeat_seconds.as_ref());
+    if let Some(t) = &timeout {
+        details.insert("timeoutInSeconds".into(), t.clone());
+    }
+    if let Some(t) = &heartbeat {
+        details.insert("heartbeatInSeconds".into(), t.clone());
+    }
+    let scheduled = h.push(
+        "ActivityScheduled",
+        previous,
+        Some(("activityScheduledEventDetails", Value::Object(details))),
+    );
+    let secs = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
+    let token = format!(
+        "{:016x}{:016x}{:016x}",
+        env.entropy.next_u64(),
+        env.entropy.next_u64(),
+        env.entropy.next_u64()
+    );
+    let t = ActivityTask {
+        state: visit.state.name.clone(),
+        input: visit.input.clone(),
+        entered: visit.entered,
+        entered_ms: visit.entered_ms,
+        attempts,
+        activity: arn.to_owned(),
+        token,
+        task_input: input,
+        scheduled,
+        started_event: None,
+        started: None,
+        timeout_due: secs(&timeout).map(|s| env.after(s)),
+        heartbeat_ms: secs(&heartbeat).map(|s| env.after(s) - env.now_ms),
+        beat_due: None,
+        outcome: None,
+    };
+    let due = t.due();
+    Flow::Wait(Position::Activity(Box::new(t)), due)
+}
+
+/// A step of a Task waiting on an activity: the worker's pickup and answer become events,
+/// or the task times out.
+fn step_activity(
+    state: &State,
+    mut t: ActivityTask,
+    variables: &Variables,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    let StateKind::Task(task) = &state.kind else {
+        unreachable!("activity tasks wait in Task states")
+    };
+    if let (Some(w), None) = (&t.started, t.started_event) {
+        let details = match &w.name {
+            Some(n) => json!({"workerName": n}),
+            None => json!({}),
+        };
+        t.started_event = Some(h.push(
+            "ActivityStarted",
+            t.scheduled,
+            Some(("activityStartedEventDetails", details)),
+        ));
+    }
+    let last = t.started_event.unwrap_or(t.scheduled);
+    let visit = Visit {
+        state,
+        input: &t.input,
+        entered: t.entered,
+        entered_ms: t.entered_ms,
+    };
+    let ctx = context(env.execution, &state.name, t.entered_ms);
+    let roots = Roots {
+        input: &t.input,
+        context: &ctx,
+        variables,
+    };
+    match t.outcome.clone() {
+        Some(TaskOutcome::Succeeded { output }) => {
+            let succeeded = h.push(
+                "ActivitySucceeded",
+                last,
+                Some((
+                    "activitySucceededEventDetails",
+                    json!({"output": output, "outputDetails": {"truncated": false}}),
+                )),
+            );
+            let result: Value = serde_json::from_str(&output).unwrap_or(Value::Null);
+            let out = (|| {
+                let selected = match &task.result_selector {
+                    Some(sel) => dataflow::evaluate(sel, with_input(roots, &result), env.entropy)?,
+                    None => result,
+                };
+                let assigned = assign(
+                    state.assign.as_ref(),
+                    with_input(roots, &selected),
+                    env.entropy,
+                )?;
+                let merged =
+                    dataflow::apply_result_path(&t.input, selected, task.result_path.as_ref())?;
+                let out =
+                    dataflow::apply_path(state.output_path.as_ref(), with_input(roots, &merged))?;
+                check_size(state, &out)?;
+                Ok::<_, Failure>((out, assigned))
+            })();
+            match out {
+                Ok((out, assigned)) => {
+                    let exited = h.exited_assigning(
+                        "TaskStateExited",
+                        &state.name,
+                        &out,
+                        succeeded,
+                        assigned,
+                    );
+                    follow(&task.transition, out, exited)
+                }
+                Err(f) => attempt_failed(&visit, f, t.attempts.clone(), roots, h, env),
+            }
+        }
+        Some(TaskOutcome::Failed { error, cause }) => {
+            let failed = h.push(
+                "ActivityFailed",
+                last,
+                Some((
+                    "activityFailedEventDetails",
+                    error_details(error.as_deref(), cause.as_deref()),
+                )),
+            );
+            let error = error.unwrap_or_default();
+            handle_error(
+                &visit,
+                &error,
+                cause,
+                failed,
+                t.attempts.clone(),
+                roots,
+                h,
+                env,
+            )
+        }
+        None if env.now_ms >= t.due() => {
+            let timed_out = h.push(
+                "ActivityTimedOut",
+                last,
+                Some((
+                    "activityTimedOutEventDetails",
+                    json!({"error": "States.Timeout"}),
+                )),
+            );
+            handle_error(
+                &visit,
+                "States.Timeout",
+                None,
+                timed_out,
+                t.attempts.clone(),
+                roots,
+                h,
+                env,
+            )
+        }
+        None => {
+            let due = t.due();
+            Flow::Wait(Position::Activity(Box::new(t)), due)
+        }
+    }
 }
 
 /// The failure of a task whose integration sfnlite cannot reach.
@@ -1595,6 +1910,9 @@ fn abort(scope: &Scope, position: &Position, cause_event: u64, h: &mut History) 
                 h.push(aborted_kind(s), cause_event, None);
             }
         }
+        Position::Activity(_) => {
+            h.push("TaskStateAborted", cause_event, None);
+        }
         Position::Fork(f) => {
             if let Some(s) = scope.state(&f.state) {
                 for (j, child) in f.children.iter().enumerate() {
@@ -1799,6 +2117,7 @@ mod tests {
                 now_ms: now,
                 entropy: &mut entropy,
                 time_scale: 1.0,
+                activity_exists: &|_| false,
             };
             let (new, next) = step(&d, progress, &mut env);
             events.extend(new.into_iter().map(|ev| {
@@ -1823,6 +2142,7 @@ mod tests {
                         now_ms: due - 1,
                         entropy: &mut entropy,
                         time_scale: 1.0,
+                        activity_exists: &|_| false,
                     };
                     let (none, again) = step(&d, p.clone(), &mut early);
                     assert!(none.is_empty());
@@ -1959,6 +2279,7 @@ mod tests {
             now_ms: T0,
             entropy: &mut Counter(0),
             time_scale: 1.0,
+            activity_exists: &|_| false,
         };
         assert!(matches!(step(&d, start(), &mut env).1, Next::WaitUntil(..)));
     }
@@ -2329,6 +2650,102 @@ mod tests {
             json!({"caught": "\"States.TaskFailed\""})
         );
         assert_eq!(next, Next::Succeeded(json!({"e": "States.TaskFailed"})));
+    }
+
+    fn exists(_: &str) -> bool {
+        true
+    }
+
+    /// An environment at `now` in which every activity exists.
+    fn env_at<'a>(e: &'a ExecutionInfo, entropy: &'a mut Counter, now: i64) -> Env<'a> {
+        Env {
+            execution: e,
+            now_ms: now,
+            entropy,
+            time_scale: 1.0,
+            activity_exists: &exists,
+        }
+    }
+
+    #[test]
+    fn an_activity_task_waits_for_its_worker_and_records_what_the_worker_did() {
+        let def = json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:work",
+                  "HeartbeatSeconds": 10, "ResultPath": "$.r", "End": true}}});
+        let d = crate::asl::parse(&def.to_string(), crate::asl::Flavor::default()).unwrap();
+        let e = info(&json!({"n": 1}));
+        let mut entropy = Counter(0);
+        let (events, next) = step(&d, start(), &mut env_at(&e, &mut entropy, T0));
+        assert_eq!(
+            events.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            ["TaskStateEntered", "ActivityScheduled"]
+        );
+        // Nobody took it: nothing but a worker moves it (no TimeoutSeconds).
+        let Next::WaitUntil(mut p, due) = next else {
+            panic!("{next:?}")
+        };
+        assert_eq!(due, NEVER);
+        assert_eq!(waiting_tasks(&p.position).len(), 1);
+        let token = waiting_tasks(&p.position)[0].token.clone();
+        let t = task_mut(&mut p.position, &token).unwrap();
+        t.started = Some(Worker { name: None });
+        t.beat_due = Some(T0 + 10_000);
+        t.outcome = Some(TaskOutcome::Succeeded {
+            output: "[1, 2]".into(),
+        });
+        let (events, next) = step(&d, p, &mut env_at(&e, &mut entropy, T0 + 5));
+        assert_eq!(
+            events
+                .iter()
+                .map(|e| (e.id, e.kind, e.previous))
+                .collect::<Vec<_>>(),
+            [
+                (4, "ActivityStarted", 3),
+                (5, "ActivitySucceeded", 4),
+                (6, "TaskStateExited", 5),
+                (7, "ExecutionSucceeded", 6)
+            ]
+        );
+        assert_eq!(next, Next::Succeeded(json!({"n": 1, "r": [1, 2]})));
+    }
+
+    #[test]
+    fn a_missed_heartbeat_times_the_activity_out() {
+        let def = json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:work",
+                  "HeartbeatSeconds": 10, "End": true}}});
+        let d = crate::asl::parse(&def.to_string(), crate::asl::Flavor::default()).unwrap();
+        let e = info(&json!({}));
+        let mut entropy = Counter(0);
+        let (_, next) = step(&d, start(), &mut env_at(&e, &mut entropy, T0));
+        let Next::WaitUntil(mut p, _) = next else {
+            panic!("{next:?}")
+        };
+        let token = waiting_tasks(&p.position)[0].token.clone();
+        let t = task_mut(&mut p.position, &token).unwrap();
+        t.started = Some(Worker {
+            name: Some("w".into()),
+        });
+        t.beat_due = Some(T0 + 10_000);
+        // Recorded, the start: then waiting for the heartbeat.
+        let (events, next) = step(&d, p, &mut env_at(&e, &mut entropy, T0 + 1));
+        assert_eq!(events[0].kind, "ActivityStarted");
+        let Next::WaitUntil(p, due) = next else {
+            panic!("{next:?}")
+        };
+        assert_eq!(due, T0 + 10_000);
+        let (events, next) = step(&d, p, &mut env_at(&e, &mut entropy, T0 + 10_000));
+        assert_eq!(
+            events.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            ["ActivityTimedOut", "ExecutionFailed"]
+        );
+        assert_eq!(
+            next,
+            Next::Failed {
+                error: Some("States.Timeout".into()),
+                cause: None
+            }
+        );
     }
 
     trait PipeItems {

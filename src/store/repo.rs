@@ -44,6 +44,20 @@ pub trait Activities {
     fn tags(&self, activity: ActivityKey) -> Result<Vec<TagPair>>;
     fn put_tag(&self, activity: ActivityKey, key: &str, value: &str) -> Result<()>;
     fn delete_tag(&self, activity: ActivityKey, key: &str) -> Result<()>;
+    /// Indexes a task of `execution` waiting on `activity` (a token already known: nothing).
+    fn queue_task(
+        &self,
+        token: &str,
+        activity: &str,
+        execution: ExecutionKey,
+        at_ms: i64,
+    ) -> Result<()>;
+    /// The oldest task of `activity` no worker has taken: its token and execution.
+    fn next_task(&self, activity: &str) -> Result<Option<(String, ExecutionKey)>>;
+    /// A worker took the task.
+    fn take_task(&self, token: &str) -> Result<()>;
+    /// The execution a task token belongs to (tokens stay known while it is stored).
+    fn task_execution(&self, token: &str) -> Result<Option<ExecutionKey>>;
 }
 
 /// State machines and their revisions.
@@ -172,15 +186,19 @@ pub trait Executions {
     ) -> Result<Option<ExecutionKey>>;
     /// The execution with this ARN, if any.
     fn find(&self, arn: &str) -> Result<Option<Execution>>;
+    /// The execution with this key, if any.
+    fn get(&self, key: ExecutionKey) -> Result<Option<Execution>>;
     /// The execution of `machine_arn` called `name`, if any.
     fn find_by_name(&self, machine_arn: &str, name: &str) -> Result<Option<Execution>>;
     /// Appends events (numbered on from the last, no gaps) and moves the position and due
     /// time in the same transaction — only if the execution is still RUNNING with
-    /// `expected_last` as its last event; returns whether it was.
+    /// `expected_last` as its last event and `expected_moves` position writes (the reading the
+    /// change was computed from); returns whether it was.
     fn advance(
         &self,
         execution: ExecutionKey,
         expected_last: u64,
+        expected_moves: u64,
         events: &[HistoryEvent],
         position: &str,
         due_ms: i64,
@@ -192,6 +210,7 @@ pub trait Executions {
         &self,
         execution: ExecutionKey,
         expected_last: u64,
+        expected_moves: u64,
         events: &[HistoryEvent],
         closing: &Closing,
     ) -> Result<bool>;
@@ -230,12 +249,13 @@ pub fn close_execution(
     execution: ExecutionKey,
     machine_arn: &str,
     expected_last: u64,
+    expected_moves: u64,
     events: &[HistoryEvent],
     closing: &Closing,
 ) -> Result<bool> {
     if !tx
         .executions()
-        .close(execution, expected_last, events, closing)?
+        .close(execution, expected_last, expected_moves, events, closing)?
     {
         return Ok(false);
     }

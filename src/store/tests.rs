@@ -109,6 +109,7 @@ async fn history_ids_are_gap_free_and_move_with_the_position() {
             tx.executions().advance(
                 key,
                 1,
+                0,
                 &[
                     event(2, 0, "PassStateEntered"),
                     event(3, 2, "PassStateExited"),
@@ -123,7 +124,7 @@ async fn history_ids_are_gap_free_and_move_with_the_position() {
     let gap = store
         .write(move |tx| {
             tx.executions()
-                .advance(key, 3, &[event(5, 3, "X")], "{\"at\":\"C\"}", 0)
+                .advance(key, 3, 1, &[event(5, 3, "X")], "{\"at\":\"C\"}", 0)
         })
         .await;
     assert!(gap.is_err());
@@ -131,11 +132,20 @@ async fn history_ids_are_gap_free_and_move_with_the_position() {
     let stale = store
         .write(move |tx| {
             tx.executions()
-                .advance(key, 1, &[event(2, 0, "X")], "{\"at\":\"C\"}", 0)
+                .advance(key, 1, 1, &[event(2, 0, "X")], "{\"at\":\"C\"}", 0)
         })
         .await
         .unwrap();
     assert!(!stale);
+    // Nor one computed before another write of the position (a worker's), same last event.
+    let overtaken = store
+        .write(move |tx| {
+            tx.executions()
+                .advance(key, 3, 0, &[event(4, 3, "X")], "{\"at\":\"C\"}", 0)
+        })
+        .await
+        .unwrap();
+    assert!(!overtaken);
     let e = store
         .read(move |tx| {
             tx.executions()
@@ -245,7 +255,7 @@ async fn due_times_are_data_and_closing_ends_them() {
     store
         .write(move |tx| {
             tx.executions()
-                .advance(later, 1, &[event(2, 0, "WaitStateEntered")], "{}", 9000)
+                .advance(later, 1, 0, &[event(2, 0, "WaitStateEntered")], "{}", 9000)
         })
         .await
         .unwrap();
@@ -274,6 +284,7 @@ async fn due_times_are_data_and_closing_ends_them() {
             tx.executions().close(
                 later,
                 2,
+                1,
                 &[event(3, 2, "ExecutionAborted")],
                 &Closing {
                     status: ExecutionStatus::Aborted,

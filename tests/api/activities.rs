@@ -209,3 +209,264 @@ async fn activities_list_by_name_in_pages_and_take_tags() {
         .await;
     assert_eq!(missing.1["__type"], "ResourceNotFound");
 }
+
+use crate::executions::{chain, closed, create, history, start};
+
+/// A machine of one Task on activity `work`, with `extra` Task fields.
+async fn activity_machine(app: &TestApp, name: &str, extra: serde_json::Value) -> String {
+    app.call("CreateActivity", json!({"name": "work"})).await;
+    let mut task = json!({"Type": "Task", "Resource": format!("{PREFIX}work"), "End": true});
+    task.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    create(
+        app,
+        name,
+        &json!({"StartAt": "ActivityTask", "States": {"ActivityTask": task}}).to_string(),
+    )
+    .await
+}
+
+/// GetActivityTask until a task comes: its token and input.
+async fn take(app: &TestApp, worker: Option<&str>) -> (String, String) {
+    let t = app
+        .client()
+        .get_activity_task()
+        .activity_arn(format!("{PREFIX}work"))
+        .set_worker_name(worker.map(str::to_owned))
+        .send()
+        .await
+        .unwrap();
+    (
+        t.task_token.expect("a task"),
+        t.input.expect("the task's input"),
+    )
+}
+
+#[tokio::test]
+async fn a_worker_takes_the_task_and_its_answer_completes_the_execution() {
+    let app = TestApp::spawn().await;
+    let machine = activity_machine(
+        &app,
+        "acts",
+        json!({"TimeoutSeconds": 60, "HeartbeatSeconds": 10}),
+    )
+    .await;
+    let e = start(&app, &machine, "one", Some(r#"{"Value1": "HelloWorld"}"#)).await;
+    let (token, input) = take(&app, Some("w1")).await;
+    assert_eq!(input, r#"{"Value1":"HelloWorld"}"#);
+    app.client()
+        .send_task_success()
+        .task_token(&token)
+        .output(r#"{"ok": 1}"#)
+        .send()
+        .await
+        .unwrap();
+    let d = closed(&app, &e).await;
+    assert_eq!(d["status"], "SUCCEEDED");
+    assert_eq!(d["output"], r#"{"ok":1}"#);
+    // Recorded: activities/test_activities.py (success, with heartbeat).
+    let events = history(&app, &e, json!({})).await;
+    assert_eq!(
+        chain(&events),
+        [
+            (1, "ExecutionStarted".into(), 0),
+            (2, "TaskStateEntered".into(), 0),
+            (3, "ActivityScheduled".into(), 2),
+            (4, "ActivityStarted".into(), 3),
+            (5, "ActivitySucceeded".into(), 4),
+            (6, "TaskStateExited".into(), 5),
+            (7, "ExecutionSucceeded".into(), 6)
+        ]
+    );
+    assert_eq!(
+        events[2]["activityScheduledEventDetails"],
+        json!({"resource": format!("{PREFIX}work"), "input": "{\"Value1\":\"HelloWorld\"}",
+               "inputDetails": {"truncated": false}, "timeoutInSeconds": 60, "heartbeatInSeconds": 10})
+    );
+    assert_eq!(
+        events[3]["activityStartedEventDetails"],
+        json!({"workerName": "w1"})
+    );
+    assert_eq!(
+        events[4]["activitySucceededEventDetails"],
+        json!({"output": "{\"ok\": 1}", "outputDetails": {"truncated": false}})
+    );
+    // The task is over: its token answers TaskTimedOut now.
+    let again = app
+        .call(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{}"}),
+        )
+        .await;
+    assert_eq!(again.1["__type"], "TaskTimedOut");
+}
+
+#[tokio::test]
+async fn a_failure_fails_the_execution_with_the_workers_error_and_cause() {
+    let app = TestApp::spawn().await;
+    let machine = activity_machine(&app, "fails", json!({})).await;
+    let e = start(&app, &machine, "one", None).await;
+    let (token, _) = take(&app, None).await;
+    app.client()
+        .send_task_failure()
+        .task_token(&token)
+        .error("Programmatic Error")
+        .cause("{\"why\": 1}")
+        .send()
+        .await
+        .unwrap();
+    let d = closed(&app, &e).await;
+    assert_eq!(d["status"], "FAILED");
+    assert_eq!(
+        (d["error"].as_str(), d["cause"].as_str()),
+        (Some("Programmatic Error"), Some("{\"why\": 1}"))
+    );
+    let events = history(&app, &e, json!({})).await;
+    let kinds: Vec<String> = chain(&events).into_iter().map(|c| c.1).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivityFailed",
+            "ExecutionFailed"
+        ]
+    );
+    // No worker name: empty details (recorded: test_activity_task_no_worker_name).
+    assert_eq!(events[3]["activityStartedEventDetails"], json!({}));
+    assert_eq!(
+        events[4]["activityFailedEventDetails"],
+        json!({"error": "Programmatic Error", "cause": "{\"why\": 1}"})
+    );
+}
+
+#[tokio::test]
+async fn heartbeats_keep_a_task_alive_and_a_silent_worker_times_out() {
+    // 5 s × 0.01: a heartbeat is due every 50 ms.
+    let app = TestApp::spawn_with(|c| c.time_scale = 0.01).await;
+    let machine = activity_machine(
+        &app,
+        "beats",
+        json!({"TimeoutSeconds": 600, "HeartbeatSeconds": 5}),
+    )
+    .await;
+    let alive = start(&app, &machine, "alive", None).await;
+    let (token, _) = take(&app, None).await;
+    let c = app.client();
+    for _ in 0..8 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        c.send_task_heartbeat()
+            .task_token(&token)
+            .send()
+            .await
+            .unwrap();
+    }
+    c.send_task_success()
+        .task_token(&token)
+        .output("\"done\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed(&app, &alive).await["status"], "SUCCEEDED");
+    let silent = start(&app, &machine, "silent", None).await;
+    let (token, _) = take(&app, None).await;
+    let d = closed(&app, &silent).await;
+    assert_eq!(
+        (d["status"].as_str(), d["error"].as_str()),
+        (Some("FAILED"), Some("States.Timeout"))
+    );
+    let events = history(&app, &silent, json!({})).await;
+    assert_eq!(events[4]["type"], "ActivityTimedOut");
+    assert_eq!(
+        events[4]["activityTimedOutEventDetails"],
+        json!({"error": "States.Timeout"})
+    );
+    let late = app
+        .call("SendTaskHeartbeat", json!({"taskToken": token}))
+        .await;
+    assert_eq!(late.1["__type"], "TaskTimedOut");
+}
+
+#[tokio::test]
+async fn tokens_and_outputs_are_checked_as_aws_checks_them() {
+    let app = TestApp::spawn_with(|c| c.time_scale = 0.01).await;
+    let r = app
+        .call(
+            "SendTaskSuccess",
+            json!({"taskToken": "nope", "output": "{}"}),
+        )
+        .await;
+    assert_error(&r, 400, "InvalidToken", "Invalid Token: 'Invalid token'");
+    let r = app
+        .call("SendTaskFailure", json!({"taskToken": "nope"}))
+        .await;
+    assert_error(&r, 400, "InvalidToken", "Invalid Token: 'Invalid token'");
+    let machine = activity_machine(&app, "checks", json!({})).await;
+    start(&app, &machine, "one", None).await;
+    let (token, _) = take(&app, None).await;
+    let r = app
+        .call(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{nope"}),
+        )
+        .await;
+    assert_eq!(r.1["__type"], "InvalidOutput");
+    // Nothing waits now: the long poll (60 s × 0.01) ends without a token.
+    let (status, body, _) = app
+        .call(
+            "GetActivityTask",
+            json!({"activityArn": format!("{PREFIX}work")}),
+        )
+        .await;
+    assert_eq!((status, body), (200, json!({})));
+    let r = app
+        .call(
+            "GetActivityTask",
+            json!({"activityArn": format!("{PREFIX}nobody")}),
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        "ActivityDoesNotExist",
+        &format!("Activity Does Not Exist: '{PREFIX}nobody'"),
+    );
+}
+
+#[tokio::test]
+async fn a_pending_task_survives_restarts_and_its_worker_still_completes_it() {
+    let mut app = TestApp::spawn().await;
+    let machine = activity_machine(&app, "durable", json!({"ResultPath": "$.r"})).await;
+    let e = start(&app, &machine, "one", Some(r#"{"n": 1}"#)).await;
+    app.restart().await;
+    let (token, _) = take(&app, Some("w")).await;
+    app.restart().await;
+    app.client()
+        .send_task_success()
+        .task_token(&token)
+        .output("[1, 2]")
+        .send()
+        .await
+        .unwrap();
+    let d = closed(&app, &e).await;
+    assert_eq!(d["output"], r#"{"n":1,"r":[1,2]}"#);
+    let kinds: Vec<String> = chain(&history(&app, &e, json!({})).await)
+        .into_iter()
+        .map(|c| c.1)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivitySucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+}

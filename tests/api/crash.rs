@@ -859,3 +859,163 @@ async fn sigkill_while_executions_run_loses_no_step_and_repeats_none() {
         "too few executions were started to prove anything"
     );
 }
+
+/// Executions waiting on activity tasks survive SIGKILL in every phase of a worker's work:
+/// tasks not yet taken are handed out after the restart, tasks taken before it are completed
+/// by the worker's SendTaskSuccess after it, and each task is handed out and completed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_while_tasks_wait_at_workers_loses_none_and_hands_out_each_once() {
+    let (cycles, seed, bin) = settings();
+    println!("activity crash harness: {cycles} cycles, seed {seed}, binary {bin}");
+    let mut rng = Rng(seed | 1);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sfnlite.db");
+    let http = reqwest::Client::new();
+    let args = ["--time-scale", "0.01"];
+    let mut server = Server::start_with(&bin, &db, &args);
+    let activity = call(
+        &http,
+        &server.url,
+        "CreateActivity",
+        json!({"name": "work"}),
+    )
+    .await
+    .unwrap()["activityArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let definition = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": activity, "ResultPath": "$.r", "End": true}}});
+    let machine = call(
+        &http,
+        &server.url,
+        "CreateStateMachine",
+        json!({"name": "tasks", "definition": definition.to_string(), "roleArn": ROLE}),
+    )
+    .await
+    .unwrap()["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let total = (cycles * 3).max(6) as u64;
+    for i in 0..total {
+        call(
+            &http,
+            &server.url,
+            "StartExecution",
+            json!({"stateMachineArn": machine, "name": format!("t{i}"), "input": json!({"i": i}).to_string()}),
+        )
+        .await
+        .unwrap();
+    }
+    // Tokens handed out (by execution number) and answers acknowledged.
+    let mut handed: BTreeMap<u64, String> = BTreeMap::new();
+    let mut answered: BTreeMap<u64, ()> = BTreeMap::new();
+    for _ in 0..cycles {
+        // Take a few tasks and answer a few of those held, in random order, then SIGKILL.
+        for _ in 0..rng.below(4) {
+            let t = call(
+                &http,
+                &server.url,
+                "GetActivityTask",
+                json!({"activityArn": activity, "workerName": "w"}),
+            )
+            .await
+            .unwrap();
+            let Some(token) = t["taskToken"].as_str() else {
+                break;
+            };
+            let input: Value = serde_json::from_str(t["input"].as_str().unwrap()).unwrap();
+            let i = input["i"].as_u64().unwrap();
+            assert!(
+                handed.insert(i, token.to_owned()).is_none(),
+                "task of t{i} handed out twice"
+            );
+        }
+        let held: Vec<u64> = handed
+            .keys()
+            .copied()
+            .filter(|i| !answered.contains_key(i))
+            .collect();
+        for i in held.into_iter().take(rng.below(3) as usize) {
+            call(
+                &http,
+                &server.url,
+                "SendTaskSuccess",
+                json!({"taskToken": handed[&i], "output": json!({"done": i}).to_string()}),
+            )
+            .await
+            .unwrap();
+            answered.insert(i, ());
+        }
+        server.kill();
+        integrity_check(&db);
+        server = Server::start_with(&bin, &db, &args);
+    }
+    // Finish: hand out and answer everything left, after one more restart.
+    loop {
+        let t = call(
+            &http,
+            &server.url,
+            "GetActivityTask",
+            json!({"activityArn": activity}),
+        )
+        .await
+        .unwrap();
+        let Some(token) = t["taskToken"].as_str() else {
+            break;
+        };
+        let input: Value = serde_json::from_str(t["input"].as_str().unwrap()).unwrap();
+        let i = input["i"].as_u64().unwrap();
+        assert!(
+            handed.insert(i, token.to_owned()).is_none(),
+            "task of t{i} handed out twice"
+        );
+    }
+    assert_eq!(handed.len() as u64, total, "every task is handed out");
+    for (i, token) in &handed {
+        if !answered.contains_key(i) {
+            call(
+                &http,
+                &server.url,
+                "SendTaskSuccess",
+                json!({"taskToken": token, "output": json!({"done": i}).to_string()}),
+            )
+            .await
+            .unwrap();
+        }
+    }
+    for i in 0..total {
+        let arn = format!("{}:t{i}", machine.replace(":stateMachine:", ":execution:"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let d = loop {
+            let d = call(
+                &http,
+                &server.url,
+                "DescribeExecution",
+                json!({"executionArn": arn}),
+            )
+            .await
+            .unwrap();
+            if d["status"] != "RUNNING" {
+                break d;
+            }
+            assert!(std::time::Instant::now() < deadline, "t{i} still running");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        assert_eq!(d["status"], "SUCCEEDED", "t{i}: {d}");
+        assert_eq!(
+            serde_json::from_str::<Value>(d["output"].as_str().unwrap()).unwrap(),
+            json!({"i": i, "r": {"done": i}})
+        );
+        let counts = type_counts(&full_history(&http, &server.url, &arn).await);
+        for kind in ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"] {
+            assert_eq!(counts.get(kind), Some(&1), "t{i}: {counts:?}");
+        }
+    }
+    println!(
+        "activity crash harness: {total} tasks over {cycles} SIGKILLs, {} answered before a kill",
+        answered.len()
+    );
+    server.kill();
+}

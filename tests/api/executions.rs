@@ -21,7 +21,7 @@ fn wait_then_pass(seconds: u64) -> String {
     .to_string()
 }
 
-async fn create(app: &TestApp, name: &str, definition: &str) -> String {
+pub(crate) async fn create(app: &TestApp, name: &str, definition: &str) -> String {
     app.client()
         .create_state_machine()
         .name(name)
@@ -33,7 +33,7 @@ async fn create(app: &TestApp, name: &str, definition: &str) -> String {
         .state_machine_arn
 }
 
-async fn start(app: &TestApp, machine: &str, name: &str, input: Option<&str>) -> String {
+pub(crate) async fn start(app: &TestApp, machine: &str, name: &str, input: Option<&str>) -> String {
     app.client()
         .start_execution()
         .state_machine_arn(machine)
@@ -46,7 +46,7 @@ async fn start(app: &TestApp, machine: &str, name: &str, input: Option<&str>) ->
 }
 
 /// Polls DescribeExecution until the execution is closed (bounded: a hang fails the test).
-async fn closed(app: &TestApp, execution: &str) -> Value {
+pub(crate) async fn closed(app: &TestApp, execution: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (status, body, _) = app
@@ -61,7 +61,7 @@ async fn closed(app: &TestApp, execution: &str) -> Value {
     }
 }
 
-async fn history(app: &TestApp, execution: &str, extra: Value) -> Vec<Value> {
+pub(crate) async fn history(app: &TestApp, execution: &str, extra: Value) -> Vec<Value> {
     let mut body = json!({"executionArn": execution});
     body.as_object_mut()
         .unwrap()
@@ -72,7 +72,7 @@ async fn history(app: &TestApp, execution: &str, extra: Value) -> Vec<Value> {
 }
 
 /// `(id, type, previousEventId)` of each event.
-fn chain(events: &[Value]) -> Vec<(u64, String, u64)> {
+pub(crate) fn chain(events: &[Value]) -> Vec<(u64, String, u64)> {
     events
         .iter()
         .map(|e| {

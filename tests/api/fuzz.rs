@@ -62,6 +62,9 @@ const OPERATIONS: &[&str] = &[
     "DescribeActivity",
     "DeleteActivity",
     "ListActivities",
+    "SendTaskSuccess",
+    "SendTaskFailure",
+    "SendTaskHeartbeat",
 ];
 
 const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:fuzz";
@@ -209,6 +212,13 @@ fn request_body(rng: &mut Rng, op: &str) -> Value {
         "ListStateMachines" | "ListActivities" => json!({"maxResults": 2}),
         "CreateActivity" => json!({"name": format!("a{}", rng.below(4)),
             "tags": [{"key": "k", "value": "v"}]}),
+        "SendTaskSuccess" => {
+            json!({"taskToken": format!("t{}", rng.below(4)), "output": hostile(rng, 0)})
+        }
+        "SendTaskFailure" => {
+            json!({"taskToken": format!("t{}", rng.below(4)), "error": "E", "cause": "C"})
+        }
+        "SendTaskHeartbeat" => json!({"taskToken": format!("t{}", rng.below(4))}),
         "DescribeActivity" | "DeleteActivity" => json!({"activityArn":
             format!("arn:aws:states:us-east-1:123456789012:activity:a{}", rng.below(4))}),
         "StartExecution" => {
@@ -260,6 +270,9 @@ fn request_body(rng: &mut Rng, op: &str) -> Value {
         "redriveFilter",
         "mapRunArn",
         "activityArn",
+        "taskToken",
+        "output",
+        "workerName",
         "reverseOrder",
         "includeExecutionData",
         "error",

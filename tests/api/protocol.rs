@@ -33,14 +33,12 @@ async fn missing_target_is_unknown_operation_exception() {
 #[tokio::test]
 async fn model_operation_not_implemented_is_unsupported_operation() {
     let app = TestApp::spawn().await;
-    let r = app
-        .call("GetActivityTask", json!({"activityArn": "a"}))
-        .await;
+    let r = app.call("TestState", json!({"definition": "{}"})).await;
     assert_error(
         &r,
         400,
         "UnsupportedOperation",
-        "GetActivityTask is not supported by sfnlite",
+        "TestState is not supported by sfnlite",
     );
 }
 

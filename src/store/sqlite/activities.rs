@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::domain::records::{Activity, ActivityKey, NewActivity, TagPair};
+use crate::domain::records::{Activity, ActivityKey, ExecutionKey, NewActivity, TagPair};
 use crate::domain::scope::Scope;
 use crate::store::repo::{self, Result};
 
@@ -112,5 +112,47 @@ impl repo::Activities for Repo<'_> {
             .prepare_cached("DELETE FROM activity_tags WHERE activity_id = ?1 AND key = ?2")?
             .execute(params![key.0, tag])?;
         Ok(())
+    }
+
+    fn queue_task(
+        &self,
+        token: &str,
+        activity: &str,
+        execution: ExecutionKey,
+        at_ms: i64,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT OR IGNORE INTO activity_tasks (token, activity_arn, execution_id, scheduled_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![token, activity, execution.0, at_ms])?;
+        Ok(())
+    }
+
+    fn next_task(&self, activity: &str) -> Result<Option<(String, ExecutionKey)>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT token, execution_id FROM activity_tasks
+             WHERE activity_arn = ?1 AND taken = 0 ORDER BY scheduled_ms, token LIMIT 1",
+        )?;
+        Ok(st
+            .query_row([activity], |r| Ok((r.get(0)?, ExecutionKey(r.get(1)?))))
+            .optional()?)
+    }
+
+    fn take_task(&self, token: &str) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE activity_tasks SET taken = 1 WHERE token = ?1")?
+            .execute([token])?;
+        Ok(())
+    }
+
+    fn task_execution(&self, token: &str) -> Result<Option<ExecutionKey>> {
+        let mut st = self
+            .0
+            .prepare_cached("SELECT execution_id FROM activity_tasks WHERE token = ?1")?;
+        Ok(st
+            .query_row([token], |r| Ok(ExecutionKey(r.get(0)?)))
+            .optional()?)
     }
 }

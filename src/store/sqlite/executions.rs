@@ -10,7 +10,7 @@ use crate::domain::records::{
 use crate::store::repo::{self, Result};
 use crate::store::StoreError;
 
-const COLUMNS: &str = "id, arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause, trace_header, start_ms, stop_ms, position, due_ms, last_event";
+const COLUMNS: &str = "id, arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause, trace_header, start_ms, stop_ms, position, due_ms, last_event, moves";
 
 fn execution(r: &Row<'_>) -> rusqlite::Result<Execution> {
     let status: String = r.get(7)?;
@@ -34,6 +34,7 @@ fn execution(r: &Row<'_>) -> rusqlite::Result<Execution> {
         position: r.get(15)?,
         due_ms: r.get(16)?,
         last_event: r.get::<_, i64>(17)? as u64,
+        moves: r.get::<_, i64>(18)? as u64,
     })
 }
 
@@ -202,6 +203,10 @@ impl repo::Executions for Repo<'_> {
         Ok(Some(key))
     }
 
+    fn get(&self, key: ExecutionKey) -> Result<Option<Execution>> {
+        self.by("id = ?1", [key.0])
+    }
+
     fn find(&self, arn: &str) -> Result<Option<Execution>> {
         self.by("arn = ?1", [arn])
     }
@@ -214,6 +219,7 @@ impl repo::Executions for Repo<'_> {
         &self,
         execution: ExecutionKey,
         expected_last: u64,
+        expected_moves: u64,
         events: &[HistoryEvent],
         position: &str,
         due_ms: i64,
@@ -223,15 +229,16 @@ impl repo::Executions for Repo<'_> {
         let moved = self
             .0
             .prepare_cached(
-                "UPDATE executions SET position = ?2, due_ms = ?3, last_event = ?4
-                 WHERE id = ?1 AND status = 'RUNNING' AND last_event = ?5",
+                "UPDATE executions SET position = ?2, due_ms = ?3, last_event = ?4, moves = moves + 1
+                 WHERE id = ?1 AND status = 'RUNNING' AND last_event = ?5 AND moves = ?6",
             )?
             .execute(params![
                 execution.0,
                 position,
                 due_ms,
                 last_of(events, expected_last) as i64,
-                expected_last as i64
+                expected_last as i64,
+                expected_moves as i64
             ])?;
         if moved == 0 {
             return Ok(false);
@@ -244,6 +251,7 @@ impl repo::Executions for Repo<'_> {
         &self,
         execution: ExecutionKey,
         expected_last: u64,
+        expected_moves: u64,
         events: &[HistoryEvent],
         c: &Closing,
     ) -> Result<bool> {
@@ -251,8 +259,8 @@ impl repo::Executions for Repo<'_> {
             .0
             .prepare_cached(
                 "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_ms = ?6, position = NULL, due_ms = NULL,
-                        last_event = ?7
-                 WHERE id = ?1 AND status = 'RUNNING' AND last_event = ?8",
+                        last_event = ?7, moves = moves + 1
+                 WHERE id = ?1 AND status = 'RUNNING' AND last_event = ?8 AND moves = ?9",
             )?
             .execute(params![
                 execution.0,
@@ -262,7 +270,8 @@ impl repo::Executions for Repo<'_> {
                 c.cause,
                 c.stop_ms,
                 last_of(events, expected_last) as i64,
-                expected_last as i64
+                expected_last as i64,
+                expected_moves as i64
             ])?;
         if closed == 0 {
             return Ok(false);

@@ -1,0 +1,260 @@
+//! GetActivityTask and SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (executions-api.md
+//! §8.2, §8.4). A task lives in its execution's committed position; these operations only
+//! change that position — a worker took it, answered it, is still alive — and make the
+//! execution due, so the runner's next step records the events that follow (ActivityStarted,
+//! ActivitySucceeded, …). A task's token is indexed in `activity_tasks` for the lookups.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::activities::owned_activity;
+use super::state_machines::Empty;
+use super::validate::{
+    Violations, ARN, NAME, SENSITIVE_CAUSE, SENSITIVE_DATA, SENSITIVE_ERROR, TASK_TOKEN,
+};
+use super::{ApiError, Ctx};
+use crate::domain::now_millis;
+use crate::engine::runner;
+use crate::engine::step::{self, ActivityTask, Progress, TaskOutcome, Worker};
+use crate::store::Tx;
+
+/// How long GetActivityTask waits for a task before answering without one (AWS: 60 s).
+const LONG_POLL: Duration = Duration::from_secs(60);
+
+/// How often a waiting GetActivityTask looks again.
+const POLL_EVERY: Duration = Duration::from_millis(20);
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetActivityTaskInput {
+    pub activity_arn: Option<String>,
+    pub worker_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct GetActivityTaskOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+}
+
+/// GetActivityTask: the oldest task of the activity no worker has taken, or — after the
+/// long poll (scaled by `time_scale`) — an answer without a token.
+pub async fn get_activity_task(
+    ctx: Ctx,
+    input: GetActivityTaskInput,
+) -> Result<GetActivityTaskOutput, ApiError> {
+    let mut v = Violations::default();
+    v.required_member("activityArn", &input.activity_arn, ARN);
+    v.member("workerName", input.worker_name.as_deref(), NAME);
+    v.finish()?;
+    let arn = input.activity_arn.unwrap_or_default();
+    let scope = ctx.scope.clone();
+    let check = arn.clone();
+    let activity = ctx
+        .store
+        .read(move |tx| owned_activity(tx, &scope, &check).map(|a| a.arn))
+        .await?;
+    let deadline =
+        tokio::time::Instant::now() + LONG_POLL.mul_f64(ctx.limits.time_scale.clamp(0.0, 1.0));
+    loop {
+        let worker = input.worker_name.clone();
+        let activity = activity.clone();
+        let taken = ctx
+            .store
+            .write(move |tx| take_next(tx, &activity, worker))
+            .await?;
+        if let Some((token, task_input)) = taken {
+            ctx.runner.notify_one();
+            return Ok(GetActivityTaskOutput {
+                task_token: Some(token),
+                input: Some(task_input),
+            });
+        }
+        if tokio::time::Instant::now() + POLL_EVERY > deadline {
+            return Ok(GetActivityTaskOutput::default());
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// Takes the oldest waiting task of `activity` for `worker`: its token and input. Tokens
+/// whose task is gone are forgotten on the way.
+fn take_next(
+    tx: &dyn Tx,
+    activity: &str,
+    worker: Option<String>,
+) -> Result<Option<(String, String)>, ApiError> {
+    while let Some((token, _)) = tx.activities().next_task(activity)? {
+        let taken = with_task(tx, &token, |t, now| {
+            if t.started.is_some() {
+                return Ok(None);
+            }
+            t.started = Some(Worker {
+                name: worker.clone(),
+            });
+            t.beat_due = t.heartbeat_ms.map(|h| now + h);
+            Ok(Some((now, t.task_input.to_string())))
+        });
+        match taken {
+            Ok(Some(input)) => {
+                tx.activities().take_task(&token)?;
+                return Ok(Some((token, input)));
+            }
+            // Its task is gone (the execution ended, or a sibling's failure aborted it):
+            // taken, so no worker gets it, and its token stays known as timed out.
+            Ok(None) | Err(ApiError::TaskTimedOut(_)) => tx.activities().take_task(&token)?,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
+/// Runs `f` on the task of `token` in its execution's position and commits the changed
+/// position; when `f` returns `Some((due, value))` the execution becomes due at `due`.
+fn with_task<T>(
+    tx: &dyn Tx,
+    token: &str,
+    f: impl FnOnce(&mut ActivityTask, i64) -> Result<Option<(i64, T)>, ApiError>,
+) -> Result<Option<T>, ApiError> {
+    let key = tx
+        .activities()
+        .task_execution(token)?
+        .ok_or_else(invalid_token)?;
+    let e = tx.executions().get(key)?.ok_or_else(task_gone)?;
+    let mut progress: Progress = e
+        .position
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .ok_or_else(task_gone)?;
+    let now = now_millis();
+    let task = step::task_mut(&mut progress.position, token).ok_or_else(task_gone)?;
+    if task.outcome.is_some() {
+        return Err(task_gone());
+    }
+    let Some((due, value)) = f(task, now)? else {
+        return Ok(None);
+    };
+    let position = serde_json::to_string(&progress)
+        .map_err(|e| ApiError::InternalFailure(format!("position: {e}")))?;
+    let due = due.min(e.due_ms.unwrap_or(due));
+    if !runner::advance(
+        tx,
+        key,
+        (e.last_event, e.moves),
+        &[],
+        &position,
+        due,
+        &[],
+        now,
+    )? {
+        return Err(task_gone());
+    }
+    Ok(Some(value))
+}
+
+/// `Invalid Token: 'Invalid token'`, AWS's answer for a token it never issued.
+fn invalid_token() -> ApiError {
+    ApiError::InvalidToken("Invalid Token: 'Invalid token'".into())
+}
+
+/// A token whose task is over: answered, timed out, or its execution ended.
+fn task_gone() -> ApiError {
+    ApiError::TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'".into())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendTaskSuccessInput {
+    pub task_token: Option<String>,
+    pub output: Option<String>,
+}
+
+/// SendTaskSuccess: the task's result, as JSON text.
+pub async fn send_task_success(ctx: Ctx, input: SendTaskSuccessInput) -> Result<Empty, ApiError> {
+    let mut v = Violations::default();
+    v.required_member("taskToken", &input.task_token, TASK_TOKEN);
+    v.required_member("output", &input.output, SENSITIVE_DATA);
+    v.finish()?;
+    let output = input.output.unwrap_or_default();
+    if let Err(e) = serde_json::from_str::<Value>(&output) {
+        return Err(ApiError::InvalidOutput(format!("Invalid Output: '{e}'")));
+    }
+    answer(
+        &ctx,
+        input.task_token.unwrap_or_default(),
+        TaskOutcome::Succeeded { output },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendTaskFailureInput {
+    pub task_token: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// SendTaskFailure: the task failed with `error` and `cause` (either may be absent).
+pub async fn send_task_failure(ctx: Ctx, input: SendTaskFailureInput) -> Result<Empty, ApiError> {
+    let mut v = Violations::default();
+    v.required_member("taskToken", &input.task_token, TASK_TOKEN);
+    v.member("error", input.error.as_deref(), SENSITIVE_ERROR);
+    v.member("cause", input.cause.as_deref(), SENSITIVE_CAUSE);
+    v.finish()?;
+    answer(
+        &ctx,
+        input.task_token.unwrap_or_default(),
+        TaskOutcome::Failed {
+            error: input.error,
+            cause: input.cause,
+        },
+    )
+    .await
+}
+
+async fn answer(ctx: &Ctx, token: String, outcome: TaskOutcome) -> Result<Empty, ApiError> {
+    ctx.store
+        .write(move |tx| {
+            with_task(tx, &token, |t, now| {
+                t.outcome = Some(outcome);
+                Ok(Some((now, ())))
+            })?;
+            // The token stays indexed: answering again is TaskTimedOut, not InvalidToken.
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    ctx.runner.notify_one();
+    Ok(Empty {})
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendTaskHeartbeatInput {
+    pub task_token: Option<String>,
+}
+
+/// SendTaskHeartbeat: the worker is alive; the next heartbeat is due HeartbeatSeconds later.
+pub async fn send_task_heartbeat(
+    ctx: Ctx,
+    input: SendTaskHeartbeatInput,
+) -> Result<Empty, ApiError> {
+    let mut v = Violations::default();
+    v.required_member("taskToken", &input.task_token, TASK_TOKEN);
+    v.finish()?;
+    let token = input.task_token.unwrap_or_default();
+    ctx.store
+        .write(move |tx| {
+            with_task(tx, &token, |t, now| {
+                t.beat_due = t.heartbeat_ms.map(|h| now + h);
+                Ok(Some((t.due(), ())))
+            })
+        })
+        .await?;
+    Ok(Empty {})
+}
