@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """sfnlite's execution benchmark: one command, one table.
 
-    python3 bench/executions.py [--runs 3] [--duration 5] [--peers] [--waiting 100000] [--stored 1000000] [--against BIN]
+    python3 bench/executions.py [--runs 3] [--duration 5] [--peers] [--waiting 100000] [--stored 1000000]
+                                [--activities 1000] [--pending 10000] [--against BIN]
 
 1. Throughput: a STANDARD machine of three Pass states, started through an alias by wrk
    (-t1, 16 connections) for --duration seconds; then the time until the last execution has
@@ -13,6 +14,9 @@
    histories of a sample of 2,000).
 3. Listing: ListExecutions pages of 100 on a machine with --stored executions against one
    with 200 (rows seeded directly into the database).
+4. Activities: --activities round trips, one at a time over one keep-alive connection, each
+   timed from GetActivityTask (the task already waiting) through SendTaskSuccess until
+   DescribeExecution shows the execution finished; then RSS with --pending tasks waiting.
 
 Only the Python standard library is used (and wrk, installed when missing).
 """
@@ -216,6 +220,44 @@ def listing(args, tmp):
     return rows
 
 
+def activities(args, tmp, notes):
+    p = bench.sfnlite(os.path.join(tmp, "activities.db"))
+    host, port = p.addr.split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+
+    def rpc(op, body):
+        conn.request("POST", "/", json.dumps(body), {"X-Amz-Target": f"AWSStepFunctions.{op}",
+                     "Content-Type": "application/x-amz-json-1.0", "Authorization": bench.AUTH})
+        r = conn.getresponse()
+        out = json.loads(r.read())
+        if r.status != 200:
+            raise RuntimeError(f"{op}: {out}")
+        return out
+
+    act = rpc("CreateActivity", {"name": "work"})["activityArn"]
+    definition = json.dumps({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": act, "End": True}}})
+    m = rpc("CreateStateMachine", {"name": "worked", "definition": definition, "roleArn": ROLE})["stateMachineArn"]
+    took = []
+    for i in range(args.activities):
+        e = rpc("StartExecution", {"stateMachineArn": m, "name": f"r{i}"})["executionArn"]
+        t0 = time.perf_counter()
+        t = rpc("GetActivityTask", {"activityArn": act, "workerName": "bench"})
+        rpc("SendTaskSuccess", {"taskToken": t["taskToken"], "output": "{}"})
+        while rpc("DescribeExecution", {"executionArn": e})["status"] == "RUNNING":
+            pass
+        took.append((time.perf_counter() - t0) * 1000)
+    took.sort()
+    idle = p.rss_mib()
+    errors = start_many(p.addr, m, args.pending)
+    peak = p.rss_mib()
+    notes.append(
+        f"activity round trip (GetActivityTask, SendTaskSuccess, until the execution finished), {len(took)} one at a time: "
+        f"p50 {took[len(took) // 2]:.2f} ms, p99 {took[min(len(took) - 1, int(len(took) * 0.99))]:.2f} ms; "
+        f"{args.pending} tasks waiting for a worker ({errors} errors): RSS {peak:.1f} MiB ({peak - idle:+.1f} MiB)"
+    )
+    p.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -223,6 +265,8 @@ def main():
     ap.add_argument("--peers", action="store_true")
     ap.add_argument("--waiting", type=int, default=100_000, help="executions waiting at once (0 skips)")
     ap.add_argument("--stored", type=int, default=1_000_000, help="executions stored for the listing workload (0 skips)")
+    ap.add_argument("--activities", type=int, default=1000, help="activity round trips (0 skips)")
+    ap.add_argument("--pending", type=int, default=10_000, help="activity tasks left waiting for the memory figure")
     ap.add_argument("--against", metavar="BIN", help="an earlier sfnlite binary measured on the throughput workload in the same runs")
     args = ap.parse_args()
     bench.ensure_wrk()
@@ -242,6 +286,8 @@ def main():
             print(f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {err:.0f} | {ratio} |")
     if args.waiting:
         waiting(args, tmp, notes)
+    if args.activities:
+        activities(args, tmp, notes)
     print()
     for n in notes:
         print(f"- {n}")

@@ -24,6 +24,7 @@ fn ctx(store: Store) -> Ctx {
         }),
         cache: Arc::new(ResponseCache::default()),
         runner: Arc::new(tokio::sync::Notify::new()),
+        tasks: Arc::new(tokio::sync::Notify::new()),
         definitions: Arc::default(),
         trace_id: None,
     }

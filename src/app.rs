@@ -43,6 +43,7 @@ pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
         cors_origins: config.cors_origins.clone(),
         cache: Arc::new(crate::api::cache::ResponseCache::default()),
         runner: Arc::new(tokio::sync::Notify::new()),
+        tasks: Arc::new(tokio::sync::Notify::new()),
         definitions: Arc::default(),
     })
 }
@@ -101,6 +102,7 @@ impl App {
         let runner = tokio::spawn(
             Runner::with_options(store.clone(), system_clock, self.runner)
                 .with_definitions(self.state.definitions.clone())
+                .with_task_signal(self.state.tasks.clone())
                 .serve(self.state.runner.clone(), stopped),
         );
         let service = router(self.state);

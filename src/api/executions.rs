@@ -267,6 +267,7 @@ pub async fn start_execution(
         runner::applied(first, next, now)
     };
     let still_running = matches!(moved, Applied::Advance { .. });
+    let queued = matches!(&moved, Applied::Advance { tasks, .. } if !tasks.is_empty());
     let started = ctx
         .store
         .write(move |tx| {
@@ -341,6 +342,9 @@ pub async fn start_execution(
         .await?;
     if still_running {
         ctx.runner.notify_one();
+    }
+    if queued {
+        ctx.tasks.notify_waiters();
     }
     Ok(StartExecutionOutput {
         execution_arn: started.0,

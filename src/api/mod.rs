@@ -49,6 +49,8 @@ pub struct Ctx {
     pub cache: Arc<cache::ResponseCache>,
     /// Told after an execution starts, so the runner takes it at once.
     pub runner: Arc<tokio::sync::Notify>,
+    /// Told when activity tasks were queued (by the runner or a start).
+    pub tasks: Arc<tokio::sync::Notify>,
     /// Parsed definitions, shared with the runner.
     pub definitions: Arc<crate::engine::definitions::Definitions>,
     /// The request's `X-Amzn-Trace-Id` header: StartExecution's trace header, over the body's.

@@ -23,8 +23,9 @@ use crate::store::Tx;
 /// How long GetActivityTask waits for a task before answering without one (AWS: 60 s).
 const LONG_POLL: Duration = Duration::from_secs(60);
 
-/// How often a waiting GetActivityTask looks again.
-const POLL_EVERY: Duration = Duration::from_millis(20);
+/// A waiting GetActivityTask looks again when told a task was queued, and at least this
+/// often (a task whose execution ended frees no one, and a missed signal costs this much).
+const LOOK_AGAIN: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,6 +63,10 @@ pub async fn get_activity_task(
     let deadline =
         tokio::time::Instant::now() + LONG_POLL.mul_f64(ctx.limits.time_scale.clamp(0.0, 1.0));
     loop {
+        // Listening before looking: a task queued in between still wakes this call.
+        let queued = ctx.tasks.notified();
+        tokio::pin!(queued);
+        queued.as_mut().enable();
         let worker = input.worker_name.clone();
         let activity = activity.clone();
         let taken = ctx
@@ -75,10 +80,14 @@ pub async fn get_activity_task(
                 input: Some(task_input),
             });
         }
-        if tokio::time::Instant::now() + POLL_EVERY > deadline {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
             return Ok(GetActivityTaskOutput::default());
         }
-        tokio::time::sleep(POLL_EVERY).await;
+        tokio::select! {
+            () = &mut queued => {}
+            () = tokio::time::sleep_until(deadline.min(now + LOOK_AGAIN)) => {}
+        }
     }
 }
 

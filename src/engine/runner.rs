@@ -100,6 +100,8 @@ pub struct Runner {
     definitions: Arc<Definitions>,
     clock: Box<dyn FnMut() -> i64 + Send + Sync>,
     options: RunnerOptions,
+    /// Told after a commit that queued activity tasks.
+    tasks: Arc<Notify>,
 }
 
 /// Milliseconds since the epoch, from the system clock.
@@ -123,7 +125,14 @@ impl Runner {
             definitions: Arc::new(Definitions::default()),
             clock: Box::new(clock),
             options,
+            tasks: Arc::new(Notify::new()),
         }
+    }
+
+    /// This runner, telling `tasks` whenever a commit queued activity tasks.
+    pub fn with_task_signal(mut self, tasks: Arc<Notify>) -> Self {
+        self.tasks = tasks;
+        self
     }
 
     /// This runner, sharing its parsed definitions with others (StartExecution).
@@ -185,6 +194,9 @@ impl Runner {
             outcomes.push(self.step(execution, &l, &existing, now));
         }
         let steps = outcomes.len();
+        let queued = outcomes
+            .iter()
+            .any(|o| matches!(&o.next, Applied::Advance { tasks, .. } if !tasks.is_empty()));
         self.store
             .write(move |tx| {
                 // Whether each machine is being deleted, looked up once per commit.
@@ -195,6 +207,9 @@ impl Runner {
                 Ok::<_, StoreError>(())
             })
             .await?;
+        if queued {
+            self.tasks.notify_waiters();
+        }
         Ok(steps)
     }
 

@@ -53,6 +53,8 @@ pub struct AppState {
     pub cache: Arc<crate::api::cache::ResponseCache>,
     /// Wakes the execution runner.
     pub runner: Arc<tokio::sync::Notify>,
+    /// Told when activity tasks were queued, so waiting GetActivityTask calls look again.
+    pub tasks: Arc<tokio::sync::Notify>,
     pub definitions: Arc<crate::engine::definitions::Definitions>,
 }
 
@@ -255,6 +257,7 @@ async fn serve_api(
                 limits: state.limits.clone(),
                 cache: state.cache.clone(),
                 runner: state.runner.clone(),
+                tasks: state.tasks.clone(),
                 definitions: state.definitions.clone(),
                 trace_id: headers
                     .get("x-amzn-trace-id")

@@ -351,10 +351,21 @@ impl Sqlite {
     }
 
     /// Flushes the WAL into the main file; called on shutdown so the file alone is complete.
+    /// A checkpoint that meets another one in progress (the checkpointer thread's) reports
+    /// busy instead of waiting, so it is tried again for a while; the WAL is left as it is
+    /// (still complete and durable) if it never gets through.
     pub(super) fn checkpoint(&self) -> Result<(), StoreError> {
         let conn = self.pool.get()?;
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-        Ok(())
+        for _ in 0..200 {
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            if busy == 0 {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Err(StoreError::unavailable(
+            "the write-ahead log could not be checkpointed: the database stays in WAL form",
+        ))
     }
 }
 
