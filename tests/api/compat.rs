@@ -421,6 +421,24 @@ async fn the_readme_snippets_run_against_sfnlite() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the pinned Python client; scripts/test.sh installs it and runs this"]
+async fn the_readme_activity_worker_completes_its_execution() {
+    require_clients();
+    let app = TestApp::spawn().await;
+    let mut cmd = Command::new(venv_bin().join("python"));
+    cmd.arg(root().join("compat/snippets/boto3_activity_worker.py"));
+    let mut cmd = with_endpoint(cmd, &app);
+    let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        r#"{"greeting":"hello, world"}"#
+    );
+}
+
 /// The README shows each snippet file verbatim after a `<!-- snippet: PATH -->` marker, so the
 /// documentation cannot drift from what the suite runs.
 #[test]
