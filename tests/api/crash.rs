@@ -860,6 +860,34 @@ async fn sigkill_while_executions_run_loses_no_step_and_repeats_none() {
     );
 }
 
+/// Takes one task of `activity` into `handed` (by execution number); false when none waits.
+/// A task handed out twice fails the test.
+async fn take_task(
+    http: &reqwest::Client,
+    url: &str,
+    activity: &str,
+    handed: &mut BTreeMap<u64, String>,
+) -> bool {
+    let t = call(
+        http,
+        url,
+        "GetActivityTask",
+        json!({"activityArn": activity, "workerName": "w"}),
+    )
+    .await
+    .unwrap();
+    let Some(token) = t["taskToken"].as_str() else {
+        return false;
+    };
+    let input: Value = serde_json::from_str(t["input"].as_str().unwrap()).unwrap();
+    let i = input["i"].as_u64().unwrap();
+    assert!(
+        handed.insert(i, token.to_owned()).is_none(),
+        "task of t{i} handed out twice"
+    );
+    true
+}
+
 /// Executions waiting on activity tasks survive SIGKILL in every phase of a worker's work:
 /// tasks not yet taken are handed out after the restart, tasks taken before it are completed
 /// by the worker's SendTaskSuccess after it, and each task is handed out and completed once.
@@ -914,23 +942,9 @@ async fn sigkill_while_tasks_wait_at_workers_loses_none_and_hands_out_each_once(
     for _ in 0..cycles {
         // Take a few tasks and answer a few of those held, in random order, then SIGKILL.
         for _ in 0..rng.below(4) {
-            let t = call(
-                &http,
-                &server.url,
-                "GetActivityTask",
-                json!({"activityArn": activity, "workerName": "w"}),
-            )
-            .await
-            .unwrap();
-            let Some(token) = t["taskToken"].as_str() else {
+            if !take_task(&http, &server.url, &activity, &mut handed).await {
                 break;
-            };
-            let input: Value = serde_json::from_str(t["input"].as_str().unwrap()).unwrap();
-            let i = input["i"].as_u64().unwrap();
-            assert!(
-                handed.insert(i, token.to_owned()).is_none(),
-                "task of t{i} handed out twice"
-            );
+            }
         }
         let held: Vec<u64> = handed
             .keys()
@@ -953,25 +967,7 @@ async fn sigkill_while_tasks_wait_at_workers_loses_none_and_hands_out_each_once(
         server = Server::start_with(&bin, &db, &args);
     }
     // Finish: hand out and answer everything left, after one more restart.
-    loop {
-        let t = call(
-            &http,
-            &server.url,
-            "GetActivityTask",
-            json!({"activityArn": activity}),
-        )
-        .await
-        .unwrap();
-        let Some(token) = t["taskToken"].as_str() else {
-            break;
-        };
-        let input: Value = serde_json::from_str(t["input"].as_str().unwrap()).unwrap();
-        let i = input["i"].as_u64().unwrap();
-        assert!(
-            handed.insert(i, token.to_owned()).is_none(),
-            "task of t{i} handed out twice"
-        );
-    }
+    while take_task(&http, &server.url, &activity, &mut handed).await {}
     assert_eq!(handed.len() as u64, total, "every task is handed out");
     for (i, token) in &handed {
         if !answered.contains_key(i) {
