@@ -189,22 +189,6 @@ pub fn waiting_tasks(position: &Position) -> Vec<&ActivityTask> {
     }
 }
 
-/// The earliest time any task of `position` needs a step by itself.
-pub fn tasks_due(position: &Position) -> Option<i64> {
-    match position {
-        Position::Activity(t) => Some(t.due()),
-        Position::Fork(f) => f
-            .children
-            .iter()
-            .filter_map(|c| match c {
-                Child::Running { position, .. } => tasks_due(position),
-                _ => None,
-            })
-            .min(),
-        _ => None,
-    }
-}
-
 /// A running Parallel or Map state.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
