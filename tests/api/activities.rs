@@ -345,18 +345,20 @@ async fn a_failure_fails_the_execution_with_the_workers_error_and_cause() {
 
 #[tokio::test]
 async fn heartbeats_keep_a_task_alive_and_a_silent_worker_times_out() {
-    // 5 s × 0.01: a heartbeat is due every 50 ms.
+    // 50 s × 0.01: a heartbeat is due within 500 ms. The worker beats every 20 ms for 800 ms
+    // in all, longer than one heartbeat window, so only the heartbeats keep the task alive —
+    // and a beat can be late by far more than a loaded machine delays it.
     let app = TestApp::spawn_with(|c| c.time_scale = 0.01).await;
     let machine = activity_machine(
         &app,
         "beats",
-        json!({"TimeoutSeconds": 600, "HeartbeatSeconds": 5}),
+        json!({"TimeoutSeconds": 600, "HeartbeatSeconds": 50}),
     )
     .await;
     let alive = start(&app, &machine, "alive", None).await;
     let (token, _) = take(&app, None).await;
     let c = app.client();
-    for _ in 0..8 {
+    for _ in 0..40 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         c.send_task_heartbeat()
             .task_token(&token)
