@@ -103,6 +103,10 @@ impl App {
             Runner::with_options(store.clone(), system_clock, self.runner)
                 .with_definitions(self.state.definitions.clone())
                 .with_task_signal(self.state.tasks.clone())
+                .with_calls(Arc::new(crate::api::integrations::InProcess {
+                    definitions: self.state.definitions.clone(),
+                    time_scale: self.runner.time_scale,
+                }))
                 .serve(self.state.runner.clone(), stopped),
         );
         let service = router(self.state);

@@ -15,13 +15,13 @@ use crate::domain::arn::{parse_execution_arn, ExecutionArn, StateMachineRef};
 use crate::domain::names::is_valid_machine_name;
 use crate::domain::now_millis;
 use crate::domain::records::{
-    pick_route, Begin, Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent,
-    MachineType, NewExecution,
+    pick_route, Begin, Execution, ExecutionKey, ExecutionStatus, HistoryEvent, MachineType,
+    NewExecution,
 };
 use crate::domain::scope::Scope;
 use crate::engine::runner::{self, Applied, SystemEntropy};
 use crate::engine::step::{self, Env, ExecutionInfo};
-use crate::store::{repo, Tx};
+use crate::store::Tx;
 
 /// `ExecutionStatus` in the order AWS's message lists it (not the model's).
 const STATUS_FILTER: &[&str] = &[
@@ -172,18 +172,18 @@ fn resolve_start(
     })
 }
 
-/// StartExecution: picks the revision (latest, a version's, or an alias's routed version's),
-/// commits the RUNNING execution with its ExecutionStarted event, then wakes the runner.
-/// A repeat with the same name and input while it runs answers the original (§1.4).
-pub async fn start_execution(
-    ctx: Ctx,
-    input: StartExecutionInput,
-) -> Result<StartExecutionOutput, ApiError> {
-    // An X-Amzn-Trace-Id header wins over the body's member (executions-api.md §1.5).
-    let mut input = input;
-    if ctx.trace_id.is_some() {
-        input.trace_header = ctx.trace_id.clone();
-    }
+/// A checked StartExecution request.
+struct Prepared {
+    arn_text: String,
+    target: StateMachineRef,
+    name: String,
+    input_text: String,
+    parsed: Value,
+    trace_header: Option<String>,
+}
+
+/// StartExecution's checks of the request itself (§1.1–§1.3, §1.5).
+fn prepare(input: StartExecutionInput) -> Result<Prepared, ApiError> {
     let mut v = Violations::default();
     v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
     v.member("name", input.name.as_deref(), NAME);
@@ -209,23 +209,173 @@ pub async fn start_execution(
     let input_text = input.input.unwrap_or_else(|| "{}".to_owned());
     let parsed: Value =
         serde_json::from_str(&input_text).map_err(|e| input_error(&input_text, &e))?;
-    let trace_header = input.trace_header;
-    let scope = ctx.scope.clone();
-    let roll = u64::from_le_bytes(
+    Ok(Prepared {
+        arn_text,
+        target,
+        name,
+        input_text,
+        parsed,
+        trace_header: input.trace_header,
+    })
+}
+
+/// A random number for an alias's weighted routing.
+fn roll() -> u64 {
+    u64::from_le_bytes(
         uuid::Uuid::new_v4().as_bytes()[..8]
             .try_into()
             .unwrap_or([0; 8]),
-    );
+    )
+}
+
+/// A start, computed: the new execution's ARN and its first transitions.
+struct Begun {
+    execution_arn: String,
+    first: Vec<HistoryEvent>,
+    moved: Applied,
+}
+
+/// The first transitions that need no time (a chain of Pass states, a Choice, up to the
+/// first Wait or Task), run before the start is written and committed with it: one write
+/// for what would otherwise be a start and a step.
+fn begin(
+    p: &Prepared,
+    resolved: &Resolved,
+    loaded: &crate::engine::definitions::Loaded,
+    existing: &std::collections::HashSet<String>,
+    time_scale: f64,
+    now: i64,
+) -> Begun {
+    let execution_arn = ExecutionArn {
+        machine: resolved.machine.clone(),
+        name: p.name.clone(),
+    }
+    .to_string();
+    let info = ExecutionInfo {
+        execution_arn: execution_arn.clone(),
+        name: p.name.clone(),
+        state_machine_arn: resolved.machine_arn.clone(),
+        state_machine_name: resolved.machine.name.clone(),
+        role_arn: resolved.snapshot.role_arn.clone(),
+        input: p.parsed.clone(),
+        start_ms: now,
+    };
+    let mut entropy = SystemEntropy;
+    let exists = |arn: &str| existing.contains(arn);
+    let mut env = Env {
+        execution: &info,
+        now_ms: now,
+        entropy: &mut entropy,
+        time_scale,
+        activity_exists: &exists,
+    };
+    let (first, next) = runner::transitions(&loaded.definition, step::start(), &mut env);
+    let (first, moved) = runner::applied(first, next, now);
+    Begun {
+        execution_arn,
+        first,
+        moved,
+    }
+}
+
+/// Writes a computed start: the execution with its ExecutionStarted event and first
+/// transitions, RUNNING or already closed. A repeat with the same name and input while it
+/// runs answers the original (§1.4). Returns the execution's ARN and start time.
+fn commit_start(
+    tx: &dyn Tx,
+    p: &Prepared,
+    resolved: &Resolved,
+    begun: &Begun,
+    parent_token: Option<&str>,
+    now: i64,
+) -> Result<(String, i64), ApiError> {
+    let m = tx
+        .machines()
+        .find(&resolved.machine_arn)?
+        .ok_or_else(|| ApiError::does_not_exist(&p.arn_text))?;
+    not_deleting(&m)?;
+    let mut details = Map::new();
+    details.insert("input".into(), json!(p.input_text));
+    details.insert("inputDetails".into(), json!({"truncated": false}));
+    details.insert("roleArn".into(), json!(resolved.snapshot.role_arn));
+    if let Some(v) = &resolved.version_arn {
+        details.insert("stateMachineVersionArn".into(), json!(v));
+    }
+    if let Some(a) = &resolved.alias_arn {
+        details.insert("stateMachineAliasArn".into(), json!(a));
+    }
+    let mut events = Vec::with_capacity(1 + begun.first.len());
+    events.push(HistoryEvent {
+        id: 1,
+        previous_id: 0,
+        kind: "ExecutionStarted".into(),
+        timestamp_ms: now,
+        details: Some(json!({"executionStartedEventDetails": details}).to_string()),
+    });
+    events.extend_from_slice(&begun.first);
+    let (begin, tasks) = match &begun.moved {
+        Applied::Advance {
+            position,
+            due,
+            tasks,
+            ..
+        } => (
+            Begin::Running {
+                position,
+                due_ms: *due,
+            },
+            tasks.as_slice(),
+        ),
+        Applied::Close(closing) => (Begin::Closed(closing), &[][..]),
+    };
+    let new = NewExecution {
+        arn: &begun.execution_arn,
+        machine_arn: &m.arn,
+        name: &p.name,
+        version_arn: resolved.version_arn.as_deref(),
+        alias_arn: resolved.alias_arn.as_deref(),
+        revision: resolved.revision,
+        input: &p.input_text,
+        trace_header: p.trace_header.as_deref(),
+        start_ms: now,
+        parent_token,
+    };
+    if let Some(key) = tx.executions().start(&new, &events, begin)? {
+        runner::index_tasks(tx, key, tasks, now)?;
+        return Ok((begun.execution_arn.clone(), now));
+    }
+    // The name is taken: idempotent only while running and only for the very same input text.
+    let existing = tx
+        .executions()
+        .find_by_name(&m.arn, &p.name)?
+        .ok_or_else(|| ApiError::InternalFailure("an execution name is taken by none".into()))?;
+    if existing.status == ExecutionStatus::Running && existing.input == p.input_text {
+        return Ok((existing.arn, existing.start_ms));
+    }
+    Err(ApiError::execution_already_exists(&existing.arn))
+}
+
+/// StartExecution: picks the revision (latest, a version's, or an alias's routed version's),
+/// commits the RUNNING execution with its ExecutionStarted event, then wakes the runner.
+pub async fn start_execution(
+    ctx: Ctx,
+    input: StartExecutionInput,
+) -> Result<StartExecutionOutput, ApiError> {
+    // An X-Amzn-Trace-Id header wins over the body's member (executions-api.md §1.5).
+    let mut input = input;
+    if ctx.trace_id.is_some() {
+        input.trace_header = ctx.trace_id.clone();
+    }
+    let p = prepare(input)?;
+    let scope = ctx.scope.clone();
+    let roll = roll();
     // Resolving the ARN is a read, done off the writer; the write re-checks only what a
     // concurrent request could have changed (the machine, the name).
-    let arn_for_read = arn_text.clone();
+    let (target, arn_for_read) = (p.target.clone(), p.arn_text.clone());
     let resolved = ctx
         .store
         .read(move |tx| resolve_start(tx, &scope, &target, &arn_for_read, roll))
         .await?;
-    // The first transitions that need no time (a chain of Pass states, a Choice, up to the
-    // first Wait) run here, off the writer, and commit with the start: one write for what
-    // would otherwise be a start and a step.
     let loaded = ctx
         .definitions
         .load(resolved.revision, &resolved.snapshot)
@@ -239,106 +389,19 @@ pub async fn start_execution(
             .await?
     };
     let now = now_millis();
-    let execution_arn = ExecutionArn {
-        machine: resolved.machine.clone(),
-        name: name.clone(),
-    }
-    .to_string();
-    let info = ExecutionInfo {
-        execution_arn: execution_arn.clone(),
-        name: name.clone(),
-        state_machine_arn: resolved.machine_arn.clone(),
-        state_machine_name: resolved.machine.name.clone(),
-        role_arn: resolved.snapshot.role_arn.clone(),
-        input: parsed,
-        start_ms: now,
-    };
-    let (first, moved) = {
-        let mut entropy = SystemEntropy;
-        let exists = |arn: &str| existing.contains(arn);
-        let mut env = Env {
-            execution: &info,
-            now_ms: now,
-            entropy: &mut entropy,
-            time_scale: ctx.limits.time_scale,
-            activity_exists: &exists,
-        };
-        let (first, next) = runner::transitions(&loaded.definition, step::start(), &mut env);
-        runner::applied(first, next, now)
-    };
-    let still_running = matches!(moved, Applied::Advance { .. });
-    let queued = matches!(&moved, Applied::Advance { tasks, .. } if !tasks.is_empty());
+    let begun = begin(
+        &p,
+        &resolved,
+        &loaded,
+        &existing,
+        ctx.limits.time_scale,
+        now,
+    );
+    let still_running = matches!(begun.moved, Applied::Advance { .. });
+    let queued = begun.moved.queues_work();
     let started = ctx
         .store
-        .write(move |tx| {
-            let m = tx
-                .machines()
-                .find(&resolved.machine_arn)?
-                .ok_or_else(|| ApiError::does_not_exist(&arn_text))?;
-            not_deleting(&m)?;
-            let mut details = Map::new();
-            details.insert("input".into(), json!(input_text));
-            details.insert("inputDetails".into(), json!({"truncated": false}));
-            details.insert("roleArn".into(), json!(resolved.snapshot.role_arn));
-            if let Some(v) = &resolved.version_arn {
-                details.insert("stateMachineVersionArn".into(), json!(v));
-            }
-            if let Some(a) = &resolved.alias_arn {
-                details.insert("stateMachineAliasArn".into(), json!(a));
-            }
-            let mut events = Vec::with_capacity(1 + first.len());
-            events.push(HistoryEvent {
-                id: 1,
-                previous_id: 0,
-                kind: "ExecutionStarted".into(),
-                timestamp_ms: now,
-                details: Some(json!({"executionStartedEventDetails": details}).to_string()),
-            });
-            events.extend_from_slice(&first);
-            let (begin, tasks) = match &moved {
-                Applied::Advance {
-                    position,
-                    due,
-                    tasks,
-                } => (
-                    Begin::Running {
-                        position,
-                        due_ms: *due,
-                    },
-                    tasks.as_slice(),
-                ),
-                Applied::Close(closing) => (Begin::Closed(closing), &[][..]),
-            };
-            let new = NewExecution {
-                arn: &execution_arn,
-                machine_arn: &m.arn,
-                name: &name,
-                version_arn: resolved.version_arn.as_deref(),
-                alias_arn: resolved.alias_arn.as_deref(),
-                revision: resolved.revision,
-                input: &input_text,
-                trace_header: trace_header.as_deref(),
-                start_ms: now,
-            };
-            if let Some(key) = tx.executions().start(&new, &events, begin)? {
-                for (token, activity) in tasks {
-                    tx.activities().queue_task(token, activity, key, now)?;
-                }
-                return Ok((execution_arn.clone(), now));
-            }
-            // The name is taken: idempotent only while running and only for the very same
-            // input text.
-            let existing = tx
-                .executions()
-                .find_by_name(&m.arn, &name)?
-                .ok_or_else(|| {
-                    ApiError::InternalFailure("an execution name is taken by none".into())
-                })?;
-            if existing.status == ExecutionStatus::Running && existing.input == input_text {
-                return Ok((existing.arn, existing.start_ms));
-            }
-            Err(ApiError::execution_already_exists(&existing.arn))
-        })
+        .write(move |tx| commit_start(tx, &p, &resolved, &begun, None, now))
         .await?;
     if still_running {
         ctx.runner.notify_one();
@@ -350,6 +413,28 @@ pub async fn start_execution(
         execution_arn: started.0,
         start_date: secs(started.1),
     })
+}
+
+/// StartExecution made by a workflow (`states:startExecution`, `aws-sdk:sfn:startExecution`)
+/// inside the runner's write: the same checks and records as the operation, all in `tx`.
+/// `parent_token` links a `.sync` child to the task waiting for it.
+pub fn start_in(
+    tx: &dyn Tx,
+    definitions: &crate::engine::definitions::Definitions,
+    time_scale: f64,
+    scope: &Scope,
+    input: StartExecutionInput,
+    parent_token: Option<&str>,
+    now: i64,
+) -> Result<(String, i64), ApiError> {
+    let p = prepare(input)?;
+    let resolved = resolve_start(tx, scope, &p.target, &p.arn_text, roll())?;
+    let loaded = definitions
+        .load(resolved.revision, &resolved.snapshot)
+        .map_err(ApiError::InternalFailure)?;
+    let existing = runner::existing_activities(tx, &loaded.activities)?;
+    let begun = begin(&p, &resolved, &loaded, &existing, time_scale, now);
+    commit_start(tx, &p, &resolved, &begun, parent_token, now)
 }
 
 #[derive(Debug, Deserialize)]
@@ -398,7 +483,11 @@ pub struct DescribeExecutionOutput {
 }
 
 /// Finds the caller's execution; an ARN of another account or region finds nothing.
-fn owned_execution(tx: &dyn Tx, scope: &Scope, arn: &str) -> Result<Execution, ApiError> {
+pub(crate) fn owned_execution(
+    tx: &dyn Tx,
+    scope: &Scope,
+    arn: &str,
+) -> Result<Execution, ApiError> {
     let parsed = parse_execution_arn(arn)?;
     let missing = || ApiError::execution_does_not_exist(arn);
     if !scope.owns(&parsed.machine) {
@@ -432,6 +521,11 @@ pub async fn describe_execution(
         .store
         .read(move |tx| owned_execution(tx, &scope, &arn))
         .await?;
+    Ok(describe(e, metadata_only))
+}
+
+/// DescribeExecution's answer for an execution.
+pub(crate) fn describe(e: Execution, metadata_only: bool) -> DescribeExecutionOutput {
     let succeeded = e.status == ExecutionStatus::Succeeded;
     let (redrive_status, redrive_status_reason) = match e.status {
         ExecutionStatus::Running | ExecutionStatus::Succeeded => (
@@ -443,7 +537,7 @@ pub async fn describe_execution(
         ),
         _ => ("REDRIVABLE", None),
     };
-    Ok(DescribeExecutionOutput {
+    DescribeExecutionOutput {
         execution_arn: e.arn,
         state_machine_arn: e.machine_arn,
         name: e.name,
@@ -462,7 +556,7 @@ pub async fn describe_execution(
         redrive_count: 0,
         redrive_status,
         redrive_status_reason,
-    })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -674,26 +768,7 @@ pub async fn stop_execution(
                 return Ok(stopped);
             }
             let now = now_millis();
-            let event = runner::stored(
-                step::aborted(e.last_event, error.as_deref(), cause.as_deref()),
-                now,
-            );
-            let closing = Closing {
-                status: ExecutionStatus::Aborted,
-                output: None,
-                error,
-                cause,
-                stop_ms: now,
-            };
-            repo::close_execution(
-                tx,
-                e.key,
-                &e.machine_arn,
-                e.last_event,
-                e.moves,
-                &[event],
-                &closing,
-            )?;
+            crate::engine::tasks::stop(tx, &e, error, cause, now)?;
             Ok::<_, ApiError>(now)
         })
         .await?;

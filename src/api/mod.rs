@@ -8,6 +8,7 @@ pub mod aliases;
 pub mod cache;
 pub mod error;
 pub mod executions;
+pub mod integrations;
 pub mod paging;
 pub mod state_machines;
 pub mod tags;

@@ -16,8 +16,8 @@ use super::validate::{
 };
 use super::{ApiError, Ctx};
 use crate::domain::now_millis;
-use crate::engine::runner;
-use crate::engine::step::{self, ActivityTask, Progress, TaskOutcome, Worker};
+use crate::engine::step::{ActivityTask, TaskOutcome, Worker};
+use crate::engine::tasks::{self, TaskError};
 use crate::store::Tx;
 
 /// How long GetActivityTask waits for a task before answering without one (AWS: 60 s).
@@ -123,56 +123,32 @@ fn take_next(
     Ok(None)
 }
 
-/// Runs `f` on the task of `token` in its execution's position and commits the changed
-/// position; when `f` returns `Some((due, value))` the execution becomes due at `due`.
+/// Runs `f` on the task of `token` (see [`tasks::with_task`]).
 fn with_task<T>(
     tx: &dyn Tx,
     token: &str,
     f: impl FnOnce(&mut ActivityTask, i64) -> Result<Option<(i64, T)>, ApiError>,
 ) -> Result<Option<T>, ApiError> {
-    let key = tx
-        .activities()
-        .task_execution(token)?
-        .ok_or_else(invalid_token)?;
-    let e = tx.executions().get(key)?.ok_or_else(task_gone)?;
-    let mut progress: Progress = e
-        .position
-        .as_deref()
-        .and_then(|p| serde_json::from_str(p).ok())
-        .ok_or_else(task_gone)?;
-    let now = now_millis();
-    let task = step::task_mut(&mut progress.position, token).ok_or_else(task_gone)?;
-    if task.outcome.is_some() {
-        return Err(task_gone());
+    tasks::with_task(tx, token, now_millis(), f)
+}
+
+impl From<TaskError> for ApiError {
+    fn from(e: TaskError) -> Self {
+        match e {
+            TaskError::Invalid => invalid_token(),
+            TaskError::Gone => task_gone(),
+            TaskError::Store(e) => e.into(),
+        }
     }
-    let Some((due, value)) = f(task, now)? else {
-        return Ok(None);
-    };
-    let position = serde_json::to_string(&progress)
-        .map_err(|e| ApiError::InternalFailure(format!("position: {e}")))?;
-    let due = due.min(e.due_ms.unwrap_or(due));
-    if !runner::advance(
-        tx,
-        key,
-        (e.last_event, e.moves),
-        &[],
-        &position,
-        due,
-        &[],
-        now,
-    )? {
-        return Err(task_gone());
-    }
-    Ok(Some(value))
 }
 
 /// `Invalid Token: 'Invalid token'`, AWS's answer for a token it never issued.
-fn invalid_token() -> ApiError {
+pub(crate) fn invalid_token() -> ApiError {
     ApiError::InvalidToken("Invalid Token: 'Invalid token'".into())
 }
 
 /// A token whose task is over: answered, timed out, or its execution ended.
-fn task_gone() -> ApiError {
+pub(crate) fn task_gone() -> ApiError {
     ApiError::TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'".into())
 }
 
@@ -229,17 +205,30 @@ pub async fn send_task_failure(ctx: Ctx, input: SendTaskFailureInput) -> Result<
 
 async fn answer(ctx: &Ctx, token: String, outcome: TaskOutcome) -> Result<Empty, ApiError> {
     ctx.store
-        .write(move |tx| {
-            with_task(tx, &token, |t, now| {
-                t.outcome = Some(outcome);
-                Ok(Some((now, ())))
-            })?;
-            // The token stays indexed: answering again is TaskTimedOut, not InvalidToken.
-            Ok::<_, ApiError>(())
-        })
+        .write(move |tx| answer_in(tx, &token, outcome))
         .await?;
     ctx.runner.notify_one();
     Ok(Empty {})
+}
+
+/// Answers the task of `token` (SendTaskSuccess / SendTaskFailure, also from a workflow's
+/// `aws-sdk:sfn` task). The token stays indexed: answering again is TaskTimedOut, not
+/// InvalidToken.
+pub(crate) fn answer_in(tx: &dyn Tx, token: &str, outcome: TaskOutcome) -> Result<(), ApiError> {
+    with_task(tx, token, |t, now| {
+        t.outcome = Some(outcome);
+        Ok(Some((now, ())))
+    })?;
+    Ok(())
+}
+
+/// SendTaskHeartbeat's change: the next heartbeat is due HeartbeatSeconds from now.
+pub(crate) fn heartbeat_in(tx: &dyn Tx, token: &str) -> Result<(), ApiError> {
+    with_task(tx, token, |t, now| {
+        t.beat_due = t.heartbeat_ms.map(|h| now + h);
+        Ok(Some((t.due(), ())))
+    })?;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -257,13 +246,6 @@ pub async fn send_task_heartbeat(
     v.required_member("taskToken", &input.task_token, TASK_TOKEN);
     v.finish()?;
     let token = input.task_token.unwrap_or_default();
-    ctx.store
-        .write(move |tx| {
-            with_task(tx, &token, |t, now| {
-                t.beat_due = t.heartbeat_ms.map(|h| now + h);
-                Ok(Some((t.due(), ())))
-            })
-        })
-        .await?;
+    ctx.store.write(move |tx| heartbeat_in(tx, &token)).await?;
     Ok(Empty {})
 }

@@ -4,7 +4,8 @@
 //! Anything else is refused at creation as AWS does.
 
 /// How a Task waits for its work (the "service integration pattern").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Pattern {
     /// Request/response: done when the call returns.
     RequestResponse,

@@ -293,6 +293,8 @@ pub struct Execution {
     pub last_event: u64,
     /// How many times its position was written: steps and workers' updates alike.
     pub moves: u64,
+    /// The token of the parent's `.sync` task waiting for this execution to end.
+    pub parent_token: Option<String>,
 }
 
 impl Execution {
@@ -328,6 +330,8 @@ pub struct NewExecution<'a> {
     pub input: &'a str,
     pub trace_header: Option<&'a str>,
     pub start_ms: i64,
+    /// See [`Execution::parent_token`].
+    pub parent_token: Option<&'a str>,
 }
 
 /// How a new execution is recorded: still RUNNING at an engine position (due at `due_ms`), or

@@ -12,6 +12,7 @@
 //!
 //! Knows the definition model of [`crate::asl`] and the store's repositories; nothing of HTTP.
 
+pub mod calls;
 pub mod choice;
 pub mod dataflow;
 pub mod definitions;
@@ -20,3 +21,4 @@ pub mod jsonpath;
 pub mod order;
 pub mod runner;
 pub mod step;
+pub mod tasks;

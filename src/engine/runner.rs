@@ -14,12 +14,13 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{watch, Notify};
 
+use super::calls::Calls;
 use super::definitions::{Definitions, Loaded};
 use super::intrinsics::Entropy;
 use super::step::{self, Env, Event, ExecutionInfo, Next, Progress};
 use crate::asl::Definition;
 use crate::domain::records::{Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent};
-use crate::store::{repo, Store, StoreError, Tx};
+use crate::store::{Store, StoreError, Tx};
 
 /// Longest the runner sleeps without looking at the store: bounds the lateness a jump of
 /// the wall clock could cause.
@@ -69,29 +70,44 @@ impl Default for RunnerOptions {
     }
 }
 
-/// One execution's step, computed and waiting to be committed.
+/// One execution's step, computed and waiting to be committed: `execution` as it was read
+/// (its last event id and position writes are the step's condition, see
+/// [`repo::Executions::advance`]).
 struct Outcome {
-    key: ExecutionKey,
-    machine_arn: String,
+    execution: Execution,
     machine_name: String,
-    expected_last: u64,
-    /// The position writes it was computed after (see [`repo::Executions::advance`]).
-    expected_moves: u64,
     events: Vec<HistoryEvent>,
     next: Applied,
     now: i64,
 }
 
+/// A task token to index: its task, what it waits on, and whether a worker may take it
+/// (activities) or only an answer on the token reaches it (callbacks, `.sync`).
+#[derive(Debug, Clone)]
+pub struct TaskIndex {
+    pub token: String,
+    pub resource: String,
+    pub for_workers: bool,
+}
+
 /// How a step moves an execution, in the store's terms.
 pub enum Applied {
-    /// Still running at `position`, due at `due`; `tasks` are the activity tasks (token,
-    /// activity) waiting for a worker there, for GetActivityTask to find.
+    /// Still running at `position`, due at `due`; `tasks` are the tokens of its open tasks,
+    /// for GetActivityTask and SendTask* to find; `calls` says it has calls to make.
     Advance {
         position: String,
         due: i64,
-        tasks: Vec<(String, String)>,
+        tasks: Vec<TaskIndex>,
+        calls: bool,
     },
     Close(Closing),
+}
+
+impl Applied {
+    /// Whether committing this queues a task a worker may take.
+    pub fn queues_work(&self) -> bool {
+        matches!(self, Applied::Advance { tasks, .. } if tasks.iter().any(|t| t.for_workers))
+    }
 }
 
 /// Steps due executions; keeps parsed definitions per revision.
@@ -102,6 +118,8 @@ pub struct Runner {
     options: RunnerOptions,
     /// Told after a commit that queued activity tasks.
     tasks: Arc<Notify>,
+    /// Makes the calls of integrations sfnlite serves; without it they are not served.
+    calls: Option<Arc<dyn Calls>>,
 }
 
 /// Milliseconds since the epoch, from the system clock.
@@ -126,7 +144,14 @@ impl Runner {
             clock: Box::new(clock),
             options,
             tasks: Arc::new(Notify::new()),
+            calls: None,
         }
+    }
+
+    /// This runner, making integration calls through `calls`.
+    pub fn with_calls(mut self, calls: Arc<dyn Calls>) -> Self {
+        self.calls = Some(calls);
+        self
     }
 
     /// This runner, telling `tasks` whenever a commit queued activity tasks.
@@ -194,17 +219,17 @@ impl Runner {
             outcomes.push(self.step(execution, &l, &existing, now));
         }
         let steps = outcomes.len();
-        let queued = outcomes
-            .iter()
-            .any(|o| matches!(&o.next, Applied::Advance { tasks, .. } if !tasks.is_empty()));
-        self.store
+        let calls = self.calls.clone();
+        let queued = self
+            .store
             .write(move |tx| {
                 // Whether each machine is being deleted, looked up once per commit.
                 let mut deleting = HashMap::new();
+                let mut queued = false;
                 for o in outcomes {
-                    apply(tx, o, &mut deleting)?;
+                    queued |= apply(tx, o, &mut deleting, calls.as_deref())?;
                 }
-                Ok::<_, StoreError>(())
+                Ok::<_, StoreError>(queued)
             })
             .await?;
         if queued {
@@ -304,15 +329,7 @@ impl Runner {
                 )
             }
         };
-        outcome(
-            e.key,
-            e.machine_arn,
-            machine_name,
-            (e.last_event, e.moves),
-            events,
-            next,
-            now,
-        )
+        outcome(e, machine_name, events, next, now)
     }
 }
 
@@ -358,12 +375,14 @@ pub fn applied(events: Vec<Event>, next: Next, now: i64) -> (Vec<HistoryEvent>, 
         Next::Continue(p) => Applied::Advance {
             position: serde_json::to_string(&p).unwrap_or_default(),
             due: now,
-            tasks: waiting(&p),
+            tasks: open_tasks(&p),
+            calls: has_calls(&p),
         },
         Next::WaitUntil(p, due) => Applied::Advance {
             position: serde_json::to_string(&p).unwrap_or_default(),
             due,
-            tasks: waiting(&p),
+            tasks: open_tasks(&p),
+            calls: has_calls(&p),
         },
         Next::Succeeded(output) => Applied::Close(Closing {
             status: ExecutionStatus::Succeeded,
@@ -391,15 +410,46 @@ pub fn applied(events: Vec<Event>, next: Next, now: i64) -> (Vec<HistoryEvent>, 
     (events, next)
 }
 
-/// The (token, activity) of every task of `p` waiting for a worker.
-fn waiting(p: &Progress) -> Vec<(String, String)> {
-    step::waiting_tasks(&p.position)
+/// The tokens of the open tasks of `p`: activity tasks no worker has taken yet, and calls.
+fn open_tasks(p: &Progress) -> Vec<TaskIndex> {
+    step::open_tasks(&p.position)
         .into_iter()
-        .map(|t| (t.token.clone(), t.activity.clone()))
+        .filter(|t| t.call.is_some() || t.started.is_none())
+        .map(|t| TaskIndex {
+            token: t.token.clone(),
+            resource: t.activity.clone(),
+            for_workers: t.call.is_none(),
+        })
         .collect()
 }
 
-/// Commits a running execution's move, and indexes its waiting activity tasks.
+/// Whether `p` has a call to make.
+fn has_calls(p: &Progress) -> bool {
+    step::open_tasks(&p.position)
+        .iter()
+        .any(|t| t.call.as_ref().is_some_and(|c| c.answer.is_none()))
+}
+
+/// Indexes the tokens of a position's open tasks.
+pub fn index_tasks(
+    tx: &dyn Tx,
+    key: ExecutionKey,
+    tasks: &[TaskIndex],
+    now: i64,
+) -> Result<(), StoreError> {
+    for t in tasks {
+        if t.for_workers {
+            tx.activities()
+                .queue_task(&t.token, &t.resource, key, now)?;
+        } else {
+            tx.activities()
+                .index_token(&t.token, &t.resource, key, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Commits a running execution's move, and indexes its open tasks' tokens.
 #[allow(clippy::too_many_arguments)]
 pub fn advance(
     tx: &dyn Tx,
@@ -408,108 +458,133 @@ pub fn advance(
     events: &[HistoryEvent],
     position: &str,
     due: i64,
-    tasks: &[(String, String)],
+    tasks: &[TaskIndex],
     now: i64,
 ) -> Result<bool, StoreError> {
     let moved =
         tx.executions()
             .advance(key, expected_last, expected_moves, events, position, due)?;
     if moved {
-        for (token, activity) in tasks {
-            tx.activities().queue_task(token, activity, key, now)?;
-        }
+        index_tasks(tx, key, tasks, now)?;
     }
     Ok(moved)
 }
 
-fn outcome(
+/// Makes the calls of a position just committed (see [`calls`]) and commits their answers
+/// with it: the execution is then due at once, for its next step to record them. Returns
+/// whether calls were made (a started child may have queued activity tasks).
+pub fn make_calls(
+    tx: &dyn Tx,
+    calls: Option<&dyn Calls>,
+    execution_arn: &str,
     key: ExecutionKey,
-    machine_arn: String,
+    (last, moves): (u64, u64),
+    position: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let Some(calls) = calls else {
+        return Ok(false);
+    };
+    let Ok(mut progress) = serde_json::from_str::<Progress>(position) else {
+        return Ok(false);
+    };
+    if !super::calls::perform(tx, calls, execution_arn, &mut progress.position, now)? {
+        return Ok(false);
+    }
+    let position = serde_json::to_string(&progress)
+        .map_err(|e| StoreError::internal(format!("position: {e}")))?;
+    tx.executions()
+        .advance(key, last, moves, &[], &position, now)?;
+    Ok(true)
+}
+
+fn outcome(
+    execution: Execution,
     machine_name: String,
-    (expected_last, expected_moves): (u64, u64),
     events: Vec<Event>,
     next: Next,
     now: i64,
 ) -> Outcome {
     let (events, next) = applied(events, next, now);
     Outcome {
-        key,
-        machine_arn,
+        execution,
         machine_name,
-        expected_last,
-        expected_moves,
         events,
         next,
         now,
     }
 }
 
-/// Commits one step. A machine deleted while the execution ran fails it at this
-/// transition instead (executions-api.md §12); a step computed before a StopExecution
-/// committed finds the execution closed and changes nothing.
-fn apply(tx: &dyn Tx, o: Outcome, deleting: &mut HashMap<String, bool>) -> Result<(), StoreError> {
-    let machine_deleting = match deleting.get(&o.machine_arn) {
+/// Commits one step; returns whether it queued a task for workers. A machine deleted while
+/// the execution ran fails it at this transition instead (executions-api.md §12); a step
+/// computed before a StopExecution committed finds the execution closed and changes nothing.
+fn apply(
+    tx: &dyn Tx,
+    o: Outcome,
+    deleting: &mut HashMap<String, bool>,
+    calls: Option<&dyn Calls>,
+) -> Result<bool, StoreError> {
+    let machine_arn = &o.execution.machine_arn;
+    let machine_deleting = match deleting.get(machine_arn) {
         Some(d) => *d,
         None => {
-            let d = tx
-                .machines()
-                .find(&o.machine_arn)?
-                .is_none_or(|m| m.deleting);
-            deleting.insert(o.machine_arn.clone(), d);
+            let d = tx.machines().find(machine_arn)?.is_none_or(|m| m.deleting);
+            deleting.insert(machine_arn.clone(), d);
             d
         }
     };
     if machine_deleting {
         let (events, next) = step::fail(
-            o.expected_last,
+            o.execution.last_event,
             "States.Runtime",
             &format!("State machine {} has been deleted.", o.machine_name),
         );
-        let o = outcome(
-            o.key,
-            o.machine_arn,
-            o.machine_name,
-            (o.expected_last, o.expected_moves),
-            events,
-            next,
-            o.now,
-        );
-        return apply_outcome(tx, o);
+        let o = outcome(o.execution, o.machine_name, events, next, o.now);
+        return apply_outcome(tx, o, calls);
     }
-    apply_outcome(tx, o)
+    apply_outcome(tx, o, calls)
 }
 
-fn apply_outcome(tx: &dyn Tx, o: Outcome) -> Result<(), StoreError> {
-    match o.next {
+fn apply_outcome(tx: &dyn Tx, o: Outcome, calls: Option<&dyn Calls>) -> Result<bool, StoreError> {
+    let e = &o.execution;
+    let queues = o.next.queues_work();
+    match &o.next {
         Applied::Advance {
             position,
             due,
             tasks,
+            calls: has_calls,
         } => {
-            advance(
+            let moved = advance(
                 tx,
-                o.key,
-                (o.expected_last, o.expected_moves),
+                e.key,
+                (e.last_event, e.moves),
                 &o.events,
-                &position,
-                due,
-                &tasks,
+                position,
+                *due,
+                tasks,
                 o.now,
             )?;
+            let mut called = false;
+            if moved && *has_calls {
+                let last = o.events.last().map_or(e.last_event, |ev| ev.id);
+                called = make_calls(
+                    tx,
+                    calls,
+                    &e.arn,
+                    e.key,
+                    (last, e.moves + 1),
+                    position,
+                    o.now,
+                )?;
+            }
+            Ok(moved && (queues || called))
         }
         Applied::Close(closing) => {
-            repo::close_execution(
-                tx,
-                o.key,
-                &o.machine_arn,
-                o.expected_last,
-                o.expected_moves,
-                &o.events,
-                &closing,
-            )?;
+            super::tasks::close(tx, e, &o.events, closing)?;
+            Ok(false)
         }
     }
-    Ok(())
 }
 
 /// An engine event as the store keeps it.
@@ -583,6 +658,7 @@ mod tests {
                         input: "{\"x\": 1}",
                         trace_header: None,
                         start_ms: T0,
+                        parent_token: None,
                     },
                     &[HistoryEvent {
                         id: 1,
@@ -712,6 +788,7 @@ mod tests {
                         input: "{}",
                         trace_header: None,
                         start_ms: T0 + 3_600_000,
+                        parent_token: None,
                     },
                     &[HistoryEvent {
                         id: 1,

@@ -121,6 +121,40 @@ pub struct ActivityTask {
     pub beat_due: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<TaskOutcome>,
+    /// Present when the task is a call to an integration sfnlite serves itself rather than
+    /// an activity (then `activity` holds the Task's resource ARN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<Box<ServiceCall>>,
+}
+
+/// A Task calling an integration sfnlite serves itself (`states:startExecution`,
+/// `aws-sdk:sfn:*`, see [`super::calls`]). The runner makes the call in the commit that
+/// records the task's scheduling and keeps its answer here; the next step records what the
+/// answer means (TaskSucceeded, TaskFailed, or TaskSubmitted and a wait for the token).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCall {
+    /// `<service>:<action>`: `states:startExecution`, `aws-sdk:sfn:sendTaskSuccess`, …
+    pub integration: String,
+    pub pattern: Pattern,
+    /// The `resource` and `resourceType` its events name.
+    pub resource: String,
+    pub resource_type: String,
+    /// The effective parameters.
+    pub request: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<CallAnswer>,
+    /// The TaskSubmitted event, once recorded (callbacks and `.sync`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted: Option<u64>,
+}
+
+/// What a call answered right away.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "is", rename_all = "camelCase")]
+pub enum CallAnswer {
+    Returned { output: Value },
+    Failed { error: String, cause: String },
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -150,7 +184,15 @@ pub const NEVER: i64 = i64::MAX / 4;
 impl ActivityTask {
     /// When the task times out by itself (its timeout or a missed heartbeat).
     pub fn due(&self) -> i64 {
-        if self.outcome.is_some() || (self.started.is_some() && self.started_event.is_none()) {
+        // A call not yet answered, or answered but not yet recorded, is the runner's now.
+        let unanswered = self
+            .call
+            .as_ref()
+            .is_some_and(|c| c.answer.is_none() || c.submitted.is_none());
+        if self.outcome.is_some()
+            || (self.started.is_some() && self.started_event.is_none())
+            || unanswered
+        {
             return i64::MIN;
         }
         self.timeout_due
@@ -158,6 +200,14 @@ impl ActivityTask {
             .chain(self.beat_due)
             .min()
             .unwrap_or(NEVER)
+    }
+}
+
+impl ServiceCall {
+    /// Whether the task waits beyond the call's answer: for a token (callbacks) or for
+    /// the started execution to end (`.sync`).
+    pub fn waits(&self) -> bool {
+        self.pattern != Pattern::RequestResponse
     }
 }
 
@@ -173,15 +223,38 @@ pub fn task_mut<'a>(position: &'a mut Position, token: &str) -> Option<&'a mut A
     }
 }
 
-/// Every activity task of `position` no worker has taken yet.
-pub fn waiting_tasks(position: &Position) -> Vec<&ActivityTask> {
+/// Every task of `position` still waiting for an answer: activity tasks and calls alike.
+pub fn open_tasks(position: &Position) -> Vec<&ActivityTask> {
+    let mut out = Vec::new();
+    each_open_task(position, &mut |t| out.push(t));
+    out
+}
+
+fn each_open_task<'a>(position: &'a Position, f: &mut dyn FnMut(&'a ActivityTask)) {
     match position {
-        Position::Activity(t) if t.started.is_none() && t.outcome.is_none() => vec![t],
+        Position::Activity(t) if t.outcome.is_none() => f(t),
+        Position::Fork(fork) => {
+            for c in &fork.children {
+                if let Child::Running { position, .. } = c {
+                    each_open_task(position, f);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every call of `position` whose answer has not come: the runner makes these calls.
+pub fn unanswered_calls(position: &mut Position) -> Vec<&mut ActivityTask> {
+    match position {
+        Position::Activity(t) if t.call.as_ref().is_some_and(|c| c.answer.is_none()) => {
+            vec![t]
+        }
         Position::Fork(f) => f
             .children
-            .iter()
+            .iter_mut()
             .flat_map(|c| match c {
-                Child::Running { position, .. } => waiting_tasks(position),
+                Child::Running { position, .. } => unanswered_calls(position),
                 _ => Vec::new(),
             })
             .collect(),
@@ -938,14 +1011,26 @@ fn attempt(
     env: &mut Env<'_>,
 ) -> Flow {
     let state = visit.state;
-    let ctx = context(env.execution, &state.name, visit.entered_ms);
+    let mut ctx = context(env.execution, &state.name, visit.entered_ms);
+    // The task token exists before the parameters are evaluated: `$$.Task.Token` passes it
+    // on (asl-semantics.md §2.3).
+    let token = match &state.kind {
+        StateKind::Task(t) if takes_token(&t.resource) => {
+            let token = new_token(env);
+            if let Value::Object(m) = &mut ctx {
+                m.insert("Task".into(), json!({ "Token": token }));
+            }
+            Some(token)
+        }
+        _ => None,
+    };
     let roots = Roots {
         input: visit.input,
         context: &ctx,
         variables,
     };
     let started = match &state.kind {
-        StateKind::Task(task) => run_task(visit, task, roots, previous, attempts, h, env),
+        StateKind::Task(task) => run_task(visit, task, roots, previous, attempts, token, h, env),
         StateKind::Parallel(p) => start_parallel(visit, p, roots, previous, attempts, h, env),
         StateKind::Map(m) => start_map(visit, m, roots, previous, attempts, h, env),
         _ => unreachable!("only Task, Parallel and Map states make attempts"),
@@ -1184,16 +1269,34 @@ fn literal_seconds(n: Option<&Number>) -> Option<Value> {
     }
 }
 
-/// A Task attempt. No integration is reachable from this version of sfnlite (activities,
-/// callbacks and outside services come with their handlers), so a scheduled task fails
-/// with `States.TaskFailed`, as an unreachable integration does — retriable and catchable.
-/// An activity does not exist yet: that is AWS's uncatchable runtime failure.
+/// Whether a Task gets a token: activities and the callback pattern.
+fn takes_token(resource: &Resource) -> bool {
+    matches!(resource, Resource::Activity(_)) || resource.pattern() == Pattern::WaitForTaskToken
+}
+
+/// A fresh task token.
+fn new_token(env: &mut Env<'_>) -> String {
+    format!(
+        "{:016x}{:016x}{:016x}",
+        env.entropy.next_u64(),
+        env.entropy.next_u64(),
+        env.entropy.next_u64()
+    )
+}
+
+/// A Task attempt: an activity is scheduled for its workers, a call to an integration
+/// sfnlite serves ([`super::calls::served`]) is scheduled for the runner to make. Outside
+/// services are not reachable from this version of sfnlite, so such a task fails with
+/// `States.TaskFailed`, as an unreachable integration does — retriable and catchable. An
+/// activity that does not exist is AWS's uncatchable runtime failure.
+#[allow(clippy::too_many_arguments)]
 fn run_task(
     visit: &Visit<'_>,
     task: &Task,
     roots: Roots<'_>,
     previous: u64,
     attempts: Vec<u64>,
+    token: Option<String>,
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Result<Flow, AttemptError> {
@@ -1203,10 +1306,27 @@ fn run_task(
         Err(f) => return Err((f, attempts)),
     };
     let (resource, resource_type) = resource_names(&task.resource);
+    let token = token.unwrap_or_else(|| new_token(env));
     let failing = match &task.resource {
         Resource::Activity(arn) if (env.activity_exists)(arn) => {
             return Ok(schedule_activity(
-                visit, task, arn, input, previous, attempts, h, env,
+                visit, task, arn, input, previous, attempts, token, h, env,
+            ));
+        }
+        Resource::Service { arn, .. } | Resource::Sdk { arn, .. }
+            if super::calls::served(&task.resource) =>
+        {
+            let call = ServiceCall {
+                integration: super::calls::integration(&task.resource),
+                pattern: task.resource.pattern(),
+                resource,
+                resource_type,
+                request: input,
+                answer: None,
+                submitted: None,
+            };
+            return Ok(schedule_call(
+                visit, task, arn, call, previous, attempts, token, h, env,
             ));
         }
         Resource::Activity(arn) => {
@@ -1247,22 +1367,8 @@ fn run_task(
             )
         }
         Resource::Service { .. } | Resource::Sdk { .. } => {
-            let mut details = Map::new();
-            details.insert("resource".into(), json!(resource));
-            details.insert("resourceType".into(), json!(resource_type));
-            details.insert("region".into(), json!(env.execution.region()));
-            details.insert("parameters".into(), json!(input.to_string()));
-            if let Some(t) = literal_seconds(task.timeout_seconds.as_ref()) {
-                details.insert("timeoutInSeconds".into(), t);
-            }
-            if let Some(t) = literal_seconds(task.heartbeat_seconds.as_ref()) {
-                details.insert("heartbeatInSeconds".into(), t);
-            }
-            let scheduled = h.push(
-                "TaskScheduled",
-                previous,
-                Some(("taskScheduledEventDetails", Value::Object(details))),
-            );
+            let scheduled =
+                task_scheduled(task, &resource, &resource_type, &input, previous, h, env);
             let (error, cause) = no_handler(&task.resource);
             let mut failed = error_details(Some(error), Some(&cause));
             if let Value::Object(m) = &mut failed {
@@ -1289,6 +1395,89 @@ fn run_task(
     ))
 }
 
+/// The TaskScheduled event of an integration's Task.
+fn task_scheduled(
+    task: &Task,
+    resource: &str,
+    resource_type: &str,
+    input: &Value,
+    previous: u64,
+    h: &mut History,
+    env: &Env<'_>,
+) -> u64 {
+    let mut details = Map::new();
+    details.insert("resource".into(), json!(resource));
+    details.insert("resourceType".into(), json!(resource_type));
+    details.insert("region".into(), json!(env.execution.region()));
+    details.insert("parameters".into(), json!(input.to_string()));
+    if let Some(t) = literal_seconds(task.timeout_seconds.as_ref()) {
+        details.insert("timeoutInSeconds".into(), t);
+    }
+    if let Some(t) = literal_seconds(task.heartbeat_seconds.as_ref()) {
+        details.insert("heartbeatInSeconds".into(), t);
+    }
+    h.push(
+        "TaskScheduled",
+        previous,
+        Some(("taskScheduledEventDetails", Value::Object(details))),
+    )
+}
+
+/// TaskScheduled and TaskStarted, then the call is the runner's to make (TimeoutSeconds
+/// and HeartbeatSeconds count from here).
+#[allow(clippy::too_many_arguments)]
+fn schedule_call(
+    visit: &Visit<'_>,
+    task: &Task,
+    arn: &str,
+    call: ServiceCall,
+    previous: u64,
+    attempts: Vec<u64>,
+    token: String,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    let scheduled = task_scheduled(
+        task,
+        &call.resource,
+        &call.resource_type,
+        &call.request,
+        previous,
+        h,
+        env,
+    );
+    let started = h.push(
+        "TaskStarted",
+        scheduled,
+        Some((
+            "taskStartedEventDetails",
+            json!({"resource": call.resource, "resourceType": call.resource_type}),
+        )),
+    );
+    let secs = |n: Option<&Number>| literal_seconds(n).as_ref().and_then(Value::as_f64);
+    let heartbeat_ms = secs(task.heartbeat_seconds.as_ref()).map(|s| env.after(s) - env.now_ms);
+    let t = ActivityTask {
+        state: visit.state.name.clone(),
+        input: visit.input.clone(),
+        entered: visit.entered,
+        entered_ms: visit.entered_ms,
+        attempts,
+        activity: arn.to_owned(),
+        token,
+        task_input: Value::Null,
+        scheduled,
+        started_event: Some(started),
+        started: Some(Worker { name: None }),
+        timeout_due: secs(task.timeout_seconds.as_ref()).map(|s| env.after(s)),
+        heartbeat_ms,
+        beat_due: heartbeat_ms.map(|h| env.now_ms + h),
+        outcome: None,
+        call: Some(Box::new(call)),
+    };
+    let due = t.due();
+    Flow::Wait(Position::Activity(Box::new(t)), due)
+}
+
 /// ActivityScheduled, then the wait for a worker (TimeoutSeconds counts from here).
 #[allow(clippy::too_many_arguments)]
 fn schedule_activity(
@@ -1298,6 +1487,7 @@ fn schedule_activity(
     input: Value,
     previous: u64,
     attempts: Vec<u64>,
+    token: String,
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Flow {
@@ -1319,12 +1509,6 @@ fn schedule_activity(
         Some(("activityScheduledEventDetails", Value::Object(details))),
     );
     let secs = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
-    let token = format!(
-        "{:016x}{:016x}{:016x}",
-        env.entropy.next_u64(),
-        env.entropy.next_u64(),
-        env.entropy.next_u64()
-    );
     let t = ActivityTask {
         state: visit.state.name.clone(),
         input: visit.input.clone(),
@@ -1341,13 +1525,45 @@ fn schedule_activity(
         heartbeat_ms: secs(&heartbeat).map(|s| env.after(s) - env.now_ms),
         beat_due: None,
         outcome: None,
+        call: None,
     };
     let due = t.due();
     Flow::Wait(Position::Activity(Box::new(t)), due)
 }
 
-/// A step of a Task waiting on an activity: the worker's pickup and answer become events,
-/// or the task times out.
+/// The event names and details of a waiting task's ending: `Activity*` for activities,
+/// `Task*` (naming the resource) for calls.
+struct Endings<'a> {
+    call: Option<&'a ServiceCall>,
+}
+
+impl Endings<'_> {
+    fn push(&self, h: &mut History, ending: &'static str, previous: u64, details: Value) -> u64 {
+        let (kind, member) = match (self.call.is_some(), ending) {
+            (false, "Succeeded") => ("ActivitySucceeded", "activitySucceededEventDetails"),
+            (false, "Failed") => ("ActivityFailed", "activityFailedEventDetails"),
+            (false, _) => ("ActivityTimedOut", "activityTimedOutEventDetails"),
+            (true, "Succeeded") => ("TaskSucceeded", "taskSucceededEventDetails"),
+            (true, "Failed") => ("TaskFailed", "taskFailedEventDetails"),
+            (true, "Submitted") => ("TaskSubmitted", "taskSubmittedEventDetails"),
+            (true, _) => ("TaskTimedOut", "taskTimedOutEventDetails"),
+        };
+        let mut details = details;
+        if let (Some(c), Value::Object(m)) = (self.call, &mut details) {
+            m.insert("resource".into(), json!(c.resource));
+            m.insert("resourceType".into(), json!(c.resource_type));
+        }
+        h.push(kind, previous, Some((member, details)))
+    }
+}
+
+/// The details of an event that carries an output text.
+fn output_details(output: &str) -> Value {
+    json!({"output": output, "outputDetails": {"truncated": false}})
+}
+
+/// A step of a Task waiting on an activity worker or a call: the worker's pickup, the
+/// call's answer and the task's answer become events, or the task times out.
 fn step_activity(
     state: &State,
     mut t: ActivityTask,
@@ -1369,7 +1585,6 @@ fn step_activity(
             Some(("activityStartedEventDetails", details)),
         ));
     }
-    let last = t.started_event.unwrap_or(t.scheduled);
     let visit = Visit {
         state,
         input: &t.input,
@@ -1382,56 +1597,62 @@ fn step_activity(
         context: &ctx,
         variables,
     };
+    let last = t.started_event.unwrap_or(t.scheduled);
+    // A call's immediate answer: the task's result (request/response), its failure, or
+    // TaskSubmitted and on to wait for the token or the started execution.
+    let call = t.call.as_deref().cloned();
+    let endings = Endings {
+        call: call.as_ref(),
+    };
+    let mut last = last;
+    if let Some(c) = &call {
+        match (&c.answer, c.submitted) {
+            (None, _) => {
+                // The runner makes the call when it commits this position.
+                return Flow::Wait(Position::Activity(Box::new(t)), i64::MIN);
+            }
+            (Some(CallAnswer::Failed { error, cause }), None) => {
+                let failed =
+                    endings.push(h, "Failed", last, error_details(Some(error), Some(cause)));
+                return handle_error(
+                    &visit,
+                    error,
+                    Some(cause.clone()),
+                    failed,
+                    t.attempts.clone(),
+                    roots,
+                    h,
+                    env,
+                );
+            }
+            (Some(CallAnswer::Returned { output }), None) if !c.waits() => {
+                let text = output.to_string();
+                let succeeded = endings.push(h, "Succeeded", last, output_details(&text));
+                return task_succeeded(&visit, task, output.clone(), succeeded, &t, roots, h, env);
+            }
+            (Some(CallAnswer::Returned { output }), None) => {
+                let submitted =
+                    endings.push(h, "Submitted", last, output_details(&output.to_string()));
+                if let Some(c) = t.call.as_deref_mut() {
+                    c.submitted = Some(submitted);
+                }
+                last = submitted;
+            }
+            (Some(_), Some(submitted)) => last = submitted,
+        }
+    }
     match t.outcome.clone() {
         Some(TaskOutcome::Succeeded { output }) => {
-            let succeeded = h.push(
-                "ActivitySucceeded",
-                last,
-                Some((
-                    "activitySucceededEventDetails",
-                    json!({"output": output, "outputDetails": {"truncated": false}}),
-                )),
-            );
+            let succeeded = endings.push(h, "Succeeded", last, output_details(&output));
             let result: Value = serde_json::from_str(&output).unwrap_or(Value::Null);
-            let out = (|| {
-                let selected = match &task.result_selector {
-                    Some(sel) => dataflow::evaluate(sel, with_input(roots, &result), env.entropy)?,
-                    None => result,
-                };
-                let assigned = assign(
-                    state.assign.as_ref(),
-                    with_input(roots, &selected),
-                    env.entropy,
-                )?;
-                let merged =
-                    dataflow::apply_result_path(&t.input, selected, task.result_path.as_ref())?;
-                let out =
-                    dataflow::apply_path(state.output_path.as_ref(), with_input(roots, &merged))?;
-                check_size(state, &out)?;
-                Ok::<_, Failure>((out, assigned))
-            })();
-            match out {
-                Ok((out, assigned)) => {
-                    let exited = h.exited_assigning(
-                        "TaskStateExited",
-                        &state.name,
-                        &out,
-                        succeeded,
-                        assigned,
-                    );
-                    follow(&task.transition, out, exited)
-                }
-                Err(f) => attempt_failed(&visit, f, t.attempts.clone(), roots, h, env),
-            }
+            task_succeeded(&visit, task, result, succeeded, &t, roots, h, env)
         }
         Some(TaskOutcome::Failed { error, cause }) => {
-            let failed = h.push(
-                "ActivityFailed",
+            let failed = endings.push(
+                h,
+                "Failed",
                 last,
-                Some((
-                    "activityFailedEventDetails",
-                    error_details(error.as_deref(), cause.as_deref()),
-                )),
+                error_details(error.as_deref(), cause.as_deref()),
             );
             let error = error.unwrap_or_default();
             handle_error(
@@ -1446,14 +1667,7 @@ fn step_activity(
             )
         }
         None if env.now_ms >= t.due() => {
-            let timed_out = h.push(
-                "ActivityTimedOut",
-                last,
-                Some((
-                    "activityTimedOutEventDetails",
-                    json!({"error": "States.Timeout"}),
-                )),
-            );
+            let timed_out = endings.push(h, "TimedOut", last, json!({"error": "States.Timeout"}));
             handle_error(
                 &visit,
                 "States.Timeout",
@@ -1469,6 +1683,45 @@ fn step_activity(
             let due = t.due();
             Flow::Wait(Position::Activity(Box::new(t)), due)
         }
+    }
+}
+
+/// A task's result after its Succeeded event: ResultSelector, Assign, ResultPath and
+/// OutputPath, then the state is left — or the attempt fails as a data-flow failure.
+#[allow(clippy::too_many_arguments)]
+fn task_succeeded(
+    visit: &Visit<'_>,
+    task: &Task,
+    result: Value,
+    succeeded: u64,
+    t: &ActivityTask,
+    roots: Roots<'_>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    let state = visit.state;
+    let out = (|| {
+        let selected = match &task.result_selector {
+            Some(sel) => dataflow::evaluate(sel, with_input(roots, &result), env.entropy)?,
+            None => result,
+        };
+        let assigned = assign(
+            state.assign.as_ref(),
+            with_input(roots, &selected),
+            env.entropy,
+        )?;
+        let merged = dataflow::apply_result_path(&t.input, selected, task.result_path.as_ref())?;
+        let out = dataflow::apply_path(state.output_path.as_ref(), with_input(roots, &merged))?;
+        check_size(state, &out)?;
+        Ok::<_, Failure>((out, assigned))
+    })();
+    match out {
+        Ok((out, assigned)) => {
+            let exited =
+                h.exited_assigning("TaskStateExited", &state.name, &out, succeeded, assigned);
+            follow(&task.transition, out, exited)
+        }
+        Err(f) => attempt_failed(visit, f, t.attempts.clone(), roots, h, env),
     }
 }
 
@@ -2669,8 +2922,8 @@ mod tests {
             panic!("{next:?}")
         };
         assert_eq!(due, NEVER);
-        assert_eq!(waiting_tasks(&p.position).len(), 1);
-        let token = waiting_tasks(&p.position)[0].token.clone();
+        assert_eq!(open_tasks(&p.position).len(), 1);
+        let token = open_tasks(&p.position)[0].token.clone();
         let t = task_mut(&mut p.position, &token).unwrap();
         t.started = Some(Worker { name: None });
         t.beat_due = Some(T0 + 10_000);
@@ -2694,6 +2947,67 @@ mod tests {
     }
 
     #[test]
+    fn a_callback_call_is_scheduled_answered_submitted_and_then_waits_for_its_token() {
+        let def = json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+                  "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:c",
+                                 "Input": {"token.$": "$$.Task.Token"}},
+                  "TimeoutSeconds": 5, "End": true}}});
+        let d = crate::asl::parse(&def.to_string(), crate::asl::Flavor::default()).unwrap();
+        let e = info(&json!({}));
+        let mut entropy = Counter(0);
+        let (events, next) = step(&d, start(), &mut env_at(&e, &mut entropy, T0));
+        assert_eq!(
+            events.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            ["TaskStateEntered", "TaskScheduled", "TaskStarted"]
+        );
+        // The call is the runner's to make now; the parameters carry the task's token.
+        let Next::WaitUntil(mut p, due) = next else {
+            panic!("{next:?}")
+        };
+        assert_eq!(due, i64::MIN);
+        let token = open_tasks(&p.position)[0].token.clone();
+        let scheduled = &events[1].details.as_ref().unwrap().1;
+        let parameters: Value =
+            serde_json::from_str(scheduled["parameters"].as_str().unwrap()).unwrap();
+        assert_eq!(parameters["Input"]["token"], json!(token));
+        // Unanswered, a step changes nothing.
+        let (events, next) = step(&d, p.clone(), &mut env_at(&e, &mut entropy, T0 + 1));
+        assert!(events.is_empty());
+        assert_eq!(next, Next::WaitUntil(p.clone(), i64::MIN));
+        let t = unanswered_calls(&mut p.position).pop().unwrap();
+        t.call.as_deref_mut().unwrap().answer = Some(CallAnswer::Returned {
+            output: json!({"ExecutionArn": "x"}),
+        });
+        let (events, next) = step(&d, p, &mut env_at(&e, &mut entropy, T0 + 2));
+        assert_eq!(
+            events
+                .iter()
+                .map(|e| (e.id, e.kind, e.previous))
+                .collect::<Vec<_>>(),
+            [(5, "TaskSubmitted", 4)]
+        );
+        // Submitted: now only the token (or TimeoutSeconds) moves it.
+        let Next::WaitUntil(p, due) = next else {
+            panic!("{next:?}")
+        };
+        assert_eq!(due, T0 + 5000);
+        let (events, next) = step(&d, p, &mut env_at(&e, &mut entropy, T0 + 5000));
+        assert_eq!(
+            events
+                .iter()
+                .map(|e| (e.id, e.kind, e.previous))
+                .collect::<Vec<_>>(),
+            [(6, "TaskTimedOut", 5), (7, "ExecutionFailed", 6)]
+        );
+        assert_eq!(
+            events[0].details.as_ref().unwrap().1,
+            json!({"error": "States.Timeout", "resource": "startExecution.waitForTaskToken", "resourceType": "states"})
+        );
+        assert!(matches!(next, Next::Failed { .. }));
+    }
+
+    #[test]
     fn a_missed_heartbeat_times_the_activity_out() {
         let def = json!({"StartAt": "T", "States": {
             "T": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:work",
@@ -2705,7 +3019,7 @@ mod tests {
         let Next::WaitUntil(mut p, _) = next else {
             panic!("{next:?}")
         };
-        let token = waiting_tasks(&p.position)[0].token.clone();
+        let token = open_tasks(&p.position)[0].token.clone();
         let t = task_mut(&mut p.position, &token).unwrap();
         t.started = Some(Worker {
             name: Some("w".into()),

@@ -52,6 +52,15 @@ pub trait Activities {
         execution: ExecutionKey,
         at_ms: i64,
     ) -> Result<()>;
+    /// Indexes the token of a task no worker takes (`.waitForTaskToken`, `.sync`), waiting
+    /// on `resource` (a token already known: nothing).
+    fn index_token(
+        &self,
+        token: &str,
+        resource: &str,
+        execution: ExecutionKey,
+        at_ms: i64,
+    ) -> Result<()>;
     /// The oldest task of `activity` no worker has taken: its token and execution.
     fn next_task(&self, activity: &str) -> Result<Option<(String, ExecutionKey)>>;
     /// A worker took the task.

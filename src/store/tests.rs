@@ -68,6 +68,7 @@ async fn start(
                     input: "{ \"kept\": true }",
                     trace_header: None,
                     start_ms: at,
+                    parent_token: None,
                 },
                 &[event(1, 0, "ExecutionStarted")],
                 Begin::Running {
@@ -202,6 +203,7 @@ async fn a_start_can_store_an_execution_already_finished_and_a_taken_name_is_non
                 input: "{}",
                 trace_header: None,
                 start_ms: 10,
+                parent_token: None,
             },
             &[
                 event(1, 0, "ExecutionStarted"),

@@ -130,6 +130,22 @@ impl repo::Activities for Repo<'_> {
         Ok(())
     }
 
+    fn index_token(
+        &self,
+        token: &str,
+        resource: &str,
+        execution: ExecutionKey,
+        at_ms: i64,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT OR IGNORE INTO activity_tasks (token, activity_arn, execution_id, scheduled_ms, taken)
+                 VALUES (?1, ?2, ?3, ?4, 1)",
+            )?
+            .execute(params![token, resource, execution.0, at_ms])?;
+        Ok(())
+    }
+
     fn next_task(&self, activity: &str) -> Result<Option<(String, ExecutionKey)>> {
         let mut st = self.0.prepare_cached(
             "SELECT token, execution_id FROM activity_tasks

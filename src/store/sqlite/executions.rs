@@ -10,7 +10,7 @@ use crate::domain::records::{
 use crate::store::repo::{self, Result};
 use crate::store::StoreError;
 
-const COLUMNS: &str = "id, arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause, trace_header, start_ms, stop_ms, position, due_ms, last_event, moves";
+const COLUMNS: &str = "id, arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause, trace_header, start_ms, stop_ms, position, due_ms, last_event, moves, parent_token";
 
 fn execution(r: &Row<'_>) -> rusqlite::Result<Execution> {
     let status: String = r.get(7)?;
@@ -35,6 +35,7 @@ fn execution(r: &Row<'_>) -> rusqlite::Result<Execution> {
         due_ms: r.get(16)?,
         last_event: r.get::<_, i64>(17)? as u64,
         moves: r.get::<_, i64>(18)? as u64,
+        parent_token: r.get(19)?,
     })
 }
 
@@ -166,8 +167,8 @@ impl repo::Executions for Repo<'_> {
             .0
             .prepare_cached(
                 "INSERT INTO executions (arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause,
-                                         trace_header, start_ms, stop_ms, position, due_ms, last_event)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                                         trace_header, start_ms, stop_ms, position, due_ms, last_event, parent_token)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )?
             .execute(params![
                 e.arn,
@@ -186,7 +187,8 @@ impl repo::Executions for Repo<'_> {
                 stop_ms,
                 position,
                 due_ms,
-                last_of(events, 0) as i64
+                last_of(events, 0) as i64,
+                e.parent_token
             ]);
         match inserted {
             Ok(_) => {}

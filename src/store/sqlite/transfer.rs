@@ -97,6 +97,9 @@ pub struct ExecutionExport {
     pub stop_ms: Option<i64>,
     pub position: Option<String>,
     pub due_ms: Option<i64>,
+    /// Older exports have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_token: Option<String>,
     pub events: Vec<EventExport>,
 }
 
@@ -357,6 +360,7 @@ fn export_executions(
             stop_ms: e.stop_ms,
             position: e.position,
             due_ms: e.due_ms,
+            parent_token: e.parent_token,
             events,
         });
     }
@@ -496,8 +500,8 @@ fn import_execution(
     })?;
     c.execute(
         "INSERT INTO executions (arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause,
-                                 trace_header, start_ms, stop_ms, position, due_ms, last_event)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                                 trace_header, start_ms, stop_ms, position, due_ms, last_event, parent_token)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         params![
             e.arn,
             machine_arn,
@@ -515,7 +519,8 @@ fn import_execution(
             e.stop_ms,
             e.position,
             e.due_ms,
-            e.events.last().map_or(0, |ev| ev.id as i64)
+            e.events.last().map_or(0, |ev| ev.id as i64),
+            e.parent_token
         ],
     )?;
     let events: Vec<HistoryEvent> = e
