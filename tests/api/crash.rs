@@ -1015,3 +1015,115 @@ async fn sigkill_while_tasks_wait_at_workers_loses_none_and_hands_out_each_once(
     );
     server.kill();
 }
+
+#[tokio::test]
+async fn sigkill_while_parents_wait_for_sync_children_starts_each_child_once() {
+    let (cycles, seed, bin) = settings();
+    println!("nested crash harness: {cycles} cycles, seed {seed}, binary {bin}");
+    let mut rng = Rng(seed | 1);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sfnlite.db");
+    let http = reqwest::Client::new();
+    let args = ["--time-scale", "0.01"];
+    let mut server = Server::start_with(&bin, &db, &args);
+    let create = |name: &str, definition: Value| {
+        let (http, url) = (http.clone(), server.url.clone());
+        let body = json!({"name": name, "definition": definition.to_string(), "roleArn": ROLE});
+        async move {
+            call(&http, &url, "CreateStateMachine", body).await.unwrap()["stateMachineArn"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let children = create(
+        "children",
+        json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 5, "Next": "P"},
+            "P": {"Type": "Pass", "Parameters": {"parent.$": "$.parent"}, "End": true}}}),
+    )
+    .await;
+    let parents = create(
+        "parents",
+        json!({"StartAt": "Run", "States": {
+            "Run": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                    "Parameters": {"StateMachineArn": children, "Input": {"parent.$": "$$.Execution.Id"}},
+                    "ResultSelector": {"child.$": "$.Output.parent"}, "End": true}}}),
+    )
+    .await;
+    let mut acknowledged: Vec<u64> = Vec::new();
+    let mut uncertain: Vec<u64> = Vec::new();
+    let mut next = 0;
+    for _ in 0..cycles {
+        let starting = tokio::spawn(starter(
+            http.clone(),
+            server.url.clone(),
+            parents.clone(),
+            next,
+        ));
+        tokio::time::sleep(Duration::from_millis(20 + rng.below(60))).await;
+        server.kill();
+        let (acked, in_flight) = starting.await.unwrap();
+        next = in_flight.map_or_else(|| acked.last().map_or(next, |l| l + 1), |i| i + 1);
+        acknowledged.extend(acked);
+        uncertain.extend(in_flight);
+        integrity_check(&db);
+        server = Server::start_with(&bin, &db, &args);
+    }
+    let parent_arn = |i: u64| format!("{}:x{i}", parents.replace(":stateMachine:", ":execution:"));
+    for &i in &acknowledged {
+        let arn = parent_arn(i);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let d = loop {
+            let d = call(
+                &http,
+                &server.url,
+                "DescribeExecution",
+                json!({"executionArn": arn}),
+            )
+            .await
+            .unwrap();
+            if d["status"] != "RUNNING" {
+                break d;
+            }
+            assert!(std::time::Instant::now() < deadline, "x{i} still running");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        assert_eq!(d["status"], "SUCCEEDED", "x{i}: {d}");
+        let out: Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();
+        assert_eq!(out, json!({"child": arn}), "x{i}");
+        let counts = type_counts(&full_history(&http, &server.url, &arn).await);
+        for kind in ["TaskScheduled", "TaskSubmitted", "TaskSucceeded"] {
+            assert_eq!(counts.get(kind), Some(&1), "x{i}: {counts:?}");
+        }
+    }
+    // Each parent started its child exactly once: children by the parent they name.
+    let mut by_parent: BTreeMap<String, usize> = BTreeMap::new();
+    for c in listed(&http, &server.url, &children, None).await {
+        let d = call(
+            &http,
+            &server.url,
+            "DescribeExecution",
+            json!({"executionArn": c["executionArn"]}),
+        )
+        .await
+        .unwrap();
+        let input: Value = serde_json::from_str(d["input"].as_str().unwrap()).unwrap();
+        *by_parent
+            .entry(input["parent"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    for (parent, n) in &by_parent {
+        assert_eq!(*n, 1, "{parent} started {n} children");
+    }
+    for &i in &acknowledged {
+        assert!(by_parent.contains_key(&parent_arn(i)), "x{i} has no child");
+    }
+    println!(
+        "nested crash harness: {} parents acknowledged ({} uncertain) over {cycles} SIGKILLs, {} children, each started once",
+        acknowledged.len(),
+        uncertain.len(),
+        by_parent.len()
+    );
+    server.kill();
+}
