@@ -4,7 +4,8 @@
 //! runner's write (see [`crate::engine::calls`]). They are the operations of this layer with
 //! the same checks and texts; only the envelope differs: PascalCase members, and a refusal
 //! becomes the task's error `StepFunctions.<Code>Exception` (optimised) or
-//! `Sfn.<Code>Exception` (SDK) with the operation's message as the cause.
+//! `Sfn.<Code>Exception` (SDK) with the operation's message as the cause, followed by the
+//! service-error suffix of the AWS Java SDK the integration is made with.
 
 use std::sync::Arc;
 
@@ -55,9 +56,22 @@ impl Calls for InProcess {
                 } else {
                     "Exception"
                 };
+                // The cause is the message as AWS's Java SDKs print a service error: v1 for
+                // the optimised integration, v2 for the SDK one.
+                let cause = if prefix == "Sfn" {
+                    format!(
+                        "{e} (Service: Sfn, Status Code: 400, Request ID: {})",
+                        request_id()
+                    )
+                } else {
+                    format!(
+                        "{e} (Service: AWSStepFunctions; Status Code: 400; Error Code: {code}; Request ID: {}; Proxy: null)",
+                        request_id()
+                    )
+                };
                 Ok(CallAnswer::Failed {
                     error: format!("{prefix}.{code}{suffix}"),
-                    cause: e.to_string(),
+                    cause,
                 })
             }
         }
