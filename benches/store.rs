@@ -26,6 +26,7 @@ fn ctx(store: Store) -> Ctx {
         runner: Arc::new(tokio::sync::Notify::new()),
         tasks: Arc::new(tokio::sync::Notify::new()),
         definitions: Arc::default(),
+        mocks: Default::default(),
         trace_id: None,
     }
 }

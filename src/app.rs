@@ -22,6 +22,7 @@ use crate::store::Store;
 /// The protocol layer's state for a store and a configuration (checked: its keys parse).
 pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
     let keys = config.keys()?;
+    let mocks = crate::engine::mocks::Mocks::new(config.mock_config()?);
     Ok(AppState {
         store,
         limits: Arc::new(Limits {
@@ -45,6 +46,7 @@ pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
         runner: Arc::new(tokio::sync::Notify::new()),
         tasks: Arc::new(tokio::sync::Notify::new()),
         definitions: Arc::default(),
+        mocks,
     })
 }
 
@@ -56,6 +58,8 @@ pub struct App {
     idle_timeout: Duration,
     max_header_bytes: usize,
     runner: RunnerOptions,
+    /// The mock configuration file, reread on SIGHUP (empty: none).
+    mock_config: String,
 }
 
 impl App {
@@ -78,6 +82,7 @@ impl App {
                 batch: config.execution_batch,
                 time_scale: config.time_scale,
             },
+            mock_config: config.mock_config.clone(),
         })
     }
 
@@ -97,6 +102,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
+        reload_mocks_on_hangup(&self.mock_config, &self.state.mocks);
         // Every RUNNING execution resumes here: the runner's first pass takes whatever is due.
         let (stop_runner, stopped) = tokio::sync::watch::channel(false);
         let runner = tokio::spawn(
@@ -106,7 +112,9 @@ impl App {
                 .with_calls(Arc::new(crate::api::integrations::InProcess {
                     definitions: self.state.definitions.clone(),
                     time_scale: self.runner.time_scale,
+                    mocks: self.state.mocks.clone(),
                 }))
+                .with_mocks(self.state.mocks.clone())
                 .serve(self.state.runner.clone(), stopped),
         );
         let service = router(self.state);
@@ -161,5 +169,33 @@ impl App {
             tracing::warn!(error = %e, "checkpoint at shutdown failed");
         }
         Ok(())
+    }
+}
+
+/// Rereads the mock configuration on each SIGHUP; a malformed file keeps the one in force
+/// (and says why in the log). Without a mock configuration SIGHUP keeps its usual meaning.
+fn reload_mocks_on_hangup(path: &str, mocks: &crate::engine::mocks::Mocks) {
+    if path.is_empty() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; the mock configuration is not reloaded");
+            return;
+        };
+        let (path, mocks) = (path.to_owned(), mocks.clone());
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match crate::engine::mocks::MockConfig::load(&path) {
+                    Ok(c) => {
+                        mocks.replace(c);
+                        tracing::info!(path = %path, "mock configuration reloaded");
+                    }
+                    Err(e) => tracing::warn!(error = %e, "mock configuration not reloaded"),
+                }
+            }
+        });
     }
 }

@@ -139,6 +139,8 @@ settings! {
     execution_batch: usize = 256, env "SFNLITE_EXECUTION_BATCH" [value_name = "N"];
     /// Test aid: multiplies Wait seconds, retry intervals, timeouts and the GetActivityTask long poll (0.01: 10 s → 100 ms).
     time_scale: f64 = 1.0, env "SFNLITE_TIME_SCALE" [value_name = "FACTOR"];
+    /// Test aid: a mock configuration file in Step Functions Local's format, read at start-up and on SIGHUP; empty: none.
+    mock_config: String = String::new(), env "SFNLITE_MOCK_CONFIG" [value_name = "FILE"];
     /// How long a write waits for another process's lock on the file before answering 503.
     busy_timeout_ms: u64 = 5000, env "SFNLITE_BUSY_TIMEOUT_MS" [value_name = "MS"];
     /// Cap on the database size in bytes; writes beyond it answer 503 and change nothing. 0 = no cap.
@@ -339,6 +341,16 @@ impl Config {
             );
         }
         self.keys().map(|_| ())
+    }
+
+    /// The mock configuration `mock_config` names (none when empty); a malformed file is an
+    /// error naming its line.
+    pub fn mock_config(&self) -> anyhow::Result<crate::engine::mocks::MockConfig> {
+        if self.mock_config.is_empty() {
+            return Ok(Default::default());
+        }
+        crate::engine::mocks::MockConfig::load(&self.mock_config)
+            .map_err(|e| anyhow::anyhow!("mock_config: {e}"))
     }
 
     /// The keys requests must be signed with, when `auth_mode = sigv4`.

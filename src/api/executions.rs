@@ -19,6 +19,7 @@ use crate::domain::records::{
     NewExecution,
 };
 use crate::domain::scope::Scope;
+use crate::engine::mocks::MockConfig;
 use crate::engine::runner::{self, Applied, SystemEntropy};
 use crate::engine::step::{self, Env, ExecutionInfo};
 use crate::store::Tx;
@@ -175,6 +176,8 @@ fn resolve_start(
 /// A checked StartExecution request.
 struct Prepared {
     arn_text: String,
+    /// The mock configuration's test case, from `<arn>#<TestCase>`.
+    test_case: Option<String>,
     target: StateMachineRef,
     name: String,
     input_text: String,
@@ -197,6 +200,10 @@ fn prepare(input: StartExecutionInput) -> Result<Prepared, ApiError> {
     );
     v.finish()?;
     let arn_text = input.state_machine_arn.unwrap_or_default();
+    let (arn_text, test_case) = match arn_text.split_once('#') {
+        Some((arn, case)) => (arn.to_owned(), Some(case.to_owned())),
+        None => (arn_text, None),
+    };
     let target = parse_arn(&arn_text)?;
     let name = match input.name {
         Some(n) if !is_valid_machine_name(&n) => {
@@ -211,6 +218,7 @@ fn prepare(input: StartExecutionInput) -> Result<Prepared, ApiError> {
         serde_json::from_str(&input_text).map_err(|e| input_error(&input_text, &e))?;
     Ok(Prepared {
         arn_text,
+        test_case,
         target,
         name,
         input_text,
@@ -243,9 +251,19 @@ fn begin(
     resolved: &Resolved,
     loaded: &crate::engine::definitions::Loaded,
     existing: &std::collections::HashSet<String>,
+    mocks: &MockConfig,
     time_scale: f64,
     now: i64,
-) -> Begun {
+) -> Result<Begun, ApiError> {
+    let case = match &p.test_case {
+        Some(c) => Some(mocks.test_case(&resolved.machine.name, c).ok_or_else(|| {
+            ApiError::ValidationException(format!(
+                "Test case '{c}' of state machine '{}' is not in the mock configuration",
+                resolved.machine.name
+            ))
+        })?),
+        None => None,
+    };
     let execution_arn = ExecutionArn {
         machine: resolved.machine.clone(),
         name: p.name.clone(),
@@ -268,14 +286,17 @@ fn begin(
         entropy: &mut entropy,
         time_scale,
         activity_exists: &exists,
+        mocks: case.map(|c| (mocks, c)),
     };
-    let (first, next) = runner::transitions(&loaded.definition, step::start(), &mut env);
+    let mut progress = step::start();
+    progress.test_case = p.test_case.clone();
+    let (first, next) = runner::transitions(&loaded.definition, progress, &mut env);
     let (first, moved) = runner::applied(first, next, now);
-    Begun {
+    Ok(Begun {
         execution_arn,
         first,
         moved,
-    }
+    })
 }
 
 /// Writes a computed start: the execution with its ExecutionStarted event and first
@@ -389,14 +410,16 @@ pub async fn start_execution(
             .await?
     };
     let now = now_millis();
+    let mocks = ctx.mocks.current();
     let begun = begin(
         &p,
         &resolved,
         &loaded,
         &existing,
+        &mocks,
         ctx.limits.time_scale,
         now,
-    );
+    )?;
     let still_running = matches!(begun.moved, Applied::Advance { .. });
     let queued = begun.moved.queues_work();
     let started = ctx
@@ -418,9 +441,11 @@ pub async fn start_execution(
 /// StartExecution made by a workflow (`states:startExecution`, `aws-sdk:sfn:startExecution`)
 /// inside the runner's write: the same checks and records as the operation, all in `tx`.
 /// `parent_token` links a `.sync` child to the task waiting for it.
+#[allow(clippy::too_many_arguments)]
 pub fn start_in(
     tx: &dyn Tx,
     definitions: &crate::engine::definitions::Definitions,
+    mocks: &MockConfig,
     time_scale: f64,
     scope: &Scope,
     input: StartExecutionInput,
@@ -433,7 +458,7 @@ pub fn start_in(
         .load(resolved.revision, &resolved.snapshot)
         .map_err(ApiError::InternalFailure)?;
     let existing = runner::existing_activities(tx, &loaded.activities)?;
-    let begun = begin(&p, &resolved, &loaded, &existing, time_scale, now);
+    let begun = begin(&p, &resolved, &loaded, &existing, mocks, time_scale, now)?;
     commit_start(tx, &p, &resolved, &begun, parent_token, now)
 }
 

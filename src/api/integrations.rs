@@ -25,6 +25,8 @@ use crate::store::{StoreError, Tx};
 /// The in-process integrations, as the runner's [`Calls`].
 pub struct InProcess {
     pub definitions: Arc<Definitions>,
+    /// For children started with a test case (`<arn>#<TestCase>`).
+    pub mocks: crate::engine::mocks::Mocks,
     pub time_scale: f64,
 }
 
@@ -117,6 +119,7 @@ impl InProcess {
         let (arn, start_ms) = executions::start_in(
             tx,
             &self.definitions,
+            &self.mocks.current(),
             self.time_scale,
             scope,
             input,
@@ -153,6 +156,7 @@ impl InProcess {
                 let (arn, start_ms) = executions::start_in(
                     tx,
                     &self.definitions,
+                    &self.mocks.current(),
                     self.time_scale,
                     scope,
                     input,

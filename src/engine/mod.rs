@@ -18,6 +18,7 @@ pub mod dataflow;
 pub mod definitions;
 pub mod intrinsics;
 pub mod jsonpath;
+pub mod mocks;
 pub mod order;
 pub mod runner;
 pub mod step;

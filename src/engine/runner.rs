@@ -17,6 +17,7 @@ use tokio::sync::{watch, Notify};
 use super::calls::Calls;
 use super::definitions::{Definitions, Loaded};
 use super::intrinsics::Entropy;
+use super::mocks::Mocks;
 use super::step::{self, Env, Event, ExecutionInfo, Next, Progress};
 use crate::asl::Definition;
 use crate::domain::records::{Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent};
@@ -120,6 +121,8 @@ pub struct Runner {
     tasks: Arc<Notify>,
     /// Makes the calls of integrations sfnlite serves; without it they are not served.
     calls: Option<Arc<dyn Calls>>,
+    /// The mock configuration in force, for executions started with a test case.
+    mocks: Mocks,
 }
 
 /// Milliseconds since the epoch, from the system clock.
@@ -145,7 +148,14 @@ impl Runner {
             options,
             tasks: Arc::new(Notify::new()),
             calls: None,
+            mocks: Mocks::default(),
         }
+    }
+
+    /// This runner, answering mocked states from `mocks`.
+    pub fn with_mocks(mut self, mocks: Mocks) -> Self {
+        self.mocks = mocks;
+        self
     }
 
     /// This runner, making integration calls through `calls`.
@@ -211,12 +221,13 @@ impl Runner {
                 .read(move |tx| existing_activities(tx, &named))
                 .await?
         };
+        let mocks = self.mocks.current();
         let mut outcomes = Vec::with_capacity(due.len());
         for execution in due {
             let l = loaded.get(&execution.revision).cloned().ok_or_else(|| {
                 StoreError::internal(format!("revision {} not loaded", execution.revision))
             })?;
-            outcomes.push(self.step(execution, &l, &existing, now));
+            outcomes.push(self.step(execution, &l, &existing, &mocks, now));
         }
         let steps = outcomes.len();
         let calls = self.calls.clone();
@@ -288,6 +299,7 @@ impl Runner {
         e: Execution,
         loaded: &Loaded,
         existing: &HashSet<String>,
+        mocks: &super::mocks::MockConfig,
         now: i64,
     ) -> Outcome {
         let machine_name = e.machine_name().to_owned();
@@ -309,12 +321,17 @@ impl Runner {
                 };
                 let mut entropy = SystemEntropy;
                 let exists = |arn: &str| existing.contains(arn);
+                let case = progress
+                    .test_case
+                    .as_deref()
+                    .and_then(|c| mocks.test_case(&machine_name, c));
                 let mut env = Env {
                     execution: &info,
                     now_ms: now,
                     entropy: &mut entropy,
                     time_scale: self.options.time_scale,
                     activity_exists: &exists,
+                    mocks: case.map(|c| (mocks, c)),
                 };
                 transitions(&loaded.definition, progress, &mut env)
             }

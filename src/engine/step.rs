@@ -14,6 +14,7 @@
 //! its assignments take effect when it is left, in its own scope only.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
@@ -21,6 +22,7 @@ use super::choice;
 use super::dataflow::{self, Failure};
 use super::intrinsics::{self, Entropy};
 use super::jsonpath::{self, Roots};
+use super::mocks::{Answer, MockConfig, Mocked, TestCase};
 use crate::asl::model::{
     Catcher, Definition, MapState, Number, Parallel, Retrier, Scope, State, StateKind, Task,
     Template, Text, Transition, WaitFor,
@@ -309,6 +311,12 @@ pub struct Progress {
     pub position: Position,
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub variables: Variables,
+    /// The mock configuration's test case the execution was started with (`…#<TestCase>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_case: Option<String>,
+    /// How often each mocked state was invoked so far (its next mocked entry).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub invocations: BTreeMap<String, u64>,
 }
 
 /// What follows a step.
@@ -355,6 +363,8 @@ pub struct Env<'a> {
     pub time_scale: f64,
     /// Whether an activity of this ARN exists (read by the caller before the step).
     pub activity_exists: &'a dyn Fn(&str) -> bool,
+    /// The mocked states of the execution's test case, with the configuration they name.
+    pub mocks: Option<(&'a MockConfig, &'a TestCase)>,
 }
 
 impl Env<'_> {
@@ -370,6 +380,8 @@ pub fn start() -> Progress {
         last_id: 1,
         position: Position::Start,
         variables: Map::new(),
+        test_case: None,
+        invocations: BTreeMap::new(),
     }
 }
 
@@ -380,6 +392,7 @@ pub fn fail(last_id: u64, error: &str, cause: &str) -> (Vec<Event>, Next) {
         events: Vec::new(),
         last_id,
         assigned: None,
+        invocations: BTreeMap::new(),
     };
     let next = h.close(Next::Failed {
         error: Some(error.to_owned()),
@@ -423,8 +436,10 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
         events: Vec::new(),
         last_id: progress.last_id,
         assigned: None,
+        invocations: progress.invocations,
     };
     let mut variables = progress.variables;
+    let test_case = progress.test_case;
     let deadline = definition
         .timeout_seconds
         .map(|t| env.execution.start_ms + (t as f64 * 1000.0 * env.time_scale) as i64);
@@ -456,6 +471,8 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
             last_id: h.last_id,
             position,
             variables,
+            test_case,
+            invocations: std::mem::take(&mut h.invocations),
         }),
         Flow::Wait(position, due) => {
             let due = deadline.map_or(due, |d| d.min(due));
@@ -464,6 +481,8 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
                     last_id: h.last_id,
                     position,
                     variables,
+                    test_case,
+                    invocations: std::mem::take(&mut h.invocations),
                 },
                 due,
             )
@@ -612,6 +631,8 @@ struct History {
     last_id: u64,
     /// What the state just left assigned, for its scope to keep.
     assigned: Option<Variables>,
+    /// The execution's mocked-state invocation counts ([`Progress::invocations`]).
+    invocations: BTreeMap<String, u64>,
 }
 
 impl History {
@@ -1307,6 +1328,17 @@ fn run_task(
     };
     let (resource, resource_type) = resource_names(&task.resource);
     let token = token.unwrap_or_else(|| new_token(env));
+    if let Some((config, case)) = env.mocks {
+        if let Some(name) = case.get(&state.name) {
+            let count = h.invocations.entry(state.name.clone()).or_insert(0);
+            let n = *count;
+            *count += 1;
+            let answer = config.answer(name, n);
+            return Ok(run_mocked(
+                visit, task, answer, &input, previous, attempts, roots, h, env,
+            ));
+        }
+    }
     let failing = match &task.resource {
         Resource::Activity(arn) if (env.activity_exists)(arn) => {
             return Ok(schedule_activity(
@@ -1393,6 +1425,141 @@ fn run_task(
         h,
         env,
     ))
+}
+
+/// A Task the execution's test case mocks: the events the real integration records, with
+/// the mocked result or error in place of the call (asl-semantics.md §11.1 forms).
+#[allow(clippy::too_many_arguments)]
+fn run_mocked(
+    visit: &Visit<'_>,
+    task: &Task,
+    answer: Answer<'_>,
+    input: &Value,
+    previous: u64,
+    attempts: Vec<u64>,
+    roots: Roots<'_>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    let mocked = match answer {
+        Answer::Mocked(m) => m.clone(),
+        Answer::Missing(cause) => {
+            return Flow::Failed(Fault {
+                error: Some("States.Runtime".into()),
+                cause: Some(state_cause(&visit.state.name, visit.entered, &cause)),
+                event: h.last_id,
+            })
+        }
+    };
+    let (resource, resource_type) = resource_names(&task.resource);
+    let with_resource = |mut v: Value| {
+        if let Value::Object(m) = &mut v {
+            m.insert("resource".into(), json!(resource));
+            m.insert("resourceType".into(), json!(resource_type));
+        }
+        v
+    };
+    // (Scheduled, Started, Succeeded, Failed) event types and members, by resource form.
+    let (kinds, last) = match &task.resource {
+        Resource::LambdaFunction(arn) | Resource::Activity(arn) => {
+            let prefix = if matches!(task.resource, Resource::Activity(_)) {
+                "activity"
+            } else {
+                "lambdaFunction"
+            };
+            let upper = if prefix == "activity" {
+                "Activity"
+            } else {
+                "LambdaFunction"
+            };
+            let mut details = Map::new();
+            details.insert("resource".into(), json!(arn));
+            details.insert("input".into(), json!(input.to_string()));
+            details.insert("inputDetails".into(), json!({"truncated": false}));
+            if let Some(t) = literal_seconds(task.timeout_seconds.as_ref()) {
+                details.insert("timeoutInSeconds".into(), t);
+            }
+            let scheduled = h.push(
+                event_kind(upper, "Scheduled"),
+                previous,
+                Some((event_member(prefix, "Scheduled"), Value::Object(details))),
+            );
+            let started_details = if prefix == "activity" {
+                Some((event_member(prefix, "Started"), json!({})))
+            } else {
+                None
+            };
+            let started = h.push(event_kind(upper, "Started"), scheduled, started_details);
+            ((upper, prefix, false), started)
+        }
+        Resource::Service { .. } | Resource::Sdk { .. } => {
+            let scheduled =
+                task_scheduled(task, &resource, &resource_type, input, previous, h, env);
+            let started = h.push(
+                "TaskStarted",
+                scheduled,
+                Some(("taskStartedEventDetails", with_resource(json!({})))),
+            );
+            (("Task", "task", true), started)
+        }
+    };
+    let (upper, prefix, names_resource) = kinds;
+    let finish = |v: Value| if names_resource { with_resource(v) } else { v };
+    match mocked {
+        Mocked::Return(result) => {
+            let succeeded = h.push(
+                event_kind(upper, "Succeeded"),
+                last,
+                Some((
+                    event_member(prefix, "Succeeded"),
+                    finish(output_details(&result.to_string())),
+                )),
+            );
+            task_succeeded(visit, task, result, succeeded, &attempts, roots, h, env)
+        }
+        Mocked::Throw(t) => {
+            let failed = h.push(
+                event_kind(upper, "Failed"),
+                last,
+                Some((
+                    event_member(prefix, "Failed"),
+                    finish(error_details(Some(&t.error), t.cause.as_deref())),
+                )),
+            );
+            handle_error(visit, &t.error, t.cause, failed, attempts, roots, h, env)
+        }
+    }
+}
+
+/// `<Form><Ending>` as a static event type (the forms and endings are a closed set).
+fn event_kind(form: &str, ending: &str) -> &'static str {
+    match (form, ending) {
+        ("Activity", "Scheduled") => "ActivityScheduled",
+        ("Activity", "Started") => "ActivityStarted",
+        ("Activity", "Succeeded") => "ActivitySucceeded",
+        ("Activity", "Failed") => "ActivityFailed",
+        ("LambdaFunction", "Scheduled") => "LambdaFunctionScheduled",
+        ("LambdaFunction", "Started") => "LambdaFunctionStarted",
+        ("LambdaFunction", "Succeeded") => "LambdaFunctionSucceeded",
+        ("LambdaFunction", "Failed") => "LambdaFunctionFailed",
+        ("Task", "Succeeded") => "TaskSucceeded",
+        _ => "TaskFailed",
+    }
+}
+
+/// The details member of `<form><Ending>` events.
+fn event_member(form: &str, ending: &str) -> &'static str {
+    match (form, ending) {
+        ("activity", "Scheduled") => "activityScheduledEventDetails",
+        ("activity", "Started") => "activityStartedEventDetails",
+        ("activity", "Succeeded") => "activitySucceededEventDetails",
+        ("activity", "Failed") => "activityFailedEventDetails",
+        ("lambdaFunction", "Scheduled") => "lambdaFunctionScheduledEventDetails",
+        ("lambdaFunction", "Succeeded") => "lambdaFunctionSucceededEventDetails",
+        ("lambdaFunction", "Failed") => "lambdaFunctionFailedEventDetails",
+        ("task", "Succeeded") => "taskSucceededEventDetails",
+        _ => "taskFailedEventDetails",
+    }
 }
 
 /// The TaskScheduled event of an integration's Task.
@@ -1628,7 +1795,16 @@ fn step_activity(
             (Some(CallAnswer::Returned { output }), None) if !c.waits() => {
                 let text = output.to_string();
                 let succeeded = endings.push(h, "Succeeded", last, output_details(&text));
-                return task_succeeded(&visit, task, output.clone(), succeeded, &t, roots, h, env);
+                return task_succeeded(
+                    &visit,
+                    task,
+                    output.clone(),
+                    succeeded,
+                    &t.attempts,
+                    roots,
+                    h,
+                    env,
+                );
             }
             (Some(CallAnswer::Returned { output }), None) => {
                 let submitted =
@@ -1645,7 +1821,7 @@ fn step_activity(
         Some(TaskOutcome::Succeeded { output }) => {
             let succeeded = endings.push(h, "Succeeded", last, output_details(&output));
             let result: Value = serde_json::from_str(&output).unwrap_or(Value::Null);
-            task_succeeded(&visit, task, result, succeeded, &t, roots, h, env)
+            task_succeeded(&visit, task, result, succeeded, &t.attempts, roots, h, env)
         }
         Some(TaskOutcome::Failed { error, cause }) => {
             let failed = endings.push(
@@ -1694,7 +1870,7 @@ fn task_succeeded(
     task: &Task,
     result: Value,
     succeeded: u64,
-    t: &ActivityTask,
+    attempts: &[u64],
     roots: Roots<'_>,
     h: &mut History,
     env: &mut Env<'_>,
@@ -1710,7 +1886,7 @@ fn task_succeeded(
             with_input(roots, &selected),
             env.entropy,
         )?;
-        let merged = dataflow::apply_result_path(&t.input, selected, task.result_path.as_ref())?;
+        let merged = dataflow::apply_result_path(visit.input, selected, task.result_path.as_ref())?;
         let out = dataflow::apply_path(state.output_path.as_ref(), with_input(roots, &merged))?;
         check_size(state, &out)?;
         Ok::<_, Failure>((out, assigned))
@@ -1721,7 +1897,7 @@ fn task_succeeded(
                 h.exited_assigning("TaskStateExited", &state.name, &out, succeeded, assigned);
             follow(&task.transition, out, exited)
         }
-        Err(f) => attempt_failed(visit, f, t.attempts.clone(), roots, h, env),
+        Err(f) => attempt_failed(visit, f, attempts.to_vec(), roots, h, env),
     }
 }
 
@@ -2355,6 +2531,7 @@ mod tests {
                 entropy: &mut entropy,
                 time_scale: 1.0,
                 activity_exists: &|_| false,
+                mocks: None,
             };
             let (new, next) = step(&d, progress, &mut env);
             events.extend(new.into_iter().map(|ev| {
@@ -2380,6 +2557,7 @@ mod tests {
                         entropy: &mut entropy,
                         time_scale: 1.0,
                         activity_exists: &|_| false,
+                        mocks: None,
                     };
                     let (none, again) = step(&d, p.clone(), &mut early);
                     assert!(none.is_empty());
@@ -2517,6 +2695,7 @@ mod tests {
             entropy: &mut Counter(0),
             time_scale: 1.0,
             activity_exists: &|_| false,
+            mocks: None,
         };
         assert!(matches!(step(&d, start(), &mut env).1, Next::WaitUntil(..)));
     }
@@ -2901,6 +3080,7 @@ mod tests {
             entropy,
             time_scale: 1.0,
             activity_exists: &exists,
+            mocks: None,
         }
     }
 

@@ -56,6 +56,8 @@ pub struct AppState {
     /// Told when activity tasks were queued, so waiting GetActivityTask calls look again.
     pub tasks: Arc<tokio::sync::Notify>,
     pub definitions: Arc<crate::engine::definitions::Definitions>,
+    /// The mock configuration in force (`mock_config`; reloaded on SIGHUP).
+    pub mocks: crate::engine::mocks::Mocks,
 }
 
 /// The service's router: every request goes through [`handle`], so no path or method ever
@@ -259,6 +261,7 @@ async fn serve_api(
                 runner: state.runner.clone(),
                 tasks: state.tasks.clone(),
                 definitions: state.definitions.clone(),
+                mocks: state.mocks.clone(),
                 trace_id: headers
                     .get("x-amzn-trace-id")
                     .and_then(|v| v.to_str().ok())

@@ -35,6 +35,17 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// A handle on a server already running at `url` (a process a test started itself).
+    pub fn attach(url: &str) -> TestApp {
+        TestApp {
+            url: url.to_owned(),
+            config: Config::default(),
+            _dir: None,
+            shutdown: None,
+            task: None,
+        }
+    }
+
     pub async fn spawn() -> TestApp {
         Self::spawn_with(|_| {}).await
     }
