@@ -27,6 +27,7 @@ fn ctx(store: Store) -> Ctx {
         tasks: Arc::new(tokio::sync::Notify::new()),
         definitions: Arc::default(),
         mocks: Default::default(),
+        pollers: Default::default(),
         trace_id: None,
     }
 }

@@ -47,6 +47,7 @@ pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
         tasks: Arc::new(tokio::sync::Notify::new()),
         definitions: Arc::default(),
         mocks,
+        pollers: Arc::default(),
     })
 }
 

@@ -48,6 +48,9 @@ pub enum ApiError {
     /// The activity quota of an account and region is reached.
     #[error("{0}")]
     ActivityLimitExceeded(String),
+    /// GetActivityTask while 1,000 workers already poll the activity.
+    #[error("{0}")]
+    ActivityWorkerLimitExceeded(String),
     /// A task token that was never issued.
     #[error("{0}")]
     TaskDoesNotExist(String),
@@ -144,6 +147,7 @@ impl ApiError {
             ApiError::ActivityDoesNotExist(_) => "ActivityDoesNotExist",
             ApiError::ActivityAlreadyExists(_) => "ActivityAlreadyExists",
             ApiError::ActivityLimitExceeded(_) => "ActivityLimitExceeded",
+            ApiError::ActivityWorkerLimitExceeded(_) => "ActivityWorkerLimitExceeded",
             ApiError::TaskDoesNotExist(_) => "TaskDoesNotExist",
             ApiError::TaskTimedOut(_) => "TaskTimedOut",
             ApiError::InvalidOutput(_) => "InvalidOutput",

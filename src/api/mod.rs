@@ -54,6 +54,8 @@ pub struct Ctx {
     pub tasks: Arc<tokio::sync::Notify>,
     /// Parsed definitions, shared with the runner.
     pub definitions: Arc<crate::engine::definitions::Definitions>,
+    /// GetActivityTask calls waiting, per activity (the 1,000-worker limit).
+    pub pollers: Arc<tasks::Pollers>,
     /// The mock configuration in force, for `…#<TestCase>` starts.
     pub mocks: crate::engine::mocks::Mocks,
     /// The request's `X-Amzn-Trace-Id` header: StartExecution's trace header, over the body's.

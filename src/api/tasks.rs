@@ -23,6 +23,49 @@ use crate::store::Tx;
 /// How long GetActivityTask waits for a task before answering without one (AWS: 60 s).
 const LONG_POLL: Duration = Duration::from_secs(60);
 
+/// Workers polling one activity at once (AWS: 1,000); one more is ActivityWorkerLimitExceeded.
+pub const MAX_POLLERS: usize = 1000;
+
+/// The GetActivityTask calls waiting, per activity ARN.
+#[derive(Debug, Default)]
+pub struct Pollers(std::sync::Mutex<std::collections::HashMap<String, usize>>);
+
+/// One waiting GetActivityTask; it stops counting when dropped (answered or cancelled).
+pub struct Polling<'a> {
+    pollers: &'a Pollers,
+    activity: String,
+}
+
+impl Pollers {
+    /// Counts a new poller of `activity`, unless [`MAX_POLLERS`] already wait.
+    fn enter(&self, activity: &str) -> Result<Polling<'_>, ApiError> {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(activity.to_owned()).or_default();
+        if *n >= MAX_POLLERS {
+            return Err(ApiError::ActivityWorkerLimitExceeded(format!(
+                "Activity Worker Limit Exceeded: '{activity}'"
+            )));
+        }
+        *n += 1;
+        Ok(Polling {
+            pollers: self,
+            activity: activity.to_owned(),
+        })
+    }
+}
+
+impl Drop for Polling<'_> {
+    fn drop(&mut self) {
+        let mut m = self.pollers.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&self.activity) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.activity);
+            }
+        }
+    }
+}
+
 /// A waiting GetActivityTask looks again when told a task was queued, and at least this
 /// often (a task whose execution ended frees no one, and a missed signal costs this much).
 const LOOK_AGAIN: Duration = Duration::from_secs(1);
@@ -60,6 +103,7 @@ pub async fn get_activity_task(
         .store
         .read(move |tx| owned_activity(tx, &scope, &check).map(|a| a.arn))
         .await?;
+    let _polling = ctx.pollers.enter(&activity)?;
     let deadline =
         tokio::time::Instant::now() + LONG_POLL.mul_f64(ctx.limits.time_scale.clamp(0.0, 1.0));
     loop {
@@ -248,4 +292,28 @@ pub async fn send_task_heartbeat(
     let token = input.task_token.unwrap_or_default();
     ctx.store.write(move |tx| heartbeat_in(tx, &token)).await?;
     Ok(Empty {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_thousand_and_first_poller_of_an_activity_is_refused_until_one_leaves() {
+        let pollers = Pollers::default();
+        let arn = "arn:aws:states:us-east-1:123456789012:activity:work";
+        let mut waiting: Vec<Polling<'_>> = (0..MAX_POLLERS)
+            .map(|_| pollers.enter(arn).unwrap())
+            .collect();
+        let refused = pollers.enter(arn).err().unwrap();
+        assert_eq!(refused.code(), "ActivityWorkerLimitExceeded");
+        // Another activity has its own count.
+        assert!(pollers
+            .enter("arn:aws:states:us-east-1:123456789012:activity:other")
+            .is_ok());
+        waiting.pop();
+        assert!(pollers.enter(arn).is_ok());
+        drop(waiting);
+        assert!(pollers.0.lock().unwrap().is_empty());
+    }
 }

@@ -1074,7 +1074,7 @@ fn attempt_failed(
     let event = h.last_id;
     handle_error(
         visit,
-        f.error,
+        Some(f.error),
         Some(f.cause),
         event,
         attempts,
@@ -1087,11 +1087,12 @@ fn attempt_failed(
 /// A failed attempt: retried by the first retrier that matches (while it has attempts
 /// left), else caught by the first catcher that matches, else the state fails. The
 /// interpreter's own errors (States.Runtime, States.DataLimitExceeded) are never retried or
-/// caught; their cause carries the state prefix.
+/// caught; their cause carries the state prefix. An absent error (a SendTaskFailure without
+/// one) is matched as the empty name and stays absent in the error output and the failure.
 #[allow(clippy::too_many_arguments)]
 fn handle_error(
     visit: &Visit<'_>,
-    error: &str,
+    error: Option<&str>,
     cause: Option<String>,
     failing_event: u64,
     attempts: Vec<u64>,
@@ -1099,9 +1100,10 @@ fn handle_error(
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Flow {
-    if matches!(error, "States.Runtime" | "States.DataLimitExceeded") {
+    let name = error.unwrap_or("");
+    if matches!(name, "States.Runtime" | "States.DataLimitExceeded") {
         let f = Failure {
-            error: if error == "States.Runtime" {
+            error: if name == "States.Runtime" {
                 "States.Runtime"
             } else {
                 "States.DataLimitExceeded"
@@ -1110,9 +1112,9 @@ fn handle_error(
         };
         return Flow::Failed(fault(visit.state, visit.entered, f, failing_event));
     }
-    match retry(visit, error, failing_event, attempts, env) {
+    match retry(visit, name, failing_event, attempts, env) {
         Ok(flow) => flow,
-        Err(_) => catch_or_fail(visit, Some(error), cause, failing_event, roots, h, env),
+        Err(_) => catch_or_fail(visit, error, cause, failing_event, roots, h, env),
     }
 }
 
@@ -1179,11 +1181,10 @@ fn catch_or_fail(
 ) -> Flow {
     let state = visit.state;
     let task = matches!(state.kind, StateKind::Task(_));
-    let catcher = error.and_then(|e| {
-        catchers(state)
-            .iter()
-            .find(|c| matches(&c.error_equals, e, task))
-    });
+    let name = error.unwrap_or("");
+    let catcher = catchers(state)
+        .iter()
+        .find(|c| matches(&c.error_equals, name, task));
     let Some(c) = catcher else {
         return Flow::Failed(Fault {
             error: error.map(str::to_owned),
@@ -1282,6 +1283,44 @@ fn resource_names(resource: &Resource) -> (String, String) {
     }
 }
 
+/// The Task with TimeoutSecondsPath / HeartbeatSecondsPath read from the state's input
+/// (a positive integer), as if they had been literal: the scheduled event echoes them and
+/// the deadlines count from them.
+fn resolve_timeouts<'t>(task: &'t Task, roots: Roots<'_>) -> Result<Cow<'t, Task>, Failure> {
+    let read = |n: &Option<Number>, field: &str| -> Result<Option<Number>, Failure> {
+        let Some(Number::Path(p)) = n else {
+            return Ok(None);
+        };
+        let v = dataflow::apply_path(Some(&Some(p.clone())), roots)?;
+        match v.as_u64() {
+            Some(secs) if secs > 0 => Ok(Some(Number::Literal(json!(secs)))),
+            _ => Err(Failure {
+                error: "States.Runtime",
+                cause: format!(
+                    "The {field} field refers to value \"{}\" which is not a valid positive integer: {p}",
+                    match &v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    }
+                ),
+            }),
+        }
+    };
+    let timeout = read(&task.timeout_seconds, "TimeoutSecondsPath")?;
+    let heartbeat = read(&task.heartbeat_seconds, "HeartbeatSecondsPath")?;
+    if timeout.is_none() && heartbeat.is_none() {
+        return Ok(Cow::Borrowed(task));
+    }
+    let mut t = task.clone();
+    if timeout.is_some() {
+        t.timeout_seconds = timeout;
+    }
+    if heartbeat.is_some() {
+        t.heartbeat_seconds = heartbeat;
+    }
+    Ok(Cow::Owned(t))
+}
+
 /// A literal TimeoutSeconds/HeartbeatSeconds, as the scheduled event echoes it.
 fn literal_seconds(n: Option<&Number>) -> Option<Value> {
     match n {
@@ -1326,6 +1365,11 @@ fn run_task(
         Ok(v) => v,
         Err(f) => return Err((f, attempts)),
     };
+    let resolved = match resolve_timeouts(task, roots) {
+        Ok(t) => t,
+        Err(f) => return Err((f, attempts)),
+    };
+    let task: &Task = &resolved;
     let (resource, resource_type) = resource_names(&task.resource);
     let token = token.unwrap_or_else(|| new_token(env));
     if let Some((config, case)) = env.mocks {
@@ -1417,7 +1461,7 @@ fn run_task(
     let (error, cause) = no_handler(&task.resource);
     Ok(handle_error(
         visit,
-        error,
+        Some(error),
         Some(cause),
         failing,
         attempts,
@@ -1526,7 +1570,16 @@ fn run_mocked(
                     finish(error_details(Some(&t.error), t.cause.as_deref())),
                 )),
             );
-            handle_error(visit, &t.error, t.cause, failed, attempts, roots, h, env)
+            handle_error(
+                visit,
+                Some(&t.error),
+                t.cause,
+                failed,
+                attempts,
+                roots,
+                h,
+                env,
+            )
         }
     }
 }
@@ -1783,7 +1836,7 @@ fn step_activity(
                     endings.push(h, "Failed", last, error_details(Some(error), Some(cause)));
                 return handle_error(
                     &visit,
-                    error,
+                    Some(error),
                     Some(cause.clone()),
                     failed,
                     t.attempts.clone(),
@@ -1830,10 +1883,9 @@ fn step_activity(
                 last,
                 error_details(error.as_deref(), cause.as_deref()),
             );
-            let error = error.unwrap_or_default();
             handle_error(
                 &visit,
-                &error,
+                error.as_deref(),
                 cause,
                 failed,
                 t.attempts.clone(),
@@ -1846,7 +1898,7 @@ fn step_activity(
             let timed_out = endings.push(h, "TimedOut", last, json!({"error": "States.Timeout"}));
             handle_error(
                 &visit,
-                "States.Timeout",
+                Some("States.Timeout"),
                 None,
                 timed_out,
                 t.attempts.clone(),
@@ -3185,6 +3237,34 @@ mod tests {
             json!({"error": "States.Timeout", "resource": "startExecution.waitForTaskToken", "resourceType": "states"})
         );
         assert!(matches!(next, Next::Failed { .. }));
+    }
+
+    #[test]
+    fn timeout_and_heartbeat_paths_read_the_input_and_are_echoed_like_literals() {
+        let def = json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:work",
+                  "TimeoutSecondsPath": "$.timeout", "HeartbeatSecondsPath": "$.beat", "End": true}}});
+        let d = crate::asl::parse(&def.to_string(), crate::asl::Flavor::default()).unwrap();
+        let e = info(&json!({"timeout": 60, "beat": 10}));
+        let mut entropy = Counter(0);
+        let (events, next) = step(&d, start(), &mut env_at(&e, &mut entropy, T0));
+        let scheduled = &events[1].details.as_ref().unwrap().1;
+        assert_eq!(scheduled["timeoutInSeconds"], 60);
+        assert_eq!(scheduled["heartbeatInSeconds"], 10);
+        let Next::WaitUntil(_, due) = next else {
+            panic!("{next:?}")
+        };
+        assert_eq!(due, T0 + 60_000);
+        // A missing or non-positive value is a runtime failure of the state.
+        for input in [json!({"beat": 10}), json!({"timeout": "soon"})] {
+            let e = info(&input);
+            let (events, next) = step(&d, start(), &mut env_at(&e, &mut entropy, T0));
+            assert_eq!(events.last().unwrap().kind, "ExecutionFailed", "{input}");
+            let Next::Failed { error, .. } = next else {
+                panic!("{next:?}")
+            };
+            assert_eq!(error.as_deref(), Some("States.Runtime"));
+        }
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub fn status(e: &ApiError) -> StatusCode {
         | ApiError::ActivityDoesNotExist(_)
         | ApiError::ActivityAlreadyExists(_)
         | ApiError::ActivityLimitExceeded(_)
+        | ApiError::ActivityWorkerLimitExceeded(_)
         | ApiError::TaskDoesNotExist(_)
         | ApiError::TaskTimedOut(_)
         | ApiError::InvalidOutput(_)

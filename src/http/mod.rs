@@ -58,6 +58,8 @@ pub struct AppState {
     pub definitions: Arc<crate::engine::definitions::Definitions>,
     /// The mock configuration in force (`mock_config`; reloaded on SIGHUP).
     pub mocks: crate::engine::mocks::Mocks,
+    /// GetActivityTask calls waiting, per activity.
+    pub pollers: Arc<crate::api::tasks::Pollers>,
 }
 
 /// The service's router: every request goes through [`handle`], so no path or method ever
@@ -262,6 +264,7 @@ async fn serve_api(
                 tasks: state.tasks.clone(),
                 definitions: state.definitions.clone(),
                 mocks: state.mocks.clone(),
+                pollers: state.pollers.clone(),
                 trace_id: headers
                     .get("x-amzn-trace-id")
                     .and_then(|v| v.to_str().ok())

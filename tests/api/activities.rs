@@ -344,6 +344,31 @@ async fn a_failure_fails_the_execution_with_the_workers_error_and_cause() {
 }
 
 #[tokio::test]
+async fn a_failure_without_error_or_cause_reaches_the_catcher_as_nulls() {
+    let app = TestApp::spawn().await;
+    app.call("CreateActivity", json!({"name": "work"})).await;
+    let definition = json!({"StartAt": "ActivityTask", "States": {
+        "ActivityTask": {"Type": "Task", "Resource": format!("{PREFIX}work"),
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
+        "Caught": {"Type": "Pass", "End": true}}});
+    let machine = create(&app, "bare-caught", &definition.to_string()).await;
+    let e = start(&app, &machine, "one", None).await;
+    let (token, _) = take(&app, None).await;
+    app.client()
+        .send_task_failure()
+        .task_token(&token)
+        .send()
+        .await
+        .unwrap();
+    let d = closed(&app, &e).await;
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    // Recorded: callback/test_sqs_failure_in_wait_for_task_tok_no_error_field.
+    assert_eq!(d["output"], r#"{"Error":null,"Cause":null}"#);
+    let events = history(&app, &e, json!({})).await;
+    assert_eq!(events[4]["activityFailedEventDetails"], json!({}));
+}
+
+#[tokio::test]
 async fn heartbeats_keep_a_task_alive_and_a_silent_worker_times_out() {
     // 50 s × 0.01: a heartbeat is due within 500 ms. The worker beats every 20 ms for 800 ms
     // in all, longer than one heartbeat window, so only the heartbeats keep the task alive —
