@@ -1539,12 +1539,28 @@ fn run_mocked(
         Resource::Service { .. } | Resource::Sdk { .. } => {
             let scheduled =
                 task_scheduled(task, &resource, &resource_type, input, previous, h, env);
-            let started = h.push(
+            let mut last = h.push(
                 "TaskStarted",
                 scheduled,
                 Some(("taskStartedEventDetails", with_resource(json!({})))),
             );
-            (("Task", "task", true), started)
+            // A callback or `.sync` task is submitted before its answer, as on AWS; the
+            // mocked result stands for what the submission returned.
+            if task.resource.pattern() != Pattern::RequestResponse {
+                let submitted = match &mocked {
+                    Mocked::Return(v) => v.to_string(),
+                    Mocked::Throw(_) => "{}".to_owned(),
+                };
+                last = h.push(
+                    "TaskSubmitted",
+                    last,
+                    Some((
+                        "taskSubmittedEventDetails",
+                        with_resource(output_details(&submitted)),
+                    )),
+                );
+            }
+            (("Task", "task", true), last)
         }
     };
     let (upper, prefix, names_resource) = kinds;

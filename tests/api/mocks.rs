@@ -301,3 +301,37 @@ async fn sighup_reloads_the_mock_file() {
     assert_eq!(done["output"], "\"second\"");
     server.kill();
 }
+
+#[tokio::test]
+async fn a_mocked_callback_task_is_submitted_then_answered_by_the_mock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = mock_file(
+        dir.path(),
+        &json!({
+            "StateMachines": {"callback": {"TestCases": {"T": {"SendMessageWithWait": "R"}}}},
+            "MockedResponses": {"R": {"0": {"Return": "string-literal"}}}
+        }),
+    );
+    let app = TestApp::spawn_with(|c| c.mock_config = path).await;
+    let machine = create(
+        &app,
+        "callback",
+        &json!({"StartAt": "SendMessageWithWait", "States": {"SendMessageWithWait": {"Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "q", "MessageBody": {"TaskToken.$": "$$.Task.Token"}}, "End": true}}})
+        .to_string(),
+    )
+    .await;
+    let (done, events) = run(&app, &format!("{machine}#T"), "t").await;
+    assert_eq!(done["output"], "\"string-literal\"");
+    assert_eq!(
+        kinds(&events)[2..7],
+        [
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited"
+        ]
+    );
+}
