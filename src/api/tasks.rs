@@ -16,6 +16,7 @@ use super::validate::{
 };
 use super::{ApiError, Ctx};
 use crate::domain::now_millis;
+use crate::engine::runner;
 use crate::engine::step::{ActivityTask, TaskOutcome, Worker};
 use crate::engine::tasks::{self, TaskError};
 use crate::store::Tx;
@@ -247,11 +248,31 @@ pub async fn send_task_failure(ctx: Ctx, input: SendTaskFailureInput) -> Result<
     .await
 }
 
+/// Answers the task and, in the same commit, records what the answer leads to (the task's
+/// end and the transitions after it, as the runner's next step would): one commit, not two,
+/// between a worker's answer and the next state.
 async fn answer(ctx: &Ctx, token: String, outcome: TaskOutcome) -> Result<Empty, ApiError> {
-    ctx.store
-        .write(move |tx| answer_in(tx, &token, outcome))
+    let (definitions, mocks) = (ctx.definitions.clone(), ctx.mocks.current());
+    let time_scale = ctx.limits.time_scale;
+    let queued = ctx
+        .store
+        .write(move |tx| {
+            answer_in(tx, &token, outcome)?;
+            let Some(key) = tx.activities().task_execution(&token)? else {
+                return Ok(false);
+            };
+            let stepping = runner::Stepping {
+                definitions: &definitions,
+                mocks: &mocks,
+                time_scale,
+            };
+            Ok::<_, ApiError>(runner::step_now(tx, &stepping, key, now_millis())?)
+        })
         .await?;
     ctx.runner.notify_one();
+    if queued {
+        ctx.tasks.notify_waiters();
+    }
     Ok(Empty {})
 }
 

@@ -227,7 +227,14 @@ impl Runner {
             let l = loaded.get(&execution.revision).cloned().ok_or_else(|| {
                 StoreError::internal(format!("revision {} not loaded", execution.revision))
             })?;
-            outcomes.push(self.step(execution, &l, &existing, &mocks, now));
+            outcomes.push(step_execution(
+                execution,
+                &l,
+                &existing,
+                &mocks,
+                self.options.time_scale,
+                now,
+            ));
         }
         let steps = outcomes.len();
         let calls = self.calls.clone();
@@ -293,15 +300,19 @@ impl Runner {
             }
         }
     }
+}
 
-    fn step(
-        &mut self,
-        e: Execution,
-        loaded: &Loaded,
-        existing: &HashSet<String>,
-        mocks: &super::mocks::MockConfig,
-        now: i64,
-    ) -> Outcome {
+/// One execution's step, computed from `e` as read (its transitions that need no time, see
+/// [`transitions`]).
+fn step_execution(
+    e: Execution,
+    loaded: &Loaded,
+    existing: &HashSet<String>,
+    mocks: &super::mocks::MockConfig,
+    time_scale: f64,
+    now: i64,
+) -> Outcome {
+    {
         let machine_name = e.machine_name().to_owned();
         let progress: Option<Progress> = e
             .position
@@ -329,7 +340,7 @@ impl Runner {
                     execution: &info,
                     now_ms: now,
                     entropy: &mut entropy,
-                    time_scale: self.options.time_scale,
+                    time_scale,
                     activity_exists: &exists,
                     mocks: case.map(|c| (mocks, c)),
                 };
@@ -348,6 +359,39 @@ impl Runner {
         };
         outcome(e, machine_name, events, next, now)
     }
+}
+
+/// What [`step_now`] needs besides the transaction.
+pub struct Stepping<'a> {
+    pub definitions: &'a Definitions,
+    pub mocks: &'a super::mocks::MockConfig,
+    pub time_scale: f64,
+}
+
+/// Steps the RUNNING execution `key` inside `tx` and applies the step there: an answer to a
+/// task (SendTaskSuccess, SendTaskFailure) records what it leads to in its own commit instead
+/// of waiting for the runner's next pass and commit. Calls the step schedules are left to the
+/// runner (the execution stays due). Returns whether the step queued work for workers.
+pub fn step_now(
+    tx: &dyn Tx,
+    s: &Stepping<'_>,
+    key: ExecutionKey,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let Some(e) = tx.executions().get(key)? else {
+        return Ok(false);
+    };
+    if e.status != ExecutionStatus::Running || e.due_ms.is_some_and(|d| d > now) {
+        return Ok(false);
+    }
+    let snapshot = tx.machines().revision(e.revision)?.snapshot;
+    let loaded = s
+        .definitions
+        .load(e.revision, &snapshot)
+        .map_err(StoreError::internal)?;
+    let existing = existing_activities(tx, &loaded.activities)?;
+    let o = step_execution(e, &loaded, &existing, s.mocks, s.time_scale, now);
+    apply(tx, o, &mut HashMap::new(), None)
 }
 
 /// Which of `arns` name an activity that exists.

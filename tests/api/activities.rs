@@ -344,6 +344,31 @@ async fn a_failure_fails_the_execution_with_the_workers_error_and_cause() {
 }
 
 #[tokio::test]
+async fn a_workers_answer_records_what_follows_in_the_same_commit() {
+    let app = TestApp::spawn().await;
+    app.call("CreateActivity", json!({"name": "work"})).await;
+    let definition = json!({"StartAt": "ActivityTask", "States": {
+        "ActivityTask": {"Type": "Task", "Resource": format!("{PREFIX}work"), "Next": "After"},
+        "After": {"Type": "Pass", "Result": "after", "End": true}}});
+    let machine = create(&app, "inline", &definition.to_string()).await;
+    let e = start(&app, &machine, "one", None).await;
+    let (token, _) = take(&app, None).await;
+    app.client()
+        .send_task_success()
+        .task_token(&token)
+        .output("{}")
+        .send()
+        .await
+        .unwrap();
+    // No waiting for the runner: once SendTaskSuccess answered, the execution has ended.
+    let (_, d, _) = app
+        .call("DescribeExecution", json!({"executionArn": e}))
+        .await;
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    assert_eq!(d["output"], "\"after\"");
+}
+
+#[tokio::test]
 async fn a_failure_without_error_or_cause_reaches_the_catcher_as_nulls() {
     let app = TestApp::spawn().await;
     app.call("CreateActivity", json!({"name": "work"})).await;
