@@ -100,9 +100,12 @@ pub fn close(
             answer_parent(tx, token, &closed, closing.stop_ms)?;
         }
     }
+    // Only a position holding a `.sync` call can have children to stop; the others are not
+    // parsed at all.
     let children = e
         .position
         .as_deref()
+        .filter(|p| p.contains("\"pattern\":\"sync"))
         .and_then(|p| serde_json::from_str::<Progress>(p).ok())
         .map(|p| calls::sync_children(&p.position))
         .unwrap_or_default();
