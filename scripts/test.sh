@@ -2,8 +2,10 @@
 # Runs every test sfnlite has, from a clean clone on a bare machine: lints, unit tests, the
 # integration suite (real server on a random loopback port, driven by aws-sdk-sfn and raw
 # HTTP), fuzzing, the crash harness, the pinned clients and the States Language corpus
-# cross-check against the asl-validator npm package. Pinned tools are installed locally
-# (compat/.venv, compat/node_modules, tests/asl/node_modules) by the steps that need them.
+# cross-check against the asl-validator npm package, and the JSONata corpus against the jsonata
+# package. Pinned tools are installed locally
+# (compat/.venv, compat/node_modules, tests/asl/node_modules, tests/jsonata/node_modules) by
+# the steps that need them.
 # It ends with one summary line: the steps that ran, how long, and pass or fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,3 +72,7 @@ compat/.venv/bin/python -m pytest -q compat/moto_style
 step "States Language corpus vs asl-validator"
 npm ci --prefix tests/asl --no-audit --no-fund --loglevel=error
 node tests/asl/crosscheck.js
+
+step "JSONata corpus: expected answers are the pinned jsonata package's"
+npm ci --prefix tests/jsonata --no-audit --no-fund --loglevel=error
+node tests/jsonata/reference.js --check
