@@ -20,6 +20,7 @@ pub mod intrinsics;
 pub mod jsonpath;
 pub mod mocks;
 pub mod order;
+pub mod query;
 pub mod runner;
 pub mod step;
 pub mod tasks;

@@ -23,9 +23,10 @@ use super::dataflow::{self, Failure};
 use super::intrinsics::{self, Entropy};
 use super::jsonpath::{self, Roots};
 use super::mocks::{Answer, MockConfig, Mocked, TestCase};
+use super::query;
 use crate::asl::model::{
-    Catcher, Definition, MapState, Number, Parallel, Retrier, Scope, State, StateKind, Task,
-    Template, Text, Transition, WaitFor,
+    Catcher, Definition, MapState, Number, Parallel, QueryLanguage, Retrier, Scope, State,
+    StateKind, Task, Template, Text, Transition, WaitFor,
 };
 use crate::asl::resource::{Pattern, Resource};
 
@@ -881,6 +882,9 @@ fn run(
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Result<Flow, Failure> {
+    if state.query_language == QueryLanguage::Jsonata {
+        return run_jsonata(state, raw, roots, entered, h, env);
+    }
     let effective = dataflow::apply_path(state.input_path.as_ref(), roots)?;
     let output = |result: &Value| -> Result<Value, Failure> {
         let out = dataflow::apply_path(state.output_path.as_ref(), with_input(roots, result))?;
@@ -978,6 +982,188 @@ fn run(
         StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
             unreachable!("Task, Parallel and Map states run through attempts")
         }
+    }
+}
+
+/// A JSONata state's `Assign` template.
+fn jsonata_assign(state_assign: Option<&Template>) -> Option<&Value> {
+    match state_assign {
+        Some(Template::Value(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// A JSONata state's output: its `Output` evaluated, or `default` without one.
+fn jsonata_output(
+    state: &State,
+    output: Option<&Value>,
+    states: &query::States<'_>,
+    variables: &Variables,
+    default: &Value,
+    env: &mut Env<'_>,
+) -> Result<Value, Failure> {
+    let out = match output {
+        Some(t) => query::template(t, "Output", states, variables, env.entropy)?,
+        None => default.clone(),
+    };
+    check_size(state, &out)?;
+    Ok(out)
+}
+
+/// A JSONata string field (Fail's Error and Cause, Wait's Timestamp).
+fn jsonata_text(
+    t: Option<&Text>,
+    field: &str,
+    states: &query::States<'_>,
+    variables: &Variables,
+    env: &mut Env<'_>,
+) -> Result<Option<String>, Failure> {
+    match t {
+        None => Ok(None),
+        Some(Text::Jsonata(e)) => {
+            let inner = query::expression(e).unwrap_or(e);
+            Ok(Some(
+                match query::evaluate(inner, field, states, variables, env.entropy)? {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                },
+            ))
+        }
+        Some(Text::Literal(s)) => Ok(Some(s.clone())),
+        Some(_) => Ok(None),
+    }
+}
+
+/// Pass, Succeed, Fail, Choice and Wait in a JSONata state: `$states.input` is the raw input;
+/// Assign and Output read the variables from before the state.
+fn run_jsonata(
+    state: &State,
+    raw: &Value,
+    roots: Roots<'_>,
+    entered: u64,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Result<Flow, Failure> {
+    let states = query::States {
+        input: raw,
+        context: roots.context,
+        result: None,
+        error_output: None,
+    };
+    let vars = roots.variables;
+    let own_assign = jsonata_assign(state.assign.as_ref());
+    match &state.kind {
+        StateKind::Pass { transition, .. } => {
+            let assigned = query::assign(own_assign, &states, vars, env.entropy)?;
+            let out = jsonata_output(state, state.output.as_ref(), &states, vars, raw, env)?;
+            let exited =
+                h.exited_assigning("PassStateExited", &state.name, &out, entered, assigned);
+            Ok(follow(transition, out, exited))
+        }
+        StateKind::Succeed => {
+            let out = jsonata_output(state, state.output.as_ref(), &states, vars, raw, env)?;
+            h.exited("SucceedStateExited", &state.name, &out, entered);
+            Ok(Flow::Done(out))
+        }
+        StateKind::Fail { error, cause } => Ok(Flow::Failed(Fault {
+            error: jsonata_text(error.as_ref(), "Error", &states, vars, env)?,
+            cause: jsonata_text(cause.as_ref(), "Cause", &states, vars, env)?,
+            event: entered,
+        })),
+        StateKind::Choice { choices, default } => {
+            let mut target = None;
+            for (i, rule) in choices.iter().enumerate() {
+                let holds = match &rule.condition {
+                    crate::asl::model::Condition::Jsonata(Value::Bool(b)) => *b,
+                    crate::asl::model::Condition::Jsonata(Value::String(e)) => {
+                        let inner = query::expression(e).unwrap_or(e);
+                        let field = format!("Choices[{i}]/Condition");
+                        match query::evaluate(inner, &field, &states, vars, env.entropy)? {
+                            Value::Bool(b) => b,
+                            other => {
+                                return Err(Failure {
+                                    error: "States.QueryEvaluationError",
+                                    cause: format!(
+                                        "The JSONata expression '{inner}' specified for the field '{field}' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {other}",
+                                        json_type(&other)
+                                    ),
+                                })
+                            }
+                        }
+                    }
+                    other => choice::holds(other, roots)?,
+                };
+                if holds {
+                    target = Some((
+                        rule.next.clone(),
+                        jsonata_assign(rule.assign.as_ref()),
+                        rule.output.as_ref(),
+                    ));
+                    break;
+                }
+            }
+            let Some((next, assigning, output)) = target.or_else(|| {
+                default
+                    .clone()
+                    .map(|d| (d, own_assign, state.output.as_ref()))
+            }) else {
+                return Err(Failure {
+                    error: "States.NoChoiceMatched",
+                    cause: "No Choice Rule matched and no Default was specified".into(),
+                });
+            };
+            let assigned = query::assign(assigning, &states, vars, env.entropy)?;
+            let out = jsonata_output(state, output, &states, vars, raw, env)?;
+            let exited =
+                h.exited_assigning("ChoiceStateExited", &state.name, &out, entered, assigned);
+            Ok(follow(&Transition::Next(next), out, exited))
+        }
+        StateKind::Wait { wait, .. } => {
+            let literal = match wait {
+                WaitFor::Seconds(Number::Jsonata(e)) => {
+                    let inner = query::expression(e).unwrap_or(e);
+                    WaitFor::Seconds(Number::Literal(query::evaluate(
+                        inner,
+                        "Seconds",
+                        &states,
+                        vars,
+                        env.entropy,
+                    )?))
+                }
+                WaitFor::Timestamp(t @ Text::Jsonata(_)) => WaitFor::Timestamp(Text::Literal(
+                    jsonata_text(Some(t), "Timestamp", &states, vars, env)?.unwrap_or_default(),
+                )),
+                other => other.clone(),
+            };
+            let due_ms = wait_due(&literal, roots, env)?;
+            let assigned = query::assign(own_assign, &states, vars, env.entropy)?;
+            let out = jsonata_output(state, state.output.as_ref(), &states, vars, raw, env)?;
+            Ok(Flow::Wait(
+                Position::Waiting {
+                    state: state.name.clone(),
+                    output: out,
+                    entered,
+                    due_ms,
+                    assigned,
+                },
+                due_ms,
+            ))
+        }
+        StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+            unreachable!("Task, Parallel and Map states run through attempts")
+        }
+    }
+}
+
+/// JSONata's name of a value's type, as its error texts give it.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
 
@@ -1193,6 +1379,44 @@ fn catch_or_fail(
         });
     };
     let error_output = json!({"Error": error, "Cause": cause});
+    if state.query_language == QueryLanguage::Jsonata {
+        let states = query::States {
+            input: visit.input,
+            context: roots.context,
+            result: None,
+            error_output: Some(&error_output),
+        };
+        let done = (|| {
+            let assigned = query::assign(
+                jsonata_assign(c.assign.as_ref()),
+                &states,
+                roots.variables,
+                env.entropy,
+            )?;
+            let out = jsonata_output(
+                state,
+                c.output.as_ref(),
+                &states,
+                roots.variables,
+                &error_output,
+                env,
+            )?;
+            Ok::<_, Failure>((out, assigned))
+        })();
+        return match done {
+            Ok((out, assigned)) => {
+                let exited = h.exited_assigning(
+                    exited_kind(state),
+                    &state.name,
+                    &out,
+                    failing_event,
+                    assigned,
+                );
+                follow(&Transition::Next(c.next.clone()), out, exited)
+            }
+            Err(f) => Flow::Failed(fault(state, visit.entered, f, failing_event)),
+        };
+    }
     // A catcher's Assign reads the error output.
     let assigned = match assign(
         c.assign.as_ref(),
@@ -1361,7 +1585,21 @@ fn run_task(
     env: &mut Env<'_>,
 ) -> Result<Flow, AttemptError> {
     let state = visit.state;
-    let input = match effective_input(visit, task.parameters.as_ref(), roots, env) {
+    let input = if state.query_language == QueryLanguage::Jsonata {
+        let states = query::States {
+            input: visit.input,
+            context: roots.context,
+            result: None,
+            error_output: None,
+        };
+        match &task.arguments {
+            Some(t) => query::template(t, "Arguments", &states, roots.variables, env.entropy),
+            None => Ok(visit.input.clone()),
+        }
+    } else {
+        effective_input(visit, task.parameters.as_ref(), roots, env)
+    };
+    let input = match input {
         Ok(v) => v,
         Err(f) => return Err((f, attempts)),
     };
@@ -1944,6 +2182,39 @@ fn task_succeeded(
     env: &mut Env<'_>,
 ) -> Flow {
     let state = visit.state;
+    if state.query_language == QueryLanguage::Jsonata {
+        let states = query::States {
+            input: visit.input,
+            context: roots.context,
+            result: Some(&result),
+            error_output: None,
+        };
+        let done = (|| {
+            let assigned = query::assign(
+                jsonata_assign(state.assign.as_ref()),
+                &states,
+                roots.variables,
+                env.entropy,
+            )?;
+            let out = jsonata_output(
+                state,
+                state.output.as_ref(),
+                &states,
+                roots.variables,
+                &result,
+                env,
+            )?;
+            Ok::<_, Failure>((out, assigned))
+        })();
+        return match done {
+            Ok((out, assigned)) => {
+                let exited =
+                    h.exited_assigning("TaskStateExited", &state.name, &out, succeeded, assigned);
+                follow(&task.transition, out, exited)
+            }
+            Err(f) => attempt_failed(visit, f, attempts.to_vec(), roots, h, env),
+        };
+    }
     let out = (|| {
         let selected = match &task.result_selector {
             Some(sel) => dataflow::evaluate(sel, with_input(roots, &result), env.entropy)?,

@@ -586,7 +586,10 @@ fn crash_workflow() -> String {
         "Flaky": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "nowhere"},
             "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 2}],
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Assign": {"caught.$": "$.Error"}, "Next": "Done"}], "End": true},
-        "Done": {"Type": "Pass", "Parameters": {"i.$": "$seen", "fan.$": "$.fan", "each.$": "$.each", "error.$": "$caught"}, "End": true}
+        "Done": {"Type": "Pass", "Parameters": {"i.$": "$seen", "fan.$": "$.fan", "each.$": "$.each", "error.$": "$caught"}, "Next": "J"},
+        "J": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"n": "{% $count($states.input.each) %}"},
+              "Output": "{% $merge([$states.input, {'i': $seen}]) %}", "Next": "K"},
+        "K": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $n = 3 ? $states.input : 'wrong' %}", "End": true}
     }})
     .to_string()
 }

@@ -12,6 +12,7 @@ mod durability;
 mod executions;
 mod fuzz;
 mod helpers;
+mod jsonata;
 mod mocks;
 mod nested;
 mod operations;

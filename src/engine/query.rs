@@ -1,0 +1,123 @@
+//! JSONata in states (asl-semantics.md §8): a field's value is a template — a string
+//! `{% expression %}` is evaluated, anything else is literal, objects and arrays are templates
+//! member by member (keys in their order) — evaluated with `$states` (`input`, `context`, and
+//! `result` or `errorOutput` where the field has them) and the workflow variables as `$name`.
+//! A failure is `States.QueryEvaluationError` with AWS's texts, naming the field by its slash
+//! path inside the state (`Output/a/b[0]`, `Arguments/FunctionName`).
+
+use serde_json::{Map, Value};
+
+use super::dataflow::Failure;
+use super::intrinsics::Entropy;
+use super::step::Variables;
+use crate::jsonata;
+
+/// What `$states` holds for one field.
+pub struct States<'a> {
+    pub input: &'a Value,
+    pub context: &'a Value,
+    pub result: Option<&'a Value>,
+    pub error_output: Option<&'a Value>,
+}
+
+impl States<'_> {
+    fn value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("input".into(), self.input.clone());
+        m.insert("context".into(), self.context.clone());
+        if let Some(r) = self.result {
+            m.insert("result".into(), r.clone());
+        }
+        if let Some(e) = self.error_output {
+            m.insert("errorOutput".into(), e.clone());
+        }
+        Value::Object(m)
+    }
+}
+
+/// The expression of a `{% … %}` string, trimmed; `None` for a literal.
+pub fn expression(s: &str) -> Option<&str> {
+    s.strip_prefix("{%")?.strip_suffix("%}").map(str::trim)
+}
+
+fn failure(cause: String) -> Failure {
+    Failure {
+        error: "States.QueryEvaluationError",
+        cause,
+    }
+}
+
+/// Evaluates one expression for `field`; nothing (undefined) is an error.
+pub fn evaluate(
+    expr: &str,
+    field: &str,
+    states: &States<'_>,
+    variables: &Variables,
+    entropy: &mut dyn Entropy,
+) -> Result<Value, Failure> {
+    let threw = |e: jsonata::Error| {
+        failure(format!(
+            "The JSONata expression '{expr}' specified for the field '{field}' threw an error during evaluation. {e}"
+        ))
+    };
+    let compiled = jsonata::compile(expr).map_err(threw)?;
+    let mut bindings: Vec<(&str, Value)> = Vec::with_capacity(variables.len() + 1);
+    bindings.push(("states", states.value()));
+    for (k, v) in variables {
+        bindings.push((k.as_str(), v.clone()));
+    }
+    let mut draw = || entropy.next_u64();
+    match jsonata::evaluate(&compiled, states.input, &bindings, &mut draw).map_err(threw)? {
+        Some(v) => Ok(v),
+        None => Err(failure(format!(
+            "The JSONata expression '{expr}' specified for the field '{field}' returned nothing (undefined)."
+        ))),
+    }
+}
+
+/// Evaluates a template for `field`.
+pub fn template(
+    t: &Value,
+    field: &str,
+    states: &States<'_>,
+    variables: &Variables,
+    entropy: &mut dyn Entropy,
+) -> Result<Value, Failure> {
+    match t {
+        Value::String(s) => match expression(s) {
+            Some(e) => evaluate(e, field, states, variables, entropy),
+            None => Ok(t.clone()),
+        },
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                out.insert(
+                    k.clone(),
+                    template(v, &format!("{field}/{k}"), states, variables, entropy)?,
+                );
+            }
+            Ok(Value::Object(out))
+        }
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, v)| template(v, &format!("{field}[{i}]"), states, variables, entropy))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        other => Ok(other.clone()),
+    }
+}
+
+/// A JSONata `Assign`: the variables it sets (none for `{}`).
+pub fn assign(
+    t: Option<&Value>,
+    states: &States<'_>,
+    variables: &Variables,
+    entropy: &mut dyn Entropy,
+) -> Result<Option<Variables>, Failure> {
+    let Some(t) = t else { return Ok(None) };
+    match template(t, "Assign", states, variables, entropy)? {
+        Value::Object(m) if !m.is_empty() => Ok(Some(m)),
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,176 @@
+//! JSONata states through the SDK: Output, Assign, Arguments, Choice conditions, Fail and
+//! Wait fields and catchers, with `$states.input`, `$states.result`, `$states.errorOutput`,
+//! `$states.context` and variables, and `States.QueryEvaluationError` with AWS's texts
+//! (asl-semantics.md §8; LocalStack's recorded `query_language/`, `assign/` and
+//! `evaluate_jsonata/` snapshots).
+
+use serde_json::{json, Value};
+
+use crate::executions::{closed, create, history, start};
+use crate::helpers::TestApp;
+
+fn machine(states: Value) -> String {
+    json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": states}).to_string()
+}
+
+fn output(d: &Value) -> Value {
+    serde_json::from_str(d["output"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn output_and_assign_templates_evaluate_only_their_expressions_in_key_order() {
+    let app = TestApp::spawn().await;
+    let m = create(
+        &app,
+        "templates",
+        &machine(json!({
+            "P": {"Type": "Pass",
+                  "Assign": {"x": "{% $states.input.a + 1 %}", "lit": "$states.input"},
+                  "Output": {"sum": "{% $states.input.a * 2 %}", "lit": "$states.input",
+                             "spaced": " {% 1 %} ", "name": ["{% $states.context.Execution.Name %}"],
+                             "z": 1, "a": 2},
+                  "Next": "Q"},
+            "Q": {"Type": "Pass", "Output": "{% [$x, $lit, $states.input.sum] %}", "End": true}
+        })),
+    )
+    .await;
+    let e = start(&app, &m, "run", Some(r#"{"a": 2}"#)).await;
+    let d = closed(&app, &e).await;
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    assert_eq!(output(&d), json!([3, "$states.input", 4]));
+    let events = history(&app, &e, json!({})).await;
+    let exited = &events[2]["stateExitedEventDetails"];
+    assert_eq!(
+        exited["output"],
+        r#"{"sum":4,"lit":"$states.input","spaced":" {% 1 %} ","name":["run"],"z":1,"a":2}"#
+    );
+    assert_eq!(
+        exited["assignedVariables"],
+        json!({"lit": "\"$states.input\"", "x": "3"})
+    );
+}
+
+#[tokio::test]
+async fn choice_conditions_pick_the_rule_and_its_output_and_assign() {
+    let app = TestApp::spawn().await;
+    let m = create(
+        &app,
+        "choices",
+        &machine(json!({
+            "P": {"Type": "Choice", "Choices": [
+                    {"Condition": "{% $states.input.n > 10 %}", "Next": "Big", "Output": {"size": "big"}},
+                    {"Condition": "{% $states.input.n > 1 %}", "Next": "Small", "Assign": {"seen": "{% $states.input.n %}"}}
+                  ], "Default": "Big"},
+            "Big": {"Type": "Succeed"},
+            "Small": {"Type": "Pass", "Output": "{% 'small ' & $seen %}", "End": true}
+        })),
+    )
+    .await;
+    let e = start(&app, &m, "big", Some(r#"{"n": 20}"#)).await;
+    assert_eq!(output(&closed(&app, &e).await), json!({"size": "big"}));
+    let e = start(&app, &m, "small", Some(r#"{"n": 5}"#)).await;
+    assert_eq!(output(&closed(&app, &e).await), json!("small 5"));
+    let e = start(&app, &m, "default", Some(r#"{"n": 0}"#)).await;
+    assert_eq!(output(&closed(&app, &e).await), json!({"n": 0}));
+}
+
+#[tokio::test]
+async fn an_undefined_result_fails_the_state_with_the_recorded_text() {
+    let app = TestApp::spawn().await;
+    let m = create(
+        &app,
+        "undefined",
+        &machine(json!({
+            "P": {"Type": "Pass", "Output": {"v": "{% $states.input.missing %}"}, "End": true}
+        })),
+    )
+    .await;
+    let e = start(&app, &m, "run", None).await;
+    let d = closed(&app, &e).await;
+    assert_eq!(d["status"], "FAILED");
+    assert_eq!(d["error"], "States.QueryEvaluationError");
+    assert_eq!(
+        d["cause"],
+        "An error occurred while executing the state 'P' (entered at the event id #2). The JSONata expression '$states.input.missing' specified for the field 'Output/v' returned nothing (undefined)."
+    );
+    // A call of something that is not a function, and a runaway recursion, fail the same way.
+    let m = create(
+        &app,
+        "threw",
+        &machine(json!({
+            "P": {"Type": "Pass", "Output": {"r": "{% $nope() %}"}, "Next": "Q"},
+            "Q": {"Type": "Pass", "End": true}
+        })),
+    )
+    .await;
+    let d = closed(&app, &start(&app, &m, "run", None).await).await;
+    assert!(d["cause"].as_str().unwrap().ends_with(
+        "The JSONata expression '$nope()' specified for the field 'Output/r' threw an error during evaluation. T1006: Attempted to invoke a non-function"
+    ), "{d}");
+    let m = create(
+        &app,
+        "runaway",
+        &machine(json!({
+            "P": {"Type": "Pass", "Output": "{% ($f := function($n){ $f($n + 1) }; $f(0)) %}", "End": true}
+        })),
+    )
+    .await;
+    let d = closed(&app, &start(&app, &m, "run", None).await).await;
+    assert_eq!(d["error"], "States.QueryEvaluationError", "{d}");
+    assert!(d["cause"].as_str().unwrap().contains("U1001"), "{d}");
+}
+
+#[tokio::test]
+async fn task_arguments_result_and_catcher_error_output() {
+    let app = TestApp::spawn().await;
+    let child = create(
+        &app,
+        "child",
+        &json!({"StartAt": "C", "States": {"C": {"Type": "Pass", "End": true}}}).to_string(),
+    )
+    .await;
+    let m = create(
+        &app,
+        "tasks",
+        &machine(json!({
+            "P": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                  "Arguments": {"StateMachineArn": child, "Input": {"doubled": "{% $states.input.n * 2 %}"}},
+                  "Assign": {"status": "{% $states.result.Status %}"},
+                  "Output": "{% $states.result.Output %}",
+                  "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                     "Arguments": {"FunctionName": "nowhere"},
+                     "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done",
+                                "Output": {"error": "{% $states.errorOutput.Error %}", "before": "{% $states.input %}", "status": "{% $status %}"}}],
+                     "End": true},
+            "Done": {"Type": "Succeed"}
+        })),
+    )
+    .await;
+    let e = start(&app, &m, "run", Some(r#"{"n": 21}"#)).await;
+    let d = closed(&app, &e).await;
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    assert_eq!(
+        output(&d),
+        json!({"error": "States.TaskFailed", "before": {"doubled": 42}, "status": "SUCCEEDED"})
+    );
+}
+
+#[tokio::test]
+async fn fail_and_wait_fields_take_expressions() {
+    let app = TestApp::spawn_with(|c| c.time_scale = 0.01).await;
+    let m = create(
+        &app,
+        "fields",
+        &machine(json!({
+            "P": {"Type": "Wait", "Seconds": "{% $states.input.wait %}", "Next": "F"},
+            "F": {"Type": "Fail", "Error": "{% 'E' & $states.input.code %}", "Cause": "{% $string($states.input) %}"}
+        })),
+    )
+    .await;
+    let e = start(&app, &m, "run", Some(r#"{"wait": 1, "code": 7}"#)).await;
+    let d = closed(&app, &e).await;
+    assert_eq!(d["status"], "FAILED");
+    assert_eq!(d["error"], "E7");
+    assert_eq!(d["cause"], r#"{"wait":1,"code":7}"#);
+}
