@@ -47,6 +47,13 @@ WAITING = json.dumps({"StartAt": "W", "States": {
 log = bench.log
 
 
+# The same workflow in JSONata: A merges {"a": {"n": 1}} into its input, B and C pass it on.
+THREE_PASS_JSONATA = json.dumps({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Output": "{% $merge([$states.input, {'a': {'n': 1}}]) %}", "Next": "B"},
+    "B": {"Type": "Pass", "Next": "C"},
+    "C": {"Type": "Pass", "End": True}}})
+
+
 def running(addr, machine):
     page = bench.call(addr, "ListExecutions", {"stateMachineArn": machine, "statusFilter": "RUNNING", "maxResults": 1})
     return len(page["executions"]) > 0
@@ -116,6 +123,31 @@ def throughput(args, tmp, notes):
     if args.peers:
         import subprocess
         subprocess.run(["bash", os.path.join(bench.SHARED_TOOLS, "peers.sh"), "stop"])
+    return rows
+
+
+def jsonata(args, tmp):
+    """The three-Pass workload in JSONata beside its JSONPath twin, same server, same runs."""
+    p = bench.sfnlite(os.path.join(tmp, "jsonata.db"))
+    machines = {}
+    for name, definition in [("JSONPath", THREE_PASS), ("JSONata", THREE_PASS_JSONATA)]:
+        machines[name] = bench.call(p.addr, "CreateStateMachine", {"name": f"twin-{name.lower()}", "definition": definition, "roleArn": ROLE})["stateMachineArn"]
+    samples = {n: [] for n in machines}
+    for run in range(args.runs):
+        names = list(machines) if run % 2 == 0 else list(reversed(machines))
+        for name in names:
+            r = bench.wrk(p.addr, bench.lua_static("StartExecution", {"stateMachineArn": machines[name], "input": "{\"x\": 1}"}), args.duration)
+            waited = drain(p.addr, machines[name])
+            r["exec_per_s"] = (r["requests"] - r["errors"]) / (args.duration + waited)
+            r["drain_s"] = waited
+            samples[name].append(r)
+            log(f"run {run + 1}/{args.runs} {name} twin: {r}")
+    p.stop()
+    med = {n: {k: statistics.median(s[k] for s in v) for k in v[0]} for n, v in samples.items()}
+    rows = []
+    for name, m in med.items():
+        ratio = "baseline" if name == "JSONPath" else f"{med['JSONPath']['exec_per_s'] / m['exec_per_s']:.2f}× the time per execution"
+        rows.append((f"3 Pass states in {name}, started directly, until all finished", m["exec_per_s"], m["rps"], m["p50"], m["p99"], m["errors"], m["drain_s"], ratio))
     return rows
 
 
@@ -267,6 +299,7 @@ def main():
     ap.add_argument("--stored", type=int, default=1_000_000, help="executions stored for the listing workload (0 skips)")
     ap.add_argument("--activities", type=int, default=1000, help="activity round trips (0 skips)")
     ap.add_argument("--pending", type=int, default=10_000, help="activity tasks left waiting for the memory figure")
+    ap.add_argument("--jsonata", action="store_true", help="the JSONata three-Pass workload beside its JSONPath twin")
     ap.add_argument("--against", metavar="BIN", help="an earlier sfnlite binary measured on the throughput workload in the same runs")
     args = ap.parse_args()
     bench.ensure_wrk()
@@ -279,6 +312,11 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for name, eps, rps, p50, p99, err, drained, ratio in rows:
         print(f"| {name} | {eps:,.0f} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {err:.0f} | {drained:.2f} | {ratio} |")
+    if args.jsonata:
+        print("\n| workload | executions/s | StartExecution rps | p50 ms | p99 ms | errors | drain s | ratio |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        for name, eps, rps, p50, p99, err, drained, ratio in jsonata(args, tmp):
+            print(f"| {name} | {eps:,.0f} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {err:.0f} | {drained:.2f} | {ratio} |")
     if args.stored:
         print("\n| workload | rps | p50 ms | p99 ms | errors | ratio |")
         print("|---|---:|---:|---:|---:|---|")

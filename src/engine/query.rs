@@ -21,14 +21,25 @@ pub struct States<'a> {
 }
 
 impl States<'_> {
-    fn value(&self) -> Value {
+    /// `$states` for `expr`: only the members the expression can name are copied (the
+    /// context object and the input can be large), all of them when it uses `$states` other
+    /// than as `$states.<member>`.
+    fn value(&self, expr: &str) -> Value {
+        let whole = expr
+            .match_indices("$states")
+            .any(|(i, _)| !expr[i + 7..].starts_with('.'));
+        let wants = |name: &str| whole || expr.contains(name);
         let mut m = Map::new();
-        m.insert("input".into(), self.input.clone());
-        m.insert("context".into(), self.context.clone());
-        if let Some(r) = self.result {
+        if wants("input") {
+            m.insert("input".into(), self.input.clone());
+        }
+        if wants("context") {
+            m.insert("context".into(), self.context.clone());
+        }
+        if let Some(r) = self.result.filter(|_| wants("result")) {
             m.insert("result".into(), r.clone());
         }
-        if let Some(e) = self.error_output {
+        if let Some(e) = self.error_output.filter(|_| wants("errorOutput")) {
             m.insert("errorOutput".into(), e.clone());
         }
         Value::Object(m)
@@ -60,11 +71,16 @@ pub fn evaluate(
             "The JSONata expression '{expr}' specified for the field '{field}' threw an error during evaluation. {e}"
         ))
     };
-    let compiled = jsonata::compile(expr).map_err(threw)?;
-    let mut bindings: Vec<(&str, Value)> = Vec::with_capacity(variables.len() + 1);
-    bindings.push(("states", states.value()));
+    let compiled = jsonata::compile_cached(expr).map_err(threw)?;
+    let mut bindings: Vec<(&str, Value)> = Vec::new();
+    if expr.contains("$states") {
+        bindings.push(("states", states.value(expr)));
+    }
+    // Only variables the text names are bound (each binding is a copy of its value).
     for (k, v) in variables {
-        bindings.push((k.as_str(), v.clone()));
+        if expr.contains(&format!("${k}")) {
+            bindings.push((k.as_str(), v.clone()));
+        }
     }
     let mut draw = || entropy.next_u64();
     match jsonata::evaluate(&compiled, states.input, &bindings, &mut draw).map_err(threw)? {

@@ -45,6 +45,30 @@ pub fn compile(text: &str) -> Result<Compiled, Error> {
     parse::parse(text).map(Compiled)
 }
 
+/// Parsed expressions kept per thread (an expression is parsed once, not at every state).
+const MAX_CACHED: usize = 4096;
+
+thread_local! {
+    static CACHE: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Compiled>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// [`compile`], through this thread's cache of parsed expressions.
+pub fn compile_cached(text: &str) -> Result<std::rc::Rc<Compiled>, Error> {
+    if let Some(c) = CACHE.with(|c| c.borrow().get(text).cloned()) {
+        return Ok(c);
+    }
+    let compiled = std::rc::Rc::new(compile(text)?);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= MAX_CACHED {
+            c.clear();
+        }
+        c.insert(text.to_owned(), compiled.clone());
+    });
+    Ok(compiled)
+}
+
 /// Evaluates `expr` with `input` as its context (`$`) and `vars` bound as `$name`;
 /// `entropy` feeds `$random`, `$uuid` and `$shuffle`. `Ok(None)` is *undefined*.
 pub fn evaluate(
