@@ -1258,10 +1258,17 @@ fn attempt_failed(
     env: &mut Env<'_>,
 ) -> Flow {
     let event = h.last_id;
+    // A JSONata evaluation failure names its state, like the interpreter's own errors, yet a
+    // catcher may take it.
+    let cause = if f.error == "States.QueryEvaluationError" {
+        state_cause(&visit.state.name, visit.entered, &f.cause)
+    } else {
+        f.cause
+    };
     handle_error(
         visit,
         Some(f.error),
-        Some(f.cause),
+        Some(cause),
         event,
         attempts,
         roots,
@@ -2262,7 +2269,21 @@ fn start_parallel(
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Result<Flow, AttemptError> {
-    let input = match effective_input(visit, p.parameters.as_ref(), roots, env) {
+    let input = if visit.state.query_language == QueryLanguage::Jsonata {
+        let states = query::States {
+            input: visit.input,
+            context: roots.context,
+            result: None,
+            error_output: None,
+        };
+        match &p.arguments {
+            Some(t) => query::template(t, "Arguments", &states, roots.variables, env.entropy),
+            None => Ok(visit.input.clone()),
+        }
+    } else {
+        effective_input(visit, p.parameters.as_ref(), roots, env)
+    };
+    let input = match input {
         Ok(v) => v,
         Err(f) => return Err((f, attempts)),
     };
@@ -2334,7 +2355,27 @@ fn start_map(
     env: &mut Env<'_>,
 ) -> Result<Flow, AttemptError> {
     let state = visit.state;
-    let prepared = (|| {
+    let prepared = if state.query_language == QueryLanguage::Jsonata {
+        jsonata_map_inputs(visit, m, roots, env)
+    } else {
+        jsonpath_map_inputs(visit, m, roots, env)
+    };
+    let (inputs, limit) = match prepared {
+        Ok(p) => p,
+        Err(f) => return Err((f, attempts)),
+    };
+    start_map_iterations(visit, m, inputs, limit, roots, previous, attempts, h, env)
+}
+
+/// A JSONPath Map's iteration inputs (ItemsPath, ItemSelector) and MaxConcurrency.
+fn jsonpath_map_inputs(
+    visit: &Visit<'_>,
+    m: &MapState,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<(Vec<Value>, usize), Failure> {
+    let state = visit.state;
+    (|| {
         let effective = dataflow::apply_path(state.input_path.as_ref(), roots)?;
         let items = match &m.items_path {
             None => effective.clone(),
@@ -2382,11 +2423,123 @@ fn start_map(
             });
         }
         Ok((inputs, limit))
-    })();
-    let (inputs, limit) = match prepared {
-        Ok(p) => p,
-        Err(f) => return Err((f, attempts)),
+    })()
+}
+
+/// A JSONata Map's iteration inputs: `Items` (or the input) must be an array; `ItemSelector`
+/// sees each item as `$states.context.Map.Item`.
+fn jsonata_map_inputs(
+    visit: &Visit<'_>,
+    m: &MapState,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<(Vec<Value>, usize), Failure> {
+    let states = query::States {
+        input: visit.input,
+        context: roots.context,
+        result: None,
+        error_output: None,
     };
+    let items = match &m.items {
+        Some(t) => query::template(t, "Items", &states, roots.variables, env.entropy)?,
+        None => visit.input.clone(),
+    };
+    let Value::Array(items) = items else {
+        let expr = match &m.items {
+            Some(Value::String(s)) => query::expression(s).unwrap_or(s).to_owned(),
+            Some(other) => other.to_string(),
+            None => "$states.input".to_owned(),
+        };
+        return Err(Failure {
+            error: "States.QueryEvaluationError",
+            cause: format!(
+                "The JSONata expression '{expr}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {items}",
+                json_type(&items)
+            ),
+        });
+    };
+    let limit = match &m.max_concurrency {
+        Some(Number::Jsonata(e)) => {
+            let inner = query::expression(e).unwrap_or(e);
+            query::evaluate(
+                inner,
+                "MaxConcurrency",
+                &states,
+                roots.variables,
+                env.entropy,
+            )?
+            .as_u64()
+            .unwrap_or(0) as usize
+        }
+        other => max_concurrency(other.as_ref(), roots)?,
+    };
+    let selector = m.item_selector.as_ref().and_then(template_value);
+    let mut inputs = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        inputs.push(match &selector {
+            None => item,
+            Some(t) => {
+                let mut ctx = roots.context.clone();
+                if let Value::Object(c) = &mut ctx {
+                    c.insert(
+                        "Map".into(),
+                        json!({"Item": {"Index": index, "Value": item}}),
+                    );
+                }
+                let item_states = query::States {
+                    input: visit.input,
+                    context: &ctx,
+                    result: None,
+                    error_output: None,
+                };
+                query::template(
+                    t,
+                    "ItemSelector",
+                    &item_states,
+                    roots.variables,
+                    env.entropy,
+                )?
+            }
+        });
+    }
+    Ok((inputs, limit))
+}
+
+/// A template of literals only, as the JSON value it was written as (JSONata states keep
+/// their templates literal; `{% %}` strings are evaluated from it).
+fn template_value(t: &Template) -> Option<Value> {
+    Some(match t {
+        Template::Value(v) => v.clone(),
+        Template::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(k, v)| template_value(v).map(|v| (k.clone(), v)))
+                .collect::<Option<Map<String, Value>>>()?,
+        ),
+        Template::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(template_value)
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        Template::Path(_) | Template::Call(_) => return None,
+    })
+}
+
+/// MapStateStarted and the first iterations (as many as MaxConcurrency allows).
+#[allow(clippy::too_many_arguments)]
+fn start_map_iterations(
+    visit: &Visit<'_>,
+    m: &MapState,
+    inputs: Vec<Value>,
+    limit: usize,
+    roots: Roots<'_>,
+    previous: u64,
+    attempts: Vec<u64>,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Result<Flow, AttemptError> {
+    let state = visit.state;
     let started = h.push(
         "MapStateStarted",
         previous,
@@ -2722,6 +2875,38 @@ fn finish_fork(
         variables,
     };
     let result = Value::Array(outputs);
+    if state.query_language == QueryLanguage::Jsonata {
+        let states = query::States {
+            input: visit.input,
+            context: &ctx,
+            result: Some(&result),
+            error_output: None,
+        };
+        let done = (|| {
+            let assigned = query::assign(
+                jsonata_assign(state.assign.as_ref()),
+                &states,
+                variables,
+                env.entropy,
+            )?;
+            let out = jsonata_output(
+                state,
+                state.output.as_ref(),
+                &states,
+                variables,
+                &result,
+                env,
+            )?;
+            Ok::<_, Failure>((out, assigned))
+        })();
+        return match done {
+            Ok((out, assigned)) => {
+                let exited = h.exited_assigning(kind.1, &state.name, &out, last, assigned);
+                follow(transition, out, exited)
+            }
+            Err(f) => attempt_failed(visit, f, attempts, roots, h, env),
+        };
+    }
     let out = (|| {
         let selected = match result_selector {
             Some(t) => dataflow::evaluate(t, with_input(roots, &result), env.entropy)?,

@@ -174,3 +174,50 @@ async fn fail_and_wait_fields_take_expressions() {
     assert_eq!(d["error"], "E7");
     assert_eq!(d["cause"], r#"{"wait":1,"code":7}"#);
 }
+
+#[tokio::test]
+async fn map_items_item_selector_and_parallel_arguments_in_jsonata() {
+    let app = TestApp::spawn().await;
+    let m = create(
+        &app,
+        "forks",
+        &machine(json!({
+            "P": {"Type": "Map", "Items": "{% $states.input.list %}",
+                  "ItemSelector": {"v": "{% $states.context.Map.Item.Value * 10 %}", "i": "{% $states.context.Map.Item.Index %}"},
+                  "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "Output": "{% $states.input.v + $states.input.i %}", "End": true}}},
+                  "Output": {"sum": "{% $sum($states.result) %}"},
+                  "Next": "Par"},
+            "Par": {"Type": "Parallel", "Arguments": {"base": "{% $states.input.sum %}"},
+                    "Branches": [
+                        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input.base + 1 %}", "End": true}}},
+                        {"StartAt": "B", "States": {"B": {"Type": "Pass", "Output": "{% $states.input.base * 2 %}", "End": true}}}
+                    ],
+                    "Output": "{% $states.result %}",
+                    "Next": "Bad"},
+            "Bad": {"Type": "Map", "Items": "{% $states.input[0] %}",
+                    "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}},
+                    "End": true}
+        })),
+    )
+    .await;
+    let e = start(&app, &m, "run", Some(r#"{"list": [1, 2, 3]}"#)).await;
+    let d = closed(&app, &e).await;
+    // 10+0, 20+1, 30+2 = 63; branches 64 and 126; then Items is a number, not an array.
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.QueryEvaluationError");
+    assert_eq!(
+        d["cause"],
+        "An error occurred while executing the state 'Bad' (entered at the event id #26). The JSONata expression '$states.input[0]' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'number' for value: 64"
+    );
+    let events = history(&app, &e, json!({})).await;
+    let par = events
+        .iter()
+        .find(|e| e["type"] == "ParallelStateExited")
+        .unwrap();
+    assert_eq!(par["stateExitedEventDetails"]["output"], "[64,126]");
+    let map = events
+        .iter()
+        .find(|e| e["type"] == "MapStateExited")
+        .unwrap();
+    assert_eq!(map["stateExitedEventDetails"]["output"], r#"{"sum":63}"#);
+}
