@@ -1609,6 +1609,20 @@ impl Builder<'_> {
         at: &str,
     ) -> Option<Template> {
         let v = obj.get("Assign")?;
+        if let Value::Object(vars) = v {
+            for key in vars.keys() {
+                let name = match language {
+                    QueryLanguage::JsonPath => key.strip_suffix(".$").unwrap_or(key),
+                    QueryLanguage::Jsonata => key,
+                };
+                if !is_variable_name(name) {
+                    self.schema(
+                        &format!("The variable name '{name}' is not valid: variable names start with a letter or '_', continue with letters, digits or '_', and have at most 80 characters"),
+                        &format!("{at}/Assign"),
+                    );
+                }
+            }
+        }
         if language == QueryLanguage::Jsonata {
             return Some(Template::Value(v.clone()));
         }
@@ -1791,4 +1805,16 @@ fn operator(name: &str) -> Option<(Operator, OperandKind)> {
         _ => return None,
     };
     Some((op, if path { K::Path } else { kind }))
+}
+
+/// Whether `name` may name a workflow variable (asl-semantics.md §9: Unicode identifier rules,
+/// at most 80 characters).
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    name.chars().count() <= 80
+        && (first.is_alphabetic() || first == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }

@@ -812,9 +812,40 @@ fn assign(
 ) -> Result<Option<Variables>, Failure> {
     let Some(t) = template else { return Ok(None) };
     match dataflow::evaluate(t, roots, entropy)? {
-        Value::Object(m) if !m.is_empty() => Ok(Some(m)),
+        Value::Object(m) if !m.is_empty() => check_assigned(m).map(Some),
         _ => Ok(None),
     }
+}
+
+/// The most one variable's value, and one Assign in all, may take as JSON text (256 KiB).
+pub const MAX_ASSIGN_BYTES: usize = 262_144;
+
+/// An Assign's values within AWS's limits (asl-semantics.md §9): 256 KiB per variable and per
+/// Assign. Past them the state fails like a payload over its limit (the wording is ours;
+/// AWS's is not recorded).
+pub fn check_assigned(assigned: Variables) -> Result<Variables, Failure> {
+    let mut total = 0;
+    for (name, v) in &assigned {
+        let size = v.to_string().len();
+        if size > MAX_ASSIGN_BYTES {
+            return Err(Failure {
+                error: "States.DataLimitExceeded",
+                cause: format!(
+                    "The value assigned to the variable '{name}' is {size} bytes, over the limit of {MAX_ASSIGN_BYTES} bytes."
+                ),
+            });
+        }
+        total += size;
+    }
+    if total > MAX_ASSIGN_BYTES {
+        return Err(Failure {
+            error: "States.DataLimitExceeded",
+            cause: format!(
+                "The variables assigned by one state are {total} bytes, over the limit of {MAX_ASSIGN_BYTES} bytes."
+            ),
+        });
+    }
+    Ok(assigned)
 }
 
 /// The variables a branch or iteration reads: its own over those around it.

@@ -221,3 +221,58 @@ async fn map_items_item_selector_and_parallel_arguments_in_jsonata() {
         .unwrap();
     assert_eq!(map["stateExitedEventDetails"]["output"], r#"{"sum":63}"#);
 }
+
+#[tokio::test]
+async fn a_variable_over_256_kib_fails_the_state() {
+    let app = TestApp::spawn().await;
+    let m = create(
+        &app,
+        "big",
+        &machine(json!({
+            "P": {"Type": "Pass",
+                  "Assign": {"big": "{% $join($map([1..30000], function($i) { '0123456789' }), '') %}"},
+                  "End": true}
+        })),
+    )
+    .await;
+    let d = closed(&app, &start(&app, &m, "run", None).await).await;
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.DataLimitExceeded");
+    assert_eq!(
+        d["cause"],
+        "The value assigned to the variable 'big' is 300002 bytes, over the limit of 262144 bytes."
+    );
+}
+
+#[tokio::test]
+async fn variable_names_are_identifiers_of_at_most_80_characters() {
+    let app = TestApp::spawn().await;
+    for (language, key) in [
+        ("JSONata", "1bad"),
+        ("JSONPath", "has space.$"),
+        ("JSONata", &*"v".repeat(81)),
+    ] {
+        let definition = json!({"QueryLanguage": language, "StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Assign": {key: 1}, "End": true}}});
+        let (status, body, _) = app
+            .call(
+                "CreateStateMachine",
+                json!({"name": "names", "definition": definition.to_string(),
+                       "roleArn": "arn:aws:iam::123456789012:role/r"}),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["__type"], "InvalidDefinition");
+        let name = key.strip_suffix(".$").unwrap_or(key);
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("The variable name '{name}' is not valid"))
+                && message.contains("at /States/P/Assign"),
+            "{message}"
+        );
+    }
+    // Letters of any script, digits after the first, underscores are fine.
+    let ok = json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Assign": {"_größe2": 1, "ok_name": 2}, "End": true}}});
+    create(&app, "fine", &ok.to_string()).await;
+}
