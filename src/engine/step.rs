@@ -1548,18 +1548,45 @@ fn resource_names(resource: &Resource) -> (String, String) {
 /// The Task with TimeoutSecondsPath / HeartbeatSecondsPath read from the state's input
 /// (a positive integer), as if they had been literal: the scheduled event echoes them and
 /// the deadlines count from them.
-fn resolve_timeouts<'t>(task: &'t Task, roots: Roots<'_>) -> Result<Cow<'t, Task>, Failure> {
-    let read = |n: &Option<Number>, field: &str| -> Result<Option<Number>, Failure> {
-        let Some(Number::Path(p)) = n else {
-            return Ok(None);
+fn resolve_timeouts<'t>(
+    task: &'t Task,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<Cow<'t, Task>, Failure> {
+    let mut resolved: [Option<Number>; 2] = [None, None];
+    for (slot, (n, field)) in [
+        (&task.timeout_seconds, "TimeoutSeconds"),
+        (&task.heartbeat_seconds, "HeartbeatSeconds"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (v, what) = match n {
+            Some(Number::Path(p)) => (
+                dataflow::apply_path(Some(&Some(p.clone())), roots)?,
+                format!("{field}Path"),
+            ),
+            Some(Number::Jsonata(e)) => {
+                let states = query::States {
+                    input: roots.input,
+                    context: roots.context,
+                    result: None,
+                    error_output: None,
+                };
+                let inner = query::expression(e).unwrap_or(e);
+                (
+                    query::evaluate(inner, field, &states, roots.variables, env.entropy)?,
+                    field.to_owned(),
+                )
+            }
+            _ => continue,
         };
-        let v = dataflow::apply_path(Some(&Some(p.clone())), roots)?;
         match v.as_u64() {
-            Some(secs) if secs > 0 => Ok(Some(Number::Literal(json!(secs)))),
-            _ => Err(Failure {
+            Some(secs) if secs > 0 => resolved[slot] = Some(Number::Literal(json!(secs))),
+            _ => return Err(Failure {
                 error: "States.Runtime",
                 cause: format!(
-                    "The {field} field refers to value \"{}\" which is not a valid positive integer: {p}",
+                    "The {what} field refers to value \"{}\" which is not a valid positive integer",
                     match &v {
                         Value::String(s) => s.clone(),
                         other => other.to_string(),
@@ -1567,9 +1594,8 @@ fn resolve_timeouts<'t>(task: &'t Task, roots: Roots<'_>) -> Result<Cow<'t, Task
                 ),
             }),
         }
-    };
-    let timeout = read(&task.timeout_seconds, "TimeoutSecondsPath")?;
-    let heartbeat = read(&task.heartbeat_seconds, "HeartbeatSecondsPath")?;
+    }
+    let [timeout, heartbeat] = resolved;
     if timeout.is_none() && heartbeat.is_none() {
         return Ok(Cow::Borrowed(task));
     }
@@ -1641,7 +1667,7 @@ fn run_task(
         Ok(v) => v,
         Err(f) => return Err((f, attempts)),
     };
-    let resolved = match resolve_timeouts(task, roots) {
+    let resolved = match resolve_timeouts(task, roots, env) {
         Ok(t) => t,
         Err(f) => return Err((f, attempts)),
     };

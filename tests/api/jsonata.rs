@@ -276,3 +276,30 @@ async fn variable_names_are_identifiers_of_at_most_80_characters() {
         "P": {"Type": "Pass", "Assign": {"_größe2": 1, "ok_name": 2}, "End": true}}});
     create(&app, "fine", &ok.to_string()).await;
 }
+
+#[tokio::test]
+async fn timeout_and_heartbeat_expressions_are_echoed_resolved() {
+    let app = TestApp::spawn().await;
+    let m = create(
+        &app,
+        "timeouts",
+        &machine(json!({
+            "P": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Arguments": {"FunctionName": "f", "Payload": {}},
+                  "TimeoutSeconds": "{% $states.input.t %}", "HeartbeatSeconds": "{% $states.input.t - 1 %}",
+                  "End": true}
+        })),
+    )
+    .await;
+    let e = start(&app, &m, "run", Some(r#"{"t": 3}"#)).await;
+    closed(&app, &e).await;
+    let events = history(&app, &e, json!({})).await;
+    let scheduled = &events[2]["taskScheduledEventDetails"];
+    // Recorded: evaluate_jsonata/test_base_task[TIMEOUT_SECONDS].
+    assert_eq!(scheduled["timeoutInSeconds"], 3);
+    assert_eq!(scheduled["heartbeatInSeconds"], 2);
+    assert_eq!(
+        scheduled["parameters"],
+        r#"{"FunctionName":"f","Payload":{}}"#
+    );
+}
