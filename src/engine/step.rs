@@ -898,11 +898,42 @@ fn enter(
     };
     match run(state, &input, roots, entered, h, env) {
         Ok(flow) => flow,
+        Err(f) if f.error == "States.QueryEvaluationError" => {
+            let fault = fault(state, entered, f, h.last_id);
+            // Recorded: EvaluationFailed follows what the Entered event followed, except in
+            // a Wait, where it follows the Entered event itself.
+            let after = if matches!(state.kind, StateKind::Wait { .. }) {
+                entered
+            } else {
+                previous
+            };
+            let cause = fault.cause.clone().unwrap_or_default();
+            let mut details = Map::new();
+            details.insert("error".into(), json!("States.QueryEvaluationError"));
+            details.insert("cause".into(), json!(cause));
+            if let Some(location) = evaluation_field(&cause) {
+                details.insert("location".into(), json!(location));
+            }
+            details.insert("state".into(), json!(state.name));
+            let event = h.push(
+                "EvaluationFailed",
+                after,
+                Some(("evaluationFailedEventDetails", Value::Object(details))),
+            );
+            Flow::Failed(Fault { event, ..fault })
+        }
         Err(f) => {
             let event = h.last_id;
             Flow::Failed(fault(state, entered, f, event))
         }
     }
+}
+
+/// The field a JSONata failure's cause names (`… specified for the field 'Output/v' …`).
+fn evaluation_field(cause: &str) -> Option<&str> {
+    let start = cause.find("specified for the field '")? + "specified for the field '".len();
+    let len = cause[start..].find('\'')?;
+    Some(&cause[start..start + len])
 }
 
 fn run(
@@ -1583,16 +1614,18 @@ fn resolve_timeouts<'t>(
         };
         match v.as_u64() {
             Some(secs) if secs > 0 => resolved[slot] = Some(Number::Literal(json!(secs))),
-            _ => return Err(Failure {
-                error: "States.Runtime",
-                cause: format!(
+            _ => {
+                return Err(Failure {
+                    error: "States.Runtime",
+                    cause: format!(
                     "The {what} field refers to value \"{}\" which is not a valid positive integer",
                     match &v {
                         Value::String(s) => s.clone(),
                         other => other.to_string(),
                     }
                 ),
-            }),
+                })
+            }
         }
     }
     let [timeout, heartbeat] = resolved;

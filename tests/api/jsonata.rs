@@ -93,6 +93,26 @@ async fn an_undefined_result_fails_the_state_with_the_recorded_text() {
         d["cause"],
         "An error occurred while executing the state 'P' (entered at the event id #2). The JSONata expression '$states.input.missing' specified for the field 'Output/v' returned nothing (undefined)."
     );
+    // Recorded: EvaluationFailed (after what the Entered event followed), then ExecutionFailed.
+    let events = history(&app, &e, json!({})).await;
+    let chain = crate::executions::chain(&events);
+    assert_eq!(
+        chain[1..],
+        [
+            (2, "PassStateEntered".to_owned(), 0),
+            (3, "EvaluationFailed".to_owned(), 0),
+            (4, "ExecutionFailed".to_owned(), 3)
+        ]
+    );
+    assert_eq!(
+        events[2]["evaluationFailedEventDetails"],
+        json!({"error": "States.QueryEvaluationError", "cause": d["cause"],
+               "location": "Output/v", "state": "P"})
+    );
+    assert_eq!(
+        events[3]["executionFailedEventDetails"],
+        json!({"error": "States.QueryEvaluationError", "cause": d["cause"]})
+    );
     // A call of something that is not a function, and a runaway recursion, fail the same way.
     let m = create(
         &app,
