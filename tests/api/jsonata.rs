@@ -323,3 +323,49 @@ async fn timeout_and_heartbeat_expressions_are_echoed_resolved() {
         r#"{"FunctionName":"f","Payload":{}}"#
     );
 }
+
+#[tokio::test]
+async fn aws_functions_answer_as_recorded() {
+    let app = TestApp::spawn().await;
+    let m = create(
+        &app,
+        "functions",
+        &machine(json!({
+            "P": {"Type": "Pass", "Output": {
+                "range": "{% $range(1, 9, 9) %}",
+                "ranges": "{% $range(0, 10, 5) %}",
+                "partition": "{% $partition([0], 4) %}",
+                "parsed": "{% $parse('[1, 2, \"x\"]') %}",
+                "zero": "{% $parse('-0') %}",
+                "hash": "{% $hash('abc', 'SHA-256') %}",
+                "uuid": "{% $length($uuid()) %}",
+                "random": "{% $random() < 1 %}",
+                "sum": "{% $sum([1,2,3]) + 1 %}",
+                "fraction": "{% 0.1 %}"
+            }, "Next": "Q"},
+            "Q": {"Type": "Pass", "Output": "{% $randomSeeded(1) %}", "End": true}
+        })),
+    )
+    .await;
+    let e = start(&app, &m, "run", None).await;
+    let d = closed(&app, &e).await;
+    let events = history(&app, &e, json!({})).await;
+    let out: Value = serde_json::from_str(
+        events[2]["stateExitedEventDetails"]["output"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        json!({"range": 1, "ranges": [0, 5, 10], "partition": [[0]], "parsed": [1, 2, "x"],
+               "zero": 0, "hash": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+               "uuid": 36, "random": true, "sum": 7, "fraction": 0.1})
+    );
+    // Recorded (test_math_operations_jsonata): $randomSeeded does not exist.
+    assert_eq!(d["error"], "States.QueryEvaluationError");
+    assert!(d["cause"]
+        .as_str()
+        .unwrap()
+        .ends_with("threw an error during evaluation. T1006: Attempted to invoke a non-function"));
+}
