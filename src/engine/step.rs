@@ -84,6 +84,9 @@ pub enum Position {
         previous: u64,
         attempts: Vec<u64>,
         due_ms: Option<i64>,
+        /// The event the state's Entered event followed.
+        #[serde(default)]
+        after: u64,
     },
     /// A Parallel or Map state whose branches or iterations run.
     Fork(Box<Fork>),
@@ -103,6 +106,9 @@ pub struct ActivityTask {
     pub entered: u64,
     pub entered_ms: i64,
     pub attempts: Vec<u64>,
+    /// The event the state's Entered event followed.
+    #[serde(default)]
+    pub after: u64,
     pub activity: String,
     pub token: String,
     /// The effective input, as the worker receives it.
@@ -274,6 +280,9 @@ pub struct Fork {
     pub input: Value,
     pub entered: u64,
     pub entered_ms: i64,
+    /// The event the state's Entered event followed.
+    #[serde(default)]
+    pub after: u64,
     pub attempts: Vec<u64>,
     /// Iterations running at once (Map; 0 = no limit).
     pub max_concurrency: usize,
@@ -574,6 +583,7 @@ fn step_in(
             previous,
             attempts,
             due_ms,
+            after,
         } => {
             if let Some(due) = due_ms.filter(|d| env.now_ms < *d) {
                 return Flow::Wait(
@@ -585,6 +595,7 @@ fn step_in(
                         previous,
                         attempts,
                         due_ms,
+                        after,
                     },
                     due,
                 );
@@ -597,6 +608,7 @@ fn step_in(
                 input: &input,
                 entered,
                 entered_ms,
+                after,
             };
             attempt(&visit, previous, attempts, variables, h, env)
         }
@@ -886,6 +898,7 @@ fn enter(
             input: &input,
             entered,
             entered_ms: env.now_ms,
+            after: previous,
         };
         let retriers = retriers(state).len();
         return attempt(&visit, entered, vec![0; retriers], variables, h, env);
@@ -1240,6 +1253,8 @@ struct Visit<'a> {
     input: &'a Value,
     entered: u64,
     entered_ms: i64,
+    /// The event the state's Entered event followed.
+    after: u64,
 }
 
 fn retriers(state: &State) -> &[Retrier] {
@@ -1321,9 +1336,43 @@ fn attempt_failed(
 ) -> Flow {
     let event = h.last_id;
     // A JSONata evaluation failure names its state, like the interpreter's own errors, yet a
-    // catcher may take it.
+    // retrier or catcher may take it; uncaught, it is recorded as EvaluationFailed after what
+    // the Entered event followed, then the state's own failure (Map, Parallel), as recorded.
     let cause = if f.error == "States.QueryEvaluationError" {
-        state_cause(&visit.state.name, visit.entered, &f.cause)
+        let cause = state_cause(&visit.state.name, visit.entered, &f.cause);
+        let state = visit.state;
+        let task = matches!(state.kind, StateKind::Task(_));
+        let caught = catchers(state)
+            .iter()
+            .any(|c| matches(&c.error_equals, f.error, task));
+        if let Ok(flow) = retry(visit, f.error, event, attempts, env) {
+            return flow;
+        }
+        if !caught {
+            let mut details = Map::new();
+            details.insert("error".into(), json!(f.error));
+            details.insert("cause".into(), json!(cause));
+            if let Some(location) = evaluation_field(&cause) {
+                details.insert("location".into(), json!(location));
+            }
+            details.insert("state".into(), json!(state.name));
+            let mut last = h.push(
+                "EvaluationFailed",
+                visit.after,
+                Some(("evaluationFailedEventDetails", Value::Object(details))),
+            );
+            match state.kind {
+                StateKind::Map(_) => last = h.push("MapStateFailed", last, None),
+                StateKind::Parallel(_) => last = h.push("ParallelStateFailed", last, None),
+                _ => {}
+            }
+            return Flow::Failed(Fault {
+                error: Some(f.error.to_owned()),
+                cause: Some(cause),
+                event: last,
+            });
+        }
+        return catch_or_fail(visit, Some(f.error), Some(cause), event, roots, h, env);
     } else {
         f.cause
     };
@@ -1417,6 +1466,7 @@ fn retry(
             previous: failing_event,
             attempts,
             due_ms: Some(due),
+            after: visit.after,
         },
         due,
     ))
@@ -2033,6 +2083,7 @@ fn schedule_call(
         entered: visit.entered,
         entered_ms: visit.entered_ms,
         attempts,
+        after: visit.after,
         activity: arn.to_owned(),
         token,
         task_input: Value::Null,
@@ -2086,6 +2137,7 @@ fn schedule_activity(
         entered: visit.entered,
         entered_ms: visit.entered_ms,
         attempts,
+        after: visit.after,
         activity: arn.to_owned(),
         token,
         task_input: input,
@@ -2161,6 +2213,7 @@ fn step_activity(
         input: &t.input,
         entered: t.entered,
         entered_ms: t.entered_ms,
+        after: t.after,
     };
     let ctx = context(env.execution, &state.name, t.entered_ms);
     let roots = Roots {
@@ -2405,6 +2458,7 @@ fn fork(
         input: visit.input.clone(),
         entered: visit.entered,
         entered_ms: visit.entered_ms,
+        after: visit.after,
         attempts,
         max_concurrency,
         children,
@@ -2799,6 +2853,7 @@ fn step_fork(
         input: &f.input,
         entered: f.entered,
         entered_ms: f.entered_ms,
+        after: f.after,
     };
     if let Some((index, fault)) = failed {
         let cause_event = fault.event;

@@ -369,3 +369,59 @@ async fn aws_functions_answer_as_recorded() {
         .unwrap()
         .ends_with("threw an error during evaluation. T1006: Attempted to invoke a non-function"));
 }
+
+#[tokio::test]
+async fn uncaught_evaluation_failures_of_tasks_and_maps_record_evaluation_failed() {
+    let app = TestApp::spawn().await;
+    let m = create(
+        &app,
+        "task-eval",
+        &json!({"QueryLanguage": "JSONata", "StartAt": "Before", "States": {
+            "Before": {"Type": "Pass", "Next": "P"},
+            "P": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Arguments": {"FunctionName": "{% $states.input.nope %}"}, "End": true}}})
+        .to_string(),
+    )
+    .await;
+    let e = start(&app, &m, "run", None).await;
+    let d = closed(&app, &e).await;
+    let events = history(&app, &e, json!({})).await;
+    let chain = crate::executions::chain(&events);
+    // EvaluationFailed follows what TaskStateEntered followed (Before's Exited, event 3).
+    assert_eq!(
+        chain[3..],
+        [
+            (4, "TaskStateEntered".to_owned(), 3),
+            (5, "EvaluationFailed".to_owned(), 3),
+            (6, "ExecutionFailed".to_owned(), 5)
+        ]
+    );
+    assert_eq!(
+        events[4]["evaluationFailedEventDetails"]["location"],
+        "Arguments/FunctionName"
+    );
+    assert_eq!(d["error"], "States.QueryEvaluationError");
+
+    let m = create(
+        &app,
+        "map-eval",
+        &machine(json!({
+            "P": {"Type": "Map", "Items": "{% $states.input.nope %}",
+                  "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}},
+                  "End": true}
+        })),
+    )
+    .await;
+    let e = start(&app, &m, "run", None).await;
+    closed(&app, &e).await;
+    let chain = crate::executions::chain(&history(&app, &e, json!({})).await);
+    assert_eq!(
+        chain[1..],
+        [
+            (2, "MapStateEntered".to_owned(), 0),
+            (3, "EvaluationFailed".to_owned(), 0),
+            (4, "MapStateFailed".to_owned(), 3),
+            (5, "ExecutionFailed".to_owned(), 4)
+        ]
+    );
+}
