@@ -133,7 +133,7 @@ pub fn assign(
 ) -> Result<Option<Variables>, Failure> {
     let Some(t) = t else { return Ok(None) };
     match template(t, "Assign", states, variables, entropy)? {
-        Value::Object(m) if !m.is_empty() => super::step::check_assigned(m).map(Some),
+        Value::Object(m) if !m.is_empty() => super::step::check_assigned(m, variables).map(Some),
         _ => Ok(None),
     }
 }

@@ -824,7 +824,7 @@ fn assign(
 ) -> Result<Option<Variables>, Failure> {
     let Some(t) = template else { return Ok(None) };
     match dataflow::evaluate(t, roots, entropy)? {
-        Value::Object(m) if !m.is_empty() => check_assigned(m).map(Some),
+        Value::Object(m) if !m.is_empty() => check_assigned(m, roots.variables).map(Some),
         _ => Ok(None),
     }
 }
@@ -832,10 +832,14 @@ fn assign(
 /// The most one variable's value, and one Assign in all, may take as JSON text (256 KiB).
 pub const MAX_ASSIGN_BYTES: usize = 262_144;
 
+/// The most all of an execution's variables in reach may take as JSON text (10 MiB).
+pub const MAX_VARIABLES_BYTES: usize = 10 * 1024 * 1024;
+
 /// An Assign's values within AWS's limits (asl-semantics.md §9): 256 KiB per variable and per
-/// Assign. Past them the state fails like a payload over its limit (the wording is ours;
-/// AWS's is not recorded).
-pub fn check_assigned(assigned: Variables) -> Result<Variables, Failure> {
+/// Assign, 10 MiB with the variables already in reach (`existing`, which it may replace).
+/// Past them the state fails like a payload over its limit (the wording is ours; AWS's is not
+/// recorded).
+pub fn check_assigned(assigned: Variables, existing: &Variables) -> Result<Variables, Failure> {
     let mut total = 0;
     for (name, v) in &assigned {
         let size = v.to_string().len();
@@ -854,6 +858,20 @@ pub fn check_assigned(assigned: Variables) -> Result<Variables, Failure> {
             error: "States.DataLimitExceeded",
             cause: format!(
                 "The variables assigned by one state are {total} bytes, over the limit of {MAX_ASSIGN_BYTES} bytes."
+            ),
+        });
+    }
+    let kept: usize = existing
+        .iter()
+        .filter(|(k, _)| !assigned.contains_key(*k))
+        .map(|(_, v)| v.to_string().len())
+        .sum();
+    if kept + total > MAX_VARIABLES_BYTES {
+        return Err(Failure {
+            error: "States.DataLimitExceeded",
+            cause: format!(
+                "The execution's variables would be {} bytes, over the limit of {MAX_VARIABLES_BYTES} bytes.",
+                kept + total
             ),
         });
     }

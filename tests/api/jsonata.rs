@@ -425,3 +425,36 @@ async fn uncaught_evaluation_failures_of_tasks_and_maps_record_evaluation_failed
         ]
     );
 }
+
+#[tokio::test]
+async fn an_executions_variables_stop_at_10_mib() {
+    let app = TestApp::spawn().await;
+    // Variables of 250,002 bytes each pass the 256 KiB limit one by one; the 42nd passes 10 MiB.
+    let mut states = serde_json::Map::new();
+    for i in 0..45 {
+        let next = if i < 44 {
+            json!({"Next": format!("S{}", i + 1)})
+        } else {
+            json!({"End": true})
+        };
+        let mut s = json!({"Type": "Pass",
+            "Assign": {format!("v{i}"): "{% $join($map([1..25000], function($i) { '0123456789' }), '') %}"}});
+        s.as_object_mut()
+            .unwrap()
+            .extend(next.as_object().unwrap().clone());
+        states.insert(format!("S{i}"), s);
+    }
+    let m = create(
+        &app,
+        "many",
+        &json!({"QueryLanguage": "JSONata", "StartAt": "S0", "States": states}).to_string(),
+    )
+    .await;
+    let d = closed(&app, &start(&app, &m, "run", None).await).await;
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.DataLimitExceeded");
+    assert_eq!(
+        d["cause"],
+        "The execution's variables would be 10500084 bytes, over the limit of 10485760 bytes."
+    );
+}
