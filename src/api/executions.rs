@@ -111,18 +111,19 @@ fn is_ascii(s: &str) -> bool {
 }
 
 /// What StartExecution resolved its ARN to.
-struct Resolved {
-    machine: crate::domain::arn::MachineArn,
-    machine_arn: String,
-    revision: crate::domain::records::RevisionKey,
-    snapshot: crate::domain::records::Snapshot,
-    version_arn: Option<String>,
-    alias_arn: Option<String>,
+pub(crate) struct Resolved {
+    pub(crate) kind: MachineType,
+    pub(crate) machine: crate::domain::arn::MachineArn,
+    pub(crate) machine_arn: String,
+    pub(crate) revision: crate::domain::records::RevisionKey,
+    pub(crate) snapshot: crate::domain::records::Snapshot,
+    pub(crate) version_arn: Option<String>,
+    pub(crate) alias_arn: Option<String>,
 }
 
 /// The revision a start runs: the machine's latest, a version's, or (weighted by `roll`)
 /// one of an alias's versions.
-fn resolve_start(
+pub(crate) fn resolve_start(
     tx: &dyn Tx,
     scope: &Scope,
     target: &StateMachineRef,
@@ -132,11 +133,6 @@ fn resolve_start(
     let missing = || ApiError::does_not_exist(arn_text);
     let m = owned_machine(tx, scope, target)?.ok_or_else(missing)?;
     not_deleting(&m)?;
-    if m.kind == MachineType::Express {
-        return Err(ApiError::UnsupportedOperation(
-            "Executions of EXPRESS state machines are not supported by sfnlite yet".into(),
-        ));
-    }
     let machine = target.machine();
     let (revision, version_arn, alias_arn) = match target {
         StateMachineRef::Machine(_) => (tx.machines().current_revision(m.key)?, None, None),
@@ -164,6 +160,7 @@ fn resolve_start(
         }
     };
     Ok(Resolved {
+        kind: m.kind,
         machine: machine.clone(),
         machine_arn: m.arn,
         revision: revision.key,
@@ -174,19 +171,19 @@ fn resolve_start(
 }
 
 /// A checked StartExecution request.
-struct Prepared {
-    arn_text: String,
+pub(crate) struct Prepared {
+    pub(crate) arn_text: String,
     /// The mock configuration's test case, from `<arn>#<TestCase>`.
-    test_case: Option<String>,
-    target: StateMachineRef,
-    name: String,
-    input_text: String,
-    parsed: Value,
-    trace_header: Option<String>,
+    pub(crate) test_case: Option<String>,
+    pub(crate) target: StateMachineRef,
+    pub(crate) name: String,
+    pub(crate) input_text: String,
+    pub(crate) parsed: Value,
+    pub(crate) trace_header: Option<String>,
 }
 
 /// StartExecution's checks of the request itself (§1.1–§1.3, §1.5).
-fn prepare(input: StartExecutionInput) -> Result<Prepared, ApiError> {
+pub(crate) fn prepare(input: StartExecutionInput) -> Result<Prepared, ApiError> {
     let mut v = Violations::default();
     v.required_member("stateMachineArn", &input.state_machine_arn, ARN);
     v.member("name", input.name.as_deref(), NAME);
@@ -228,7 +225,7 @@ fn prepare(input: StartExecutionInput) -> Result<Prepared, ApiError> {
 }
 
 /// A random number for an alias's weighted routing.
-fn roll() -> u64 {
+pub(crate) fn roll() -> u64 {
     u64::from_le_bytes(
         uuid::Uuid::new_v4().as_bytes()[..8]
             .try_into()
@@ -397,6 +394,9 @@ pub async fn start_execution(
         .store
         .read(move |tx| resolve_start(tx, &scope, &target, &arn_for_read, roll))
         .await?;
+    if resolved.kind == MachineType::Express {
+        return super::express::start_async(&ctx, p, resolved);
+    }
     let loaded = ctx
         .definitions
         .load(resolved.revision, &resolved.snapshot)
@@ -454,6 +454,10 @@ pub fn start_in(
 ) -> Result<(String, i64), ApiError> {
     let p = prepare(input)?;
     let resolved = resolve_start(tx, scope, &p.target, &p.arn_text, roll())?;
+    if resolved.kind == MachineType::Express {
+        // An EXPRESS child runs outside the store; a workflow's call is made inside a write.
+        return Err(ApiError::type_not_supported());
+    }
     let loaded = definitions
         .load(resolved.revision, &resolved.snapshot)
         .map_err(ApiError::InternalFailure)?;
@@ -471,7 +475,7 @@ pub struct DescribeExecutionInput {
 
 #[derive(Debug, Serialize)]
 pub struct Included {
-    included: bool,
+    pub(crate) included: bool,
 }
 
 #[derive(Debug, Serialize)]

@@ -8,6 +8,7 @@ pub mod aliases;
 pub mod cache;
 pub mod error;
 pub mod executions;
+pub mod express;
 pub mod integrations;
 pub mod paging;
 pub mod state_machines;
@@ -112,6 +113,7 @@ operations!(
     SendTaskSuccess,
     SendTaskFailure,
     SendTaskHeartbeat,
+    StartSyncExecution,
 );
 
 /// The model's operations that sfnlite does not implement (yet): they answer
@@ -120,7 +122,6 @@ const MODEL_ONLY: &[&str] = &[
     "DescribeMapRun",
     "ListMapRuns",
     "RedriveExecution",
-    "StartSyncExecution",
     "TestState",
     "UpdateMapRun",
 ];
@@ -187,6 +188,7 @@ pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Bytes, Api
         SendTaskSuccess => call(ctx, body, tasks::send_task_success).await,
         SendTaskFailure => call(ctx, body, tasks::send_task_failure).await,
         SendTaskHeartbeat => call(ctx, body, tasks::send_task_heartbeat).await,
+        StartSyncExecution => call(ctx, body, express::start_sync_execution).await,
     }
 }
 

@@ -16,6 +16,7 @@ pub mod calls;
 pub mod choice;
 pub mod dataflow;
 pub mod definitions;
+pub mod express;
 pub mod intrinsics;
 pub mod jsonpath;
 pub mod mocks;

@@ -10,6 +10,7 @@ mod crash;
 mod definitions;
 mod durability;
 mod executions;
+mod express;
 mod fuzz;
 mod helpers;
 mod jsonata;
