@@ -151,6 +151,21 @@ def jsonata(args, tmp):
     return rows
 
 
+def express(args, tmp):
+    """StartSyncExecution of a three-Pass EXPRESS machine: runs answered per second, latency."""
+    p = bench.sfnlite(os.path.join(tmp, "express.db"))
+    m = bench.call(p.addr, "CreateStateMachine", {"name": "express-three-pass", "definition": THREE_PASS, "roleArn": ROLE, "type": "EXPRESS"})["stateMachineArn"]
+    samples = []
+    for run in range(args.runs):
+        r = bench.wrk(p.addr, bench.lua_static("StartSyncExecution", {"stateMachineArn": m}), args.duration)
+        samples.append(r)
+        log(f"run {run + 1}/{args.runs} StartSyncExecution: {r}")
+    rss = p.rss_mib()
+    p.stop()
+    med = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+    return med, rss
+
+
 def start_many(addr, machine, count, threads=8):
     """Starts `count` executions over keep-alive connections."""
     host, port = addr.split(":")
@@ -299,6 +314,7 @@ def main():
     ap.add_argument("--stored", type=int, default=1_000_000, help="executions stored for the listing workload (0 skips)")
     ap.add_argument("--activities", type=int, default=1000, help="activity round trips (0 skips)")
     ap.add_argument("--pending", type=int, default=10_000, help="activity tasks left waiting for the memory figure")
+    ap.add_argument("--express", action="store_true", help="StartSyncExecution of a three-Pass EXPRESS machine")
     ap.add_argument("--jsonata", action="store_true", help="the JSONata three-Pass workload beside its JSONPath twin")
     ap.add_argument("--against", metavar="BIN", help="an earlier sfnlite binary measured on the throughput workload in the same runs")
     args = ap.parse_args()
@@ -312,6 +328,11 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for name, eps, rps, p50, p99, err, drained, ratio in rows:
         print(f"| {name} | {eps:,.0f} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {err:.0f} | {drained:.2f} | {ratio} |")
+    if args.express:
+        m, rss = express(args, tmp)
+        print("\n| workload | runs/s | p50 ms | p99 ms | errors |")
+        print("|---|---:|---:|---:|---:|")
+        print(f"| StartSyncExecution, EXPRESS machine of 3 Pass states (RSS {rss:.1f} MiB) | {m['rps']:,.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['errors']:.0f} |")
     if args.jsonata:
         print("\n| workload | executions/s | StartExecution rps | p50 ms | p99 ms | errors | drain s | ratio |")
         print("|---|---:|---:|---:|---:|---:|---:|---|")
