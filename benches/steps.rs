@@ -26,6 +26,7 @@ fn run(definition: &asl::Definition, info: &ExecutionInfo) {
         time_scale: 1.0,
         activity_exists: &|_| false,
         mocks: None,
+        inspection: None,
     };
     let (events, next) = transitions(definition, step::start(), &mut env);
     assert!(matches!(next, step::Next::Succeeded(_)), "{next:?}");

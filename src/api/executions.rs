@@ -284,6 +284,7 @@ fn begin(
         time_scale,
         activity_exists: &exists,
         mocks: case.map(|c| (mocks, c)),
+        inspection: None,
     };
     let mut progress = step::start();
     progress.test_case = p.test_case.clone();

@@ -14,6 +14,7 @@ pub mod paging;
 pub mod state_machines;
 pub mod tags;
 pub mod tasks;
+pub mod test_state;
 pub mod validate;
 pub mod versions;
 
@@ -114,6 +115,7 @@ operations!(
     SendTaskFailure,
     SendTaskHeartbeat,
     StartSyncExecution,
+    TestState,
 );
 
 /// The model's operations that sfnlite does not implement (yet): they answer
@@ -122,7 +124,6 @@ const MODEL_ONLY: &[&str] = &[
     "DescribeMapRun",
     "ListMapRuns",
     "RedriveExecution",
-    "TestState",
     "UpdateMapRun",
 ];
 
@@ -189,6 +190,7 @@ pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Bytes, Api
         SendTaskFailure => call(ctx, body, tasks::send_task_failure).await,
         SendTaskHeartbeat => call(ctx, body, tasks::send_task_heartbeat).await,
         StartSyncExecution => call(ctx, body, express::start_sync_execution).await,
+        TestState => call(ctx, body, test_state::test_state).await,
     }
 }
 

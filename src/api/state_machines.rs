@@ -172,7 +172,7 @@ fn check_role_arn(role: &str) -> Result<(), ApiError> {
 
 /// InvalidDefinition in AWS's form: `Invalid State Machine Definition: '<problems>'`, every
 /// problem as `CODE: text at location`, joined with `, ` in document order.
-fn check_definition(definition: &str, kind: MachineType) -> Result<(), ApiError> {
+pub(crate) fn check_definition(definition: &str, kind: MachineType) -> Result<(), ApiError> {
     let problems: Vec<asl::Diagnostic> = asl::check(definition, asl::Flavor { kind })
         .into_iter()
         .filter(|d| d.severity == asl::Severity::Error)

@@ -61,6 +61,7 @@ pub async fn run(definition: &Definition, x: Express<'_>) -> Result<Ended, Store
                 time_scale: x.time_scale,
                 activity_exists: &exists,
                 mocks: case.map(|c| (&*x.mocks, c)),
+                inspection: None,
             };
             transitions(definition, progress, &mut env).1
         };

@@ -25,3 +25,4 @@ pub mod query;
 pub mod runner;
 pub mod step;
 pub mod tasks;
+pub mod testing;

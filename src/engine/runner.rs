@@ -343,6 +343,7 @@ fn step_execution(
                     time_scale,
                     activity_exists: &exists,
                     mocks: case.map(|c| (mocks, c)),
+                    inspection: None,
                 };
                 transitions(&loaded.definition, progress, &mut env)
             }

@@ -375,9 +375,18 @@ pub struct Env<'a> {
     pub activity_exists: &'a dyn Fn(&str) -> bool,
     /// The mocked states of the execution's test case, with the configuration they name.
     pub mocks: Option<(&'a MockConfig, &'a TestCase)>,
+    /// TestState's inspection data: each data-flow stage of the state, when asked for.
+    pub inspection: Option<&'a mut Map<String, Value>>,
 }
 
 impl Env<'_> {
+    /// Records a data-flow stage for TestState (nothing when not inspecting).
+    fn inspect(&mut self, stage: &str, value: &Value) {
+        if let Some(m) = self.inspection.as_deref_mut() {
+            m.insert(stage.to_owned(), value.clone());
+        }
+    }
+
     /// `seconds` from now, scaled.
     fn after(&self, seconds: f64) -> i64 {
         self.now_ms + (seconds * 1000.0 * self.time_scale) as i64
@@ -978,7 +987,18 @@ fn run(
     if state.query_language == QueryLanguage::Jsonata {
         return run_jsonata(state, raw, roots, entered, h, env);
     }
+    env.inspect("input", raw);
     let effective = dataflow::apply_path(state.input_path.as_ref(), roots)?;
+    // Recorded: a Pass with a Result shows no input stages, every other state its InputPath's.
+    if !matches!(
+        state.kind,
+        StateKind::Pass {
+            result: Some(_),
+            ..
+        }
+    ) {
+        env.inspect("afterInputPath", &effective);
+    }
     let output = |result: &Value| -> Result<Value, Failure> {
         let out = dataflow::apply_path(state.output_path.as_ref(), with_input(roots, result))?;
         check_size(state, &out)?;
@@ -992,18 +1012,28 @@ fn run(
             result_path,
         } => {
             let value = match (result, parameters) {
-                (Some(r), _) => r.clone(),
-                (None, Some(t)) => {
-                    dataflow::evaluate(t, with_input(roots, &effective), env.entropy)?
+                (Some(r), _) => {
+                    env.inspect("result", r);
+                    r.clone()
                 }
-                (None, None) => effective,
+                (None, Some(t)) => {
+                    let v = dataflow::evaluate(t, with_input(roots, &effective), env.entropy)?;
+                    env.inspect("afterParameters", &v);
+                    v
+                }
+                (None, None) => {
+                    env.inspect("afterParameters", &effective);
+                    effective
+                }
             };
+            env.inspect("afterResultSelector", &value);
             let assigned = assign(
                 state.assign.as_ref(),
                 with_input(roots, &value),
                 env.entropy,
             )?;
             let merged = dataflow::apply_result_path(raw, value, result_path.as_ref())?;
+            env.inspect("afterResultPath", &merged);
             let out = output(&merged)?;
             let exited =
                 h.exited_assigning("PassStateExited", &state.name, &out, entered, assigned);
@@ -1609,11 +1639,15 @@ fn effective_input(
     roots: Roots<'_>,
     env: &mut Env<'_>,
 ) -> Result<Value, Failure> {
+    env.inspect("input", visit.input);
     let effective = dataflow::apply_path(visit.state.input_path.as_ref(), roots)?;
-    match parameters {
-        Some(t) => dataflow::evaluate(t, with_input(roots, &effective), env.entropy),
-        None => Ok(effective),
-    }
+    env.inspect("afterInputPath", &effective);
+    let after = match parameters {
+        Some(t) => dataflow::evaluate(t, with_input(roots, &effective), env.entropy)?,
+        None => effective,
+    };
+    env.inspect("afterParameters", &after);
+    Ok(after)
 }
 
 /// The `resource` and `resourceType` a Task's events name.
@@ -2383,17 +2417,20 @@ fn task_succeeded(
             Err(f) => attempt_failed(visit, f, attempts.to_vec(), roots, h, env),
         };
     }
+    env.inspect("result", &result);
     let out = (|| {
         let selected = match &task.result_selector {
             Some(sel) => dataflow::evaluate(sel, with_input(roots, &result), env.entropy)?,
             None => result,
         };
+        env.inspect("afterResultSelector", &selected);
         let assigned = assign(
             state.assign.as_ref(),
             with_input(roots, &selected),
             env.entropy,
         )?;
         let merged = dataflow::apply_result_path(visit.input, selected, task.result_path.as_ref())?;
+        env.inspect("afterResultPath", &merged);
         let out = dataflow::apply_path(state.output_path.as_ref(), with_input(roots, &merged))?;
         check_size(state, &out)?;
         Ok::<_, Failure>((out, assigned))
@@ -3219,6 +3256,7 @@ mod tests {
                 time_scale: 1.0,
                 activity_exists: &|_| false,
                 mocks: None,
+                inspection: None,
             };
             let (new, next) = step(&d, progress, &mut env);
             events.extend(new.into_iter().map(|ev| {
@@ -3245,6 +3283,7 @@ mod tests {
                         time_scale: 1.0,
                         activity_exists: &|_| false,
                         mocks: None,
+                        inspection: None,
                     };
                     let (none, again) = step(&d, p.clone(), &mut early);
                     assert!(none.is_empty());
@@ -3383,6 +3422,7 @@ mod tests {
             time_scale: 1.0,
             activity_exists: &|_| false,
             mocks: None,
+            inspection: None,
         };
         assert!(matches!(step(&d, start(), &mut env).1, Next::WaitUntil(..)));
     }
@@ -3768,6 +3808,7 @@ mod tests {
             time_scale: 1.0,
             activity_exists: &exists,
             mocks: None,
+            inspection: None,
         }
     }
 

@@ -22,4 +22,5 @@ mod security;
 mod startup;
 mod state_machines;
 mod tags;
+mod test_state;
 mod versions;

@@ -33,12 +33,17 @@ async fn missing_target_is_unknown_operation_exception() {
 #[tokio::test]
 async fn model_operation_not_implemented_is_unsupported_operation() {
     let app = TestApp::spawn().await;
-    let r = app.call("TestState", json!({"definition": "{}"})).await;
+    let r = app
+        .call(
+            "DescribeMapRun",
+            json!({"mapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:m/l:x"}),
+        )
+        .await;
     assert_error(
         &r,
         400,
         "UnsupportedOperation",
-        "TestState is not supported by sfnlite",
+        "DescribeMapRun is not supported by sfnlite",
     );
 }
 

@@ -1,0 +1,239 @@
+//! TestState against the recorded answers (LocalStack's `test_state/*` snapshots, Nov 2025):
+//! statuses, outputs, next states, inspection data and the validation texts.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, ROLE};
+
+async fn test(app: &TestApp, body: Value) -> (u16, Value) {
+    let (status, body, _) = app.call("TestState", body).await;
+    (status, body)
+}
+
+fn parsed(v: &Value) -> Value {
+    serde_json::from_str(v.as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn pass_states_answer_their_output_and_their_stages() {
+    let app = TestApp::spawn().await;
+    let input = r#"{"Value": "HelloWorld"}"#;
+    let (status, body) = test(
+        &app,
+        json!({"definition": json!({"Type": "Pass", "End": true}).to_string(), "input": input}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "SUCCEEDED");
+    assert_eq!(parsed(&body["output"]), json!({"Value": "HelloWorld"}));
+    assert!(body.get("inspectionData").is_none());
+    // DEBUG: every stage of a plain Pass.
+    let (_, body) = test(
+        &app,
+        json!({"definition": json!({"Type": "Pass", "End": true}).to_string(), "input": input,
+               "inspectionLevel": "DEBUG"}),
+    )
+    .await;
+    let mut stages: Vec<&String> = body["inspectionData"].as_object().unwrap().keys().collect();
+    stages.sort();
+    assert_eq!(
+        stages,
+        [
+            "afterInputPath",
+            "afterParameters",
+            "afterResultPath",
+            "afterResultSelector",
+            "input"
+        ]
+    );
+    // A Result: no input stages, the result instead.
+    let (_, body) = test(
+        &app,
+        json!({"definition": json!({"Type": "Pass", "Result": {"resultKey": "result value"}, "End": true}).to_string(),
+               "input": input, "inspectionLevel": "TRACE"}),
+    )
+    .await;
+    let data = &body["inspectionData"];
+    let mut stages: Vec<&String> = data.as_object().unwrap().keys().collect();
+    stages.sort();
+    assert_eq!(
+        stages,
+        ["afterResultPath", "afterResultSelector", "input", "result"]
+    );
+    assert_eq!(
+        parsed(&data["result"]),
+        json!({"resultKey": "result value"})
+    );
+    // InputPath, Parameters and ResultPath.
+    let (_, body) = test(
+        &app,
+        json!({"definition": json!({"Type": "Pass", "InputPath": "$.initialData",
+                  "Parameters": {"staticValue": "some value", "inputValue.$": "$.fieldFromInput"},
+                  "ResultPath": "$.modifiedData", "End": true}).to_string(),
+               "input": json!({"initialData": {"fieldFromInput": "value from input", "otherField": "other"},
+                               "unrelatedData": {"someOtherField": 1234}}).to_string(),
+               "inspectionLevel": "DEBUG"}),
+    )
+    .await;
+    let data = &body["inspectionData"];
+    assert_eq!(
+        parsed(&data["afterInputPath"]),
+        json!({"fieldFromInput": "value from input", "otherField": "other"})
+    );
+    assert_eq!(
+        parsed(&data["afterParameters"]),
+        json!({"staticValue": "some value", "inputValue": "value from input"})
+    );
+    assert_eq!(
+        parsed(&body["output"])["modifiedData"],
+        json!({"staticValue": "some value", "inputValue": "value from input"})
+    );
+}
+
+#[tokio::test]
+async fn choice_fail_and_wait_states_answer_where_they_go() {
+    let app = TestApp::spawn().await;
+    let choice = json!({"Type": "Choice", "Choices": [
+        {"Variable": "$.value", "NumericGreaterThanEquals": 20, "Next": "ValueInTwenties"}],
+        "Default": "Other"});
+    let (_, body) = test(
+        &app,
+        json!({"definition": choice.to_string(), "input": r#"{"type": "Private", "value": 22}"#}),
+    )
+    .await;
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    assert_eq!(body["nextState"], "ValueInTwenties");
+    assert_eq!(
+        parsed(&body["output"]),
+        json!({"type": "Private", "value": 22})
+    );
+    let fail = json!({"Type": "Fail", "Error": "SomeFailure",
+                      "Cause": "This state machines raises a 'SomeFailure' failure."});
+    let (_, body) = test(&app, json!({"definition": fail.to_string()})).await;
+    assert_eq!(
+        (&body["status"], &body["error"], &body["cause"]),
+        (
+            &json!("FAILED"),
+            &json!("SomeFailure"),
+            &json!("This state machines raises a 'SomeFailure' failure.")
+        )
+    );
+    let wait = json!({"Type": "Wait", "Seconds": 3600, "Next": "After"});
+    let (_, body) = test(
+        &app,
+        json!({"definition": wait.to_string(), "input": "{\"a\": 1}"}),
+    )
+    .await;
+    assert_eq!(body["nextState"], "After", "{body}");
+    // A whole machine, tested at one of its states.
+    let machine = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "B"},
+        "B": {"Type": "Pass", "Result": 1, "End": true}}});
+    let (_, body) = test(
+        &app,
+        json!({"definition": machine.to_string(), "stateName": "B"}),
+    )
+    .await;
+    assert_eq!(body["output"], "1", "{body}");
+    let (status, body) = test(
+        &app,
+        json!({"definition": machine.to_string(), "stateName": "Nope"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (400, Some("State not found in definition"))
+    );
+}
+
+#[tokio::test]
+async fn mocked_tasks_succeed_are_caught_or_retried() {
+    let app = TestApp::spawn().await;
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "Retry": [{"ErrorEquals": ["Retriable"], "MaxAttempts": 2}],
+        "Catch": [{"ErrorEquals": ["Caught"], "Next": "Handler"}],
+        "End": true});
+    let (_, body) = test(
+        &app,
+        json!({"definition": task.to_string(), "roleArn": ROLE,
+               "mock": {"result": "{\"Payload\": {\"ok\": true}}"}, "inspectionLevel": "DEBUG"}),
+    )
+    .await;
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    assert_eq!(parsed(&body["output"]), json!({"Payload": {"ok": true}}));
+    assert_eq!(
+        parsed(&body["inspectionData"]["afterParameters"]),
+        json!({"FunctionName": "f"})
+    );
+    let (_, body) = test(
+        &app,
+        json!({"definition": task.to_string(), "roleArn": ROLE,
+               "mock": {"errorOutput": {"error": "Caught", "cause": "it broke"}}}),
+    )
+    .await;
+    assert_eq!(body["status"], "CAUGHT_ERROR", "{body}");
+    assert_eq!(body["nextState"], "Handler");
+    assert_eq!(
+        (&body["error"], &body["cause"]),
+        (&json!("Caught"), &json!("it broke"))
+    );
+    assert_eq!(
+        parsed(&body["output"]),
+        json!({"Error": "Caught", "Cause": "it broke"})
+    );
+    let retriable = json!({"definition": task.to_string(), "roleArn": ROLE,
+                           "mock": {"errorOutput": {"error": "Retriable", "cause": "again"}}});
+    let (_, body) = test(&app, retriable.clone()).await;
+    assert_eq!(body["status"], "RETRIABLE", "{body}");
+    assert_eq!(body["error"], "Retriable");
+    // Its retries spent, the error is the state's failure.
+    let mut spent = retriable;
+    spent["stateConfiguration"] = json!({"retrierRetryCount": 2});
+    let (_, body) = test(&app, spent).await;
+    assert_eq!(body["status"], "FAILED", "{body}");
+}
+
+#[tokio::test]
+async fn requests_are_checked_with_the_recorded_texts() {
+    let app = TestApp::spawn().await;
+    let pass = json!({"Type": "Pass", "End": true}).to_string();
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                      "Parameters": {"FunctionName": "f"}, "End": true})
+    .to_string();
+    for (body, text) in [
+        (
+            json!({"definition": pass, "mock": {"result": "{}"}}),
+            "State type 'Pass' is not supported when a mock is specified",
+        ),
+        (
+            json!({"definition": task, "roleArn": ROLE, "mock": {"result": "{}", "errorOutput": {"error": "E"}}}),
+            "A test mock should have only one of the following fields: [result, errorOutput].",
+        ),
+        (
+            json!({"definition": task, "roleArn": ROLE, "mock": {"result": "{nope"}}),
+            "Mocked result must be valid JSON",
+        ),
+        (
+            json!({"definition": task, "roleArn": ROLE, "revealSecrets": true, "mock": {"result": "{}"}}),
+            "TestState does not support RevealSecrets when a mock is specified.",
+        ),
+        (
+            json!({"definition": task}),
+            "RoleArn must be specified when testing a Task state",
+        ),
+    ] {
+        let (status, answer) = test(&app, body).await;
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["__type"], "ValidationException");
+        assert_eq!(answer["message"], text);
+    }
+    let map = json!({"Type": "Map", "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}}, "End": true});
+    let (status, answer) = test(&app, json!({"definition": map.to_string()})).await;
+    assert_eq!(status, 400);
+    assert_eq!(answer["__type"], "InvalidDefinition");
+    assert_eq!(
+        answer["message"],
+        "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]"
+    );
+}
