@@ -206,11 +206,19 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
             "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]".into(),
         ));
     }
-    if forks {
-        return Err(ApiError::UnsupportedOperation(
-            "TestState of a Map or Parallel state with a mock is not supported by sfnlite yet"
-                .into(),
-        ));
+    if let (Some(m), true) = (&mock, forks) {
+        if let Some(r) = m.get("Return") {
+            let Value::Array(items) = r else {
+                return Err(validation("Mocked result must be an array."));
+            };
+            if let StateKind::Parallel(p) = &state.kind {
+                if items.len() != p.branches.len() {
+                    return Err(validation(
+                        "Mocked result must contain the same number of items as number of Parallel branches.",
+                    ));
+                }
+            }
+        }
     }
     if is_task && input.role_arn.is_none() {
         return Err(validation(
@@ -307,10 +315,22 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
             .map(|(k, v)| (k, Value::String(v.to_string())))
             .collect()
     });
+    // A mocked Parallel or Map error leaves no failure event with details (AWS's XStateFailed
+    // has none): the mock itself names it.
+    let (error, cause) = match (&tested.error, &input.mock) {
+        (
+            None,
+            Some(Mock {
+                error_output: Some(e),
+                ..
+            }),
+        ) if tested.status != "SUCCEEDED" => (e.error.clone(), e.cause.clone()),
+        _ => (tested.error, tested.cause),
+    };
     Ok(TestStateOutput {
         output: tested.output.map(|v| v.to_string()),
-        error: tested.error,
-        cause: tested.cause,
+        error,
+        cause,
         inspection_data,
         next_state: tested.next_state,
         status: tested.status,

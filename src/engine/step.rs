@@ -1361,6 +1361,56 @@ fn attempt(
         context: &ctx,
         variables,
     };
+    // A mocked Parallel or Map (TestState) yields its mocked result in place of its
+    // branches or iterations; everything after them runs as usual.
+    if let (StateKind::Parallel(_) | StateKind::Map(_), Some((config, case))) =
+        (&state.kind, env.mocks)
+    {
+        if let Some(name) = case.get(&state.name) {
+            env.inspect("input", visit.input);
+            return match config.answer(name, 0) {
+                Answer::Mocked(Mocked::Return(Value::Array(outputs))) => {
+                    let kind = if matches!(state.kind, StateKind::Map(_)) {
+                        "MapStateStarted"
+                    } else {
+                        "ParallelStateStarted"
+                    };
+                    h.push(kind, previous, None);
+                    finish_fork(visit, attempts, outputs.clone(), variables, h, env)
+                }
+                Answer::Mocked(Mocked::Throw(t)) => {
+                    let failed = h.push(
+                        if matches!(state.kind, StateKind::Map(_)) {
+                            "MapStateFailed"
+                        } else {
+                            "ParallelStateFailed"
+                        },
+                        previous,
+                        None,
+                    );
+                    handle_error(
+                        visit,
+                        Some(&t.error),
+                        t.cause.clone(),
+                        failed,
+                        attempts,
+                        roots,
+                        h,
+                        env,
+                    )
+                }
+                _ => Flow::Failed(Fault {
+                    error: Some("States.Runtime".into()),
+                    cause: Some(state_cause(
+                        &state.name,
+                        visit.entered,
+                        "The mocked result of a Parallel or Map state must be an array.",
+                    )),
+                    event: h.last_id,
+                }),
+            };
+        }
+    }
     let started = match &state.kind {
         StateKind::Task(task) => run_task(visit, task, roots, previous, attempts, token, h, env),
         StateKind::Parallel(p) => start_parallel(visit, p, roots, previous, attempts, h, env),

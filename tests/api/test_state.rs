@@ -237,3 +237,58 @@ async fn requests_are_checked_with_the_recorded_texts() {
         "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]"
     );
 }
+
+#[tokio::test]
+async fn mocked_parallel_and_map_states_take_their_result_as_the_branches_outputs() {
+    let app = TestApp::spawn().await;
+    let parallel = json!({"Type": "Parallel", "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}],
+        "ResultSelector": {"first.$": "$[0]"}, "Next": "After"});
+    let (_, body) = test(
+        &app,
+        json!({"definition": parallel.to_string(), "mock": {"result": "[1, 2]"}}),
+    )
+    .await;
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    assert_eq!(parsed(&body["output"]), json!({"first": 1}));
+    assert_eq!(body["nextState"], "After");
+    let (status, body) = test(
+        &app,
+        json!({"definition": parallel.to_string(), "mock": {"result": "[1]"}}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["message"],
+        "Mocked result must contain the same number of items as number of Parallel branches."
+    );
+    let map = json!({"Type": "Map", "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}},
+                     "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handler"}], "End": true});
+    let (_, body) = test(
+        &app,
+        json!({"definition": map.to_string(), "input": "[1, 2]", "mock": {"result": "[\"a\", \"b\"]"}}),
+    )
+    .await;
+    assert_eq!(parsed(&body["output"]), json!(["a", "b"]), "{body}");
+    let (status, body) = test(
+        &app,
+        json!({"definition": map.to_string(), "mock": {"result": "{}"}}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (400, Some("Mocked result must be an array."))
+    );
+    let (_, body) = test(
+        &app,
+        json!({"definition": map.to_string(), "mock": {"errorOutput": {"error": "Boom", "cause": "c"}}}),
+    )
+    .await;
+    assert_eq!(body["status"], "CAUGHT_ERROR", "{body}");
+    assert_eq!(body["nextState"], "Handler");
+    assert_eq!(
+        (&body["error"], &body["cause"]),
+        (&json!("Boom"), &json!("c"))
+    );
+}
