@@ -65,6 +65,8 @@ const OPERATIONS: &[&str] = &[
     "SendTaskSuccess",
     "SendTaskFailure",
     "SendTaskHeartbeat",
+    "StartSyncExecution",
+    "TestState",
 ];
 
 const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:fuzz";
@@ -219,6 +221,27 @@ fn request_body(rng: &mut Rng, op: &str) -> Value {
             json!({"taskToken": format!("t{}", rng.below(4)), "error": "E", "cause": "C"})
         }
         "SendTaskHeartbeat" => json!({"taskToken": format!("t{}", rng.below(4))}),
+        "StartSyncExecution" => json!({"stateMachineArn": arn(rng), "input": hostile(rng, 0),
+            "includedData": rng.pick(&["ALL_DATA", "METADATA_ONLY", "x"])}),
+        "TestState" => {
+            // A whole machine, one of its states, or a hostile value, with hostile extras.
+            let definition = match rng.below(3) {
+                0 => def.clone(),
+                1 => serde_json::from_str::<Value>(def.as_str().unwrap_or("{}"))
+                    .ok()
+                    .and_then(|d| {
+                        d["States"]
+                            .as_object()
+                            .and_then(|m| m.values().next().cloned())
+                    })
+                    .map_or(json!("{}"), |s| json!(s.to_string())),
+                _ => hostile(rng, 0),
+            };
+            json!({"definition": definition, "input": hostile(rng, 0),
+                   "inspectionLevel": rng.pick(&["INFO", "DEBUG", "TRACE", "x"]),
+                   "roleArn": "arn:aws:iam::123456789012:role/r",
+                   "variables": hostile(rng, 0), "mock": hostile(rng, 1)})
+        }
         "DescribeActivity" | "DeleteActivity" => json!({"activityArn":
             format!("arn:aws:states:us-east-1:123456789012:activity:a{}", rng.below(4))}),
         "StartExecution" => {
