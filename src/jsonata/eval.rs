@@ -263,6 +263,8 @@ impl Eval<'_> {
                 self.apply(callee, values, ctx)?
             }
             Expr::Chain(a, b) => self.chain(a, b, ctx, env)?,
+            Expr::Group(inner, pairs) => self.group(inner, pairs, ctx, env)?,
+            Expr::Sort(inner, terms) => self.sort(inner, terms, ctx, env)?,
         })
     }
 
@@ -369,6 +371,108 @@ impl Eval<'_> {
         })
     }
 
+    /// `a{key: value}`: each item of `a` goes to the group its key names; each value is then
+    /// evaluated once per group, with the group's items (one item alone) as its context.
+    #[inline(never)]
+    fn group(
+        &mut self,
+        inner: &Expr,
+        pairs: &[(Expr, Expr)],
+        ctx: &Option<V>,
+        env: &Env,
+    ) -> Result<Option<V>, Error> {
+        let list = items(self.eval(inner, ctx, env)?)?;
+        let mut groups: Vec<(String, usize, Vec<Value>)> = Vec::new();
+        for item in &list {
+            let item_ctx = Some(V::Json(item.clone()));
+            for (i, (k, _)) in pairs.iter().enumerate() {
+                match self.eval(k, &item_ctx, env)? {
+                    Some(V::Json(Value::String(key))) => {
+                        match groups.iter_mut().find(|(g, _, _)| *g == key) {
+                            Some((_, _, members)) => members.push(item.clone()),
+                            None => groups.push((key, i, vec![item.clone()])),
+                        }
+                    }
+                    None => {}
+                    Some(other) => {
+                        return Err(err(
+                            "T1003",
+                            format!(
+                                "Key in object structure must evaluate to a string; got: {}",
+                                other.into_json()?
+                            ),
+                        ))
+                    }
+                }
+            }
+        }
+        let mut m = Map::new();
+        for (key, i, members) in groups {
+            let group_ctx = if members.len() == 1 {
+                Some(V::Json(members.into_iter().next().unwrap_or(Value::Null)))
+            } else {
+                Some(V::Seq(members, false))
+            };
+            if let Some(v) = self.eval(&pairs[i].1, &group_ctx, env)? {
+                m.insert(key, v.into_json()?);
+            }
+        }
+        Ok(Some(V::Json(Value::Object(m))))
+    }
+
+    /// `a^(<x, >y)`: a stable sort of the items of `a` by each term in turn.
+    #[inline(never)]
+    fn sort(
+        &mut self,
+        inner: &Expr,
+        terms: &[(Expr, bool)],
+        ctx: &Option<V>,
+        env: &Env,
+    ) -> Result<Option<V>, Error> {
+        let list = items(self.eval(inner, ctx, env)?)?;
+        let mut keyed = Vec::with_capacity(list.len());
+        for item in list {
+            let item_ctx = Some(V::Json(item.clone()));
+            let mut keys = Vec::with_capacity(terms.len());
+            for (t, _) in terms {
+                keys.push(
+                    self.eval(t, &item_ctx, env)?
+                        .map(V::into_json)
+                        .transpose()?,
+                );
+            }
+            keyed.push((keys, item));
+        }
+        let mut failed = None;
+        keyed.sort_by(|(a, _), (b, _)| {
+            for (i, (_, descending)) in terms.iter().enumerate() {
+                let o = match (&a[i], &b[i]) {
+                    (None, None) => std::cmp::Ordering::Equal,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (Some(Value::Number(x)), Some(Value::Number(y))) => x
+                        .as_f64()
+                        .partial_cmp(&y.as_f64())
+                        .unwrap_or(std::cmp::Ordering::Equal),
+                    (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
+                    _ => {
+                        failed = Some(err("T2008", "The expressions within an order-by clause must evaluate to numeric or string values"));
+                        std::cmp::Ordering::Equal
+                    }
+                };
+                let o = if *descending { o.reverse() } else { o };
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok(collapse(keyed.into_iter().map(|(_, v)| v).collect(), false))
+    }
+
     fn path(&mut self, steps: &[Step], ctx: &Option<V>, env: &Env) -> Result<Option<V>, Error> {
         let first_is_var = matches!(steps.first().map(|s| &s.expr), Some(Expr::Variable(_)));
         let mut seq: Vec<Option<V>> = if first_is_var {
@@ -436,6 +540,25 @@ impl Eval<'_> {
         for (i, item) in list.iter().enumerate() {
             let ctx = Some(V::Json(item.clone()));
             let r = self.eval(pred, &ctx, env)?;
+            let index_list = match &r {
+                Some(V::Cons(a)) | Some(V::Seq(a, _)) | Some(V::Json(Value::Array(a)))
+                    if !a.is_empty() && a.iter().all(Value::is_number) =>
+                {
+                    Some(a.clone())
+                }
+                _ => None,
+            };
+            if let Some(indexes) = index_list {
+                let picked = indexes.iter().any(|n| {
+                    let f = n.as_f64().unwrap_or(f64::NAN).floor();
+                    let at = if f < 0.0 { list.len() as f64 + f } else { f };
+                    at == i as f64
+                });
+                if picked {
+                    out.push(item.clone());
+                }
+                continue;
+            }
             match &r {
                 Some(V::Json(Value::Number(n))) => {
                     let f = n.as_f64().unwrap_or(f64::NAN);

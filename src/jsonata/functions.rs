@@ -371,8 +371,11 @@ pub fn call(
             Some(V::Json(Value::Number(n))) => some(Value::Number(n)),
             Some(V::Json(Value::Bool(b))) => some(number(if b { 1.0 } else { 0.0 })),
             Some(V::Json(Value::String(s))) => {
-                let t = s.trim();
-                let parsed = if let Some(h) = t.strip_prefix("0x") {
+                // As JSONata: a JSON number, or 0x / 0b / 0o integers; no spaces around.
+                let t = s.as_str();
+                let parsed = if t.trim() != t {
+                    None
+                } else if let Some(h) = t.strip_prefix("0x") {
                     i64::from_str_radix(h, 16).ok().map(|i| i as f64)
                 } else if let Some(b) = t.strip_prefix("0b") {
                     i64::from_str_radix(b, 2).ok().map(|i| i as f64)

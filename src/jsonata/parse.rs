@@ -34,6 +34,10 @@ pub enum Expr {
     Lambda(std::rc::Rc<(Vec<String>, Expr)>),
     /// `a ~> f(b)`: `f(a, b)`.
     Chain(Box<Expr>, Box<Expr>),
+    /// `a{key: value, …}`: the items of `a` grouped by key.
+    Group(Box<Expr>, Vec<(Expr, Expr)>),
+    /// `a^(<x, >y)`: the items of `a` sorted by the terms (`true` = descending).
+    Sort(Box<Expr>, Vec<(Expr, bool)>),
     Regex(String, String),
 }
 
@@ -331,6 +335,7 @@ fn bp(t: &Tok) -> u8 {
             "." => 75,
             "[" | "(" => 80,
             "{" => 70,
+            "^" => 80,
             "*" | "/" | "%" => 60,
             "+" | "-" | "&" => 50,
             "=" | "!=" | "<" | "<=" | ">" | ">=" | "~>" => 40,
@@ -556,6 +561,34 @@ impl Parser {
                 }
                 self.expect(")")?;
                 Ok(Expr::Call(Box::new(left), args))
+            }
+            Tok::Sym("{") => {
+                let pairs = self.object()?;
+                Ok(Expr::Group(Box::new(left), pairs))
+            }
+            Tok::Sym("^") => {
+                self.expect("(")?;
+                let mut terms = Vec::new();
+                loop {
+                    let descending = match self.peek() {
+                        Tok::Sym(">") => {
+                            self.next();
+                            true
+                        }
+                        Tok::Sym("<") => {
+                            self.next();
+                            false
+                        }
+                        _ => false,
+                    };
+                    terms.push((self.expression(0)?, descending));
+                    if self.peek() != &Tok::Sym(",") {
+                        break;
+                    }
+                    self.next();
+                }
+                self.expect(")")?;
+                Ok(Expr::Sort(Box::new(left), terms))
             }
             Tok::Sym("?") => {
                 let then = self.expression(0)?;
