@@ -208,6 +208,15 @@ impl InProcess {
                 tasks::answer_in(tx, &token(), outcome)?;
                 Ok(json!({}))
             }
+            // No long poll inside a step: the oldest waiting task, or none at once.
+            "getActivityTask" => {
+                let arn = text(r, "ActivityArn").unwrap_or_default();
+                let activity = super::activities::owned_activity(tx, scope, &arn)?;
+                match tasks::take_next(tx, &activity.arn, text(r, "WorkerName"))? {
+                    Some((token, input)) => Ok(json!({"Input": input, "TaskToken": token})),
+                    None => Ok(json!({})),
+                }
+            }
             "sendTaskHeartbeat" => {
                 tasks::heartbeat_in(tx, &token())?;
                 Ok(json!({}))

@@ -138,7 +138,7 @@ pub async fn get_activity_task(
 
 /// Takes the oldest waiting task of `activity` for `worker`: its token and input. Tokens
 /// whose task is gone are forgotten on the way.
-fn take_next(
+pub(crate) fn take_next(
     tx: &dyn Tx,
     activity: &str,
     worker: Option<String>,

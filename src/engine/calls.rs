@@ -16,6 +16,7 @@ use crate::store::{StoreError, Tx};
 
 /// The `aws-sdk:sfn` actions sfnlite runs in-process.
 pub const SFN_ACTIONS: &[&str] = &[
+    "getActivityTask",
     "startExecution",
     "describeExecution",
     "stopExecution",

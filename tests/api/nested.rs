@@ -631,3 +631,56 @@ async fn aws_sdk_sfn_describes_and_stops_executions_in_pascal_case() {
     assert_eq!(scheduled["resource"], "startExecution");
     assert_eq!(scheduled["resourceType"], "aws-sdk:sfn");
 }
+
+#[tokio::test]
+async fn aws_sdk_sfn_get_activity_task_takes_a_waiting_task_or_none() {
+    let app = TestApp::spawn().await;
+    app.call("CreateActivity", json!({"name": "work"})).await;
+    let activity = "arn:aws:states:us-east-1:123456789012:activity:work";
+    let worker = create(
+        &app,
+        "worker",
+        &json!({"StartAt": "Get", "States": {
+            "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:getActivityTask",
+                    "Parameters": {"ActivityArn": activity, "WorkerName": "in-a-workflow"}, "End": true}}})
+        .to_string(),
+    )
+    .await;
+    // Nothing waiting: an answer without a task, at once.
+    let run = start(&app, &worker, "empty", None).await;
+    assert_eq!(closed(&app, &run).await["output"], "{}");
+    // A task waiting: the workflow takes it, and the task's execution records the pickup.
+    let waiting = create(
+        &app,
+        "waiting",
+        &json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": activity, "End": true}}})
+            .to_string(),
+    )
+    .await;
+    let task_run = start(&app, &waiting, "task", Some(r#"{"job": 1}"#)).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let events = history(&app, &task_run, json!({})).await;
+        if kinds(&events).iter().any(|k| k == "ActivityScheduled") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline);
+        tokio::task::yield_now().await;
+    }
+    let run = start(&app, &worker, "full", None).await;
+    let out = parsed(&closed(&app, &run).await["output"]);
+    assert_eq!(out["Input"], r#"{"job":1}"#);
+    let token = out["TaskToken"].as_str().unwrap();
+    let (status, _, _) = app
+        .call(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "\"done\""}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let done = closed(&app, &task_run).await;
+    assert_eq!(done["output"], "\"done\"");
+    let events = history(&app, &task_run, json!({})).await;
+    let started = details(&events, "ActivityStarted");
+    assert_eq!(started, &json!({"workerName": "in-a-workflow"}));
+}
