@@ -110,7 +110,7 @@ async fn run(
         test_case: p.test_case.clone(),
         mocks,
         time_scale: ctx.limits.time_scale,
-        store: ctx.store.clone(),
+        store: ctx.store.unbounded(),
         calls: Some(Arc::new(InProcess {
             definitions: ctx.definitions.clone(),
             mocks: ctx.mocks.clone(),

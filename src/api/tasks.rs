@@ -114,8 +114,10 @@ pub async fn get_activity_task(
         queued.as_mut().enable();
         let worker = input.worker_name.clone();
         let activity = activity.clone();
+        // The long poll may outlast the request timeout; each take is a short write.
         let taken = ctx
             .store
+            .unbounded()
             .write(move |tx| take_next(tx, &activity, worker))
             .await?;
         if let Some((token, task_input)) = taken {

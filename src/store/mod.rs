@@ -142,6 +142,15 @@ impl Store {
         }
     }
 
+    /// This store without a deadline, for an operation that outlives the request timeout by
+    /// design (GetActivityTask's 60 s long poll, a synchronous EXPRESS run of up to 5 minutes).
+    pub fn unbounded(&self) -> Store {
+        Store {
+            deadline: None,
+            ..self.clone()
+        }
+    }
+
     /// Runs `f` as one atomic write, answered only after it is durably committed. `Err`
     /// from `f` undoes exactly what `f` did; a failed commit is reported, never hidden.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>

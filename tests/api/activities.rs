@@ -522,3 +522,25 @@ async fn a_pending_task_survives_restarts_and_its_worker_still_completes_it() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_long_poll_outlasts_the_request_timeout_and_answers_without_a_task() {
+    // A 1.8 s long poll (60 s × 0.03), which looks again after 1 s, against a 200 ms request
+    // timeout: the second look comes after the request's deadline.
+    let app = TestApp::spawn_with(|c| {
+        c.time_scale = 0.03;
+        c.request_timeout_ms = 200;
+    })
+    .await;
+    app.call("CreateActivity", json!({"name": "work"})).await;
+    let started = std::time::Instant::now();
+    let (status, body, _) = app
+        .call(
+            "GetActivityTask",
+            json!({"activityArn": format!("{PREFIX}work")}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({}));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1700));
+}
