@@ -27,6 +27,7 @@ fn run(definition: &asl::Definition, info: &ExecutionInfo) {
         activity_exists: &|_| false,
         mocks: None,
         inspection: None,
+        resume: None,
     };
     let (events, next) = transitions(definition, step::start(), &mut env);
     assert!(matches!(next, step::Next::Succeeded(_)), "{next:?}");

@@ -48,6 +48,9 @@ pub enum ApiError {
     /// The activity quota of an account and region is reached.
     #[error("{0}")]
     ActivityLimitExceeded(String),
+    /// RedriveExecution of an execution that cannot be redriven.
+    #[error("{0}")]
+    ExecutionNotRedrivable(String),
     /// GetActivityTask while 1,000 workers already poll the activity.
     #[error("{0}")]
     ActivityWorkerLimitExceeded(String),
@@ -148,6 +151,7 @@ impl ApiError {
             ApiError::ActivityAlreadyExists(_) => "ActivityAlreadyExists",
             ApiError::ActivityLimitExceeded(_) => "ActivityLimitExceeded",
             ApiError::ActivityWorkerLimitExceeded(_) => "ActivityWorkerLimitExceeded",
+            ApiError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
             ApiError::TaskDoesNotExist(_) => "TaskDoesNotExist",
             ApiError::TaskTimedOut(_) => "TaskTimedOut",
             ApiError::InvalidOutput(_) => "InvalidOutput",

@@ -275,6 +275,7 @@ fn begin(
         input: p.parsed.clone(),
         start_ms: now,
     };
+    let mut resume = None;
     let mut entropy = SystemEntropy;
     let exists = |arn: &str| existing.contains(arn);
     let mut env = Env {
@@ -285,11 +286,12 @@ fn begin(
         activity_exists: &exists,
         mocks: case.map(|c| (mocks, c)),
         inspection: None,
+        resume: Some(&mut resume),
     };
     let mut progress = step::start();
     progress.test_case = p.test_case.clone();
     let (first, next) = runner::transitions(&loaded.definition, progress, &mut env);
-    let (first, moved) = runner::applied(first, next, now);
+    let (first, moved) = runner::applied(first, next, now, resume);
     Ok(Begun {
         execution_arn,
         first,
@@ -507,6 +509,8 @@ pub struct DescribeExecutionOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_machine_alias_arn: Option<String>,
     pub redrive_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redrive_date: Option<f64>,
     pub redrive_status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redrive_status_reason: Option<String>,
@@ -557,15 +561,9 @@ pub async fn describe_execution(
 /// DescribeExecution's answer for an execution.
 pub(crate) fn describe(e: Execution, metadata_only: bool) -> DescribeExecutionOutput {
     let succeeded = e.status == ExecutionStatus::Succeeded;
-    let (redrive_status, redrive_status_reason) = match e.status {
-        ExecutionStatus::Running | ExecutionStatus::Succeeded => (
-            "NOT_REDRIVABLE",
-            Some(format!(
-                "Execution is {} and cannot be redriven",
-                e.status.as_str()
-            )),
-        ),
-        _ => ("REDRIVABLE", None),
+    let (redrive_status, redrive_status_reason) = match not_redrivable(&e, now_millis()) {
+        Some(reason) => ("NOT_REDRIVABLE", Some(reason)),
+        None => ("REDRIVABLE", None),
     };
     DescribeExecutionOutput {
         execution_arn: e.arn,
@@ -583,10 +581,115 @@ pub(crate) fn describe(e: Execution, metadata_only: bool) -> DescribeExecutionOu
         trace_header: e.trace_header,
         state_machine_version_arn: e.version_arn,
         state_machine_alias_arn: e.alias_arn,
-        redrive_count: 0,
+        redrive_count: e.redrive_count as i64,
+        redrive_date: e.redrive_ms.map(secs),
         redrive_status,
         redrive_status_reason,
     }
+}
+
+/// How long after its stop an execution may be redriven (AWS: 14 days).
+const REDRIVE_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
+
+/// Why an execution cannot be redriven now, if it cannot (executions-api.md §7): it runs or
+/// succeeded, its stop is older than 14 days, its history has no room, or nothing records
+/// where it would resume.
+fn not_redrivable(e: &Execution, now: i64) -> Option<String> {
+    match e.status {
+        ExecutionStatus::Running | ExecutionStatus::Succeeded => Some(format!(
+            "Execution is {} and cannot be redriven",
+            e.status.as_str()
+        )),
+        _ if e.stop_ms.is_some_and(|s| now - s > REDRIVE_WINDOW_MS) => {
+            Some("Execution was stopped more than 14 days ago and cannot be redriven".into())
+        }
+        _ if e.last_event + 2 > step::MAX_EVENTS => Some(
+            "Execution has reached the maximum number of history events and cannot be redriven"
+                .into(),
+        ),
+        _ if e.resume.is_none() => Some("Execution cannot be redriven".into()),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedriveExecutionInput {
+    pub execution_arn: Option<String>,
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedriveExecutionOutput {
+    pub redrive_date: f64,
+}
+
+/// RedriveExecution (§7): a FAILED, TIMED_OUT or ABORTED execution runs again from the state
+/// it ended in, with the same ARN, input and history (`ExecutionRedriven` appended), its
+/// successful states not run again.
+pub async fn redrive_execution(
+    ctx: Ctx,
+    input: RedriveExecutionInput,
+) -> Result<RedriveExecutionOutput, ApiError> {
+    let mut v = Violations::default();
+    check_execution_arn(&mut v, &input.execution_arn);
+    v.finish()?;
+    let arn = input.execution_arn.unwrap_or_default();
+    let scope = ctx.scope.clone();
+    let now = now_millis();
+    let redriven = ctx
+        .store
+        .write(move |tx| {
+            let e = owned_execution(tx, &scope, &arn)?;
+            if let Some(reason) = not_redrivable(&e, now) {
+                return Err(ApiError::ExecutionNotRedrivable(reason));
+            }
+            let m = tx.machines().find(&e.machine_arn)?;
+            if m.is_none_or(|m| m.deleting) {
+                return Err(ApiError::ExecutionNotRedrivable(
+                    "Execution cannot be redriven: its state machine is being deleted".into(),
+                ));
+            }
+            let mut progress: step::Progress = e
+                .resume
+                .as_deref()
+                .and_then(|p| serde_json::from_str(p).ok())
+                .ok_or_else(|| {
+                    ApiError::ExecutionNotRedrivable("Execution cannot be redriven".into())
+                })?;
+            let id = e.last_event + 1;
+            let event = HistoryEvent {
+                id,
+                previous_id: e.last_event,
+                kind: "ExecutionRedriven".into(),
+                timestamp_ms: now,
+                details: Some(
+                    json!({"executionRedrivenEventDetails": {"redriveCount": e.redrive_count + 1}})
+                        .to_string(),
+                ),
+            };
+            progress.last_id = id;
+            if let step::Position::Enter { previous, .. } = &mut progress.position {
+                *previous = id;
+            }
+            let position = serde_json::to_string(&progress)
+                .map_err(|e| ApiError::InternalFailure(format!("position: {e}")))?;
+            if !tx
+                .executions()
+                .redrive(e.key, e.last_event, &[event], &position, now)?
+            {
+                return Err(ApiError::ExecutionNotRedrivable(
+                    "Execution cannot be redriven".into(),
+                ));
+            }
+            Ok::<_, ApiError>(now)
+        })
+        .await?;
+    ctx.runner.notify_one();
+    Ok(RedriveExecutionOutput {
+        redrive_date: secs(redriven),
+    })
 }
 
 #[derive(Debug, Deserialize)]

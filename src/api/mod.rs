@@ -116,16 +116,12 @@ operations!(
     SendTaskHeartbeat,
     StartSyncExecution,
     TestState,
+    RedriveExecution,
 );
 
 /// The model's operations that sfnlite does not implement (yet): they answer
 /// `UnsupportedOperation`, never 5xx.
-const MODEL_ONLY: &[&str] = &[
-    "DescribeMapRun",
-    "ListMapRuns",
-    "RedriveExecution",
-    "UpdateMapRun",
-];
+const MODEL_ONLY: &[&str] = &["DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
 
 pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
@@ -191,6 +187,7 @@ pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Bytes, Api
         SendTaskHeartbeat => call(ctx, body, tasks::send_task_heartbeat).await,
         StartSyncExecution => call(ctx, body, express::start_sync_execution).await,
         TestState => call(ctx, body, test_state::test_state).await,
+        RedriveExecution => call(ctx, body, executions::redrive_execution).await,
     }
 }
 

@@ -295,6 +295,10 @@ pub struct Execution {
     pub moves: u64,
     /// The token of the parent's `.sync` task waiting for this execution to end.
     pub parent_token: Option<String>,
+    /// See [`Closing::resume`].
+    pub resume: Option<String>,
+    pub redrive_count: u64,
+    pub redrive_ms: Option<i64>,
 }
 
 impl Execution {
@@ -361,6 +365,8 @@ pub struct Closing {
     pub error: Option<String>,
     pub cause: Option<String>,
     pub stop_ms: i64,
+    /// Where a redrive resumes (engine JSON), for FAILED, TIMED_OUT and ABORTED executions.
+    pub resume: Option<String>,
 }
 
 #[cfg(test)]

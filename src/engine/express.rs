@@ -62,6 +62,7 @@ pub async fn run(definition: &Definition, x: Express<'_>) -> Result<Ended, Store
                 activity_exists: &exists,
                 mocks: case.map(|c| (&*x.mocks, c)),
                 inspection: None,
+                resume: None,
             };
             transitions(definition, progress, &mut env).1
         };

@@ -319,6 +319,7 @@ fn step_execution(
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok());
         let input: Option<Value> = serde_json::from_str(&e.input).ok();
+        let mut resume = None;
         let (events, next) = match (progress, input) {
             (Some(progress), Some(input)) => {
                 let info = ExecutionInfo {
@@ -344,6 +345,7 @@ fn step_execution(
                     activity_exists: &exists,
                     mocks: case.map(|c| (mocks, c)),
                     inspection: None,
+                    resume: Some(&mut resume),
                 };
                 transitions(&loaded.definition, progress, &mut env)
             }
@@ -358,7 +360,7 @@ fn step_execution(
                 )
             }
         };
-        outcome(e, machine_name, events, next, now)
+        outcome(e, machine_name, events, next, now, resume)
     }
 }
 
@@ -430,8 +432,15 @@ pub fn transitions(
     }
 }
 
-/// Steps' events as the store keeps them, and how the execution moves.
-pub fn applied(events: Vec<Event>, next: Next, now: i64) -> (Vec<HistoryEvent>, Applied) {
+/// Steps' events as the store keeps them, and how the execution moves; `resume` is where a
+/// redrive resumes an execution that ends unsuccessfully.
+pub fn applied(
+    events: Vec<Event>,
+    next: Next,
+    now: i64,
+    resume: Option<Progress>,
+) -> (Vec<HistoryEvent>, Applied) {
+    let resume = resume.and_then(|p| serde_json::to_string(&p).ok());
     let events = events.into_iter().map(|ev| stored(ev, now)).collect();
     let next = match next {
         Next::Continue(p) => Applied::Advance {
@@ -452,6 +461,7 @@ pub fn applied(events: Vec<Event>, next: Next, now: i64) -> (Vec<HistoryEvent>, 
             error: None,
             cause: None,
             stop_ms: now,
+            resume: None,
         }),
         Next::Failed { error, cause } => Applied::Close(Closing {
             status: ExecutionStatus::Failed,
@@ -459,6 +469,7 @@ pub fn applied(events: Vec<Event>, next: Next, now: i64) -> (Vec<HistoryEvent>, 
             error,
             cause,
             stop_ms: now,
+            resume,
         }),
         // DescribeExecution shows neither error nor cause for a timeout (§2.1).
         Next::TimedOut => Applied::Close(Closing {
@@ -467,6 +478,7 @@ pub fn applied(events: Vec<Event>, next: Next, now: i64) -> (Vec<HistoryEvent>, 
             error: None,
             cause: None,
             stop_ms: now,
+            resume,
         }),
     };
     (events, next)
@@ -566,8 +578,9 @@ fn outcome(
     events: Vec<Event>,
     next: Next,
     now: i64,
+    resume: Option<Progress>,
 ) -> Outcome {
-    let (events, next) = applied(events, next, now);
+    let (events, next) = applied(events, next, now, resume);
     Outcome {
         execution,
         machine_name,
@@ -601,7 +614,8 @@ fn apply(
             "States.Runtime",
             &format!("State machine {} has been deleted.", o.machine_name),
         );
-        let o = outcome(o.execution, o.machine_name, events, next, o.now);
+        // Its machine is gone: nothing to redrive.
+        let o = outcome(o.execution, o.machine_name, events, next, o.now, None);
         return apply_outcome(tx, o, calls);
     }
     apply_outcome(tx, o, calls)

@@ -377,6 +377,8 @@ pub struct Env<'a> {
     pub mocks: Option<(&'a MockConfig, &'a TestCase)>,
     /// TestState's inspection data: each data-flow stage of the state, when asked for.
     pub inspection: Option<&'a mut Map<String, Value>>,
+    /// Where a redrive would resume, set when the step ends the execution unsuccessfully.
+    pub resume: Option<&'a mut Option<Progress>>,
 }
 
 impl Env<'_> {
@@ -471,6 +473,15 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
                 json!({"error": "States.Timeout"}),
             )),
         );
+        if let Some(slot) = env.resume.as_deref_mut() {
+            *slot = Some(Progress {
+                last_id: 0,
+                position: resume_at(&progress.position),
+                variables: variables.clone(),
+                test_case: test_case.clone(),
+                invocations: Default::default(),
+            });
+        }
         return (h.events, Next::TimedOut);
     }
     let position = match progress.position {
@@ -481,7 +492,43 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
         },
         other => other,
     };
+    // The state this step is in, for a redrive should the step end the execution.
+    let target = match &position {
+        Position::Enter { state, .. } => Some((state.clone(), None)),
+        other => match resume_at(other) {
+            Position::Enter { state, input, .. } => Some((state, Some(input))),
+            _ => None,
+        },
+    };
     let flow = step_in(&definition.machine, position, &variables, &mut h, env);
+    if let (Flow::Failed(_), Some(slot)) = (&flow, env.resume.as_deref_mut()) {
+        *slot = target.and_then(|(state, input)| {
+            // An entered state's input is in its Entered event.
+            let input = input.or_else(|| {
+                h.events.iter().find_map(|e| match &e.details {
+                    Some((_, d))
+                        if e.kind.ends_with("StateEntered") && d["name"] == json!(state) =>
+                    {
+                        d["input"]
+                            .as_str()
+                            .and_then(|t| serde_json::from_str(t).ok())
+                    }
+                    _ => None,
+                })
+            })?;
+            Some(Progress {
+                last_id: 0,
+                position: Position::Enter {
+                    state,
+                    input,
+                    previous: 0,
+                },
+                variables: variables.clone(),
+                test_case: test_case.clone(),
+                invocations: Default::default(),
+            })
+        });
+    }
     if let Some(assigned) = h.assigned.take() {
         variables.extend(assigned);
     }
@@ -513,6 +560,30 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
         }),
     };
     limit_history(h, next)
+}
+
+/// Where a redrive of an execution stopped at `position` resumes: the top-level state it was
+/// in, entered again with the input it was entered with (a Parallel or Map again as a whole;
+/// a Wait with its output, the only input it keeps); an execution that never stepped, from
+/// its start.
+pub fn resume_at(position: &Position) -> Position {
+    let (state, input) = match position {
+        Position::Start => return Position::Start,
+        Position::Enter { state, input, .. }
+        | Position::Attempt { state, input, .. }
+        | Position::Waiting {
+            state,
+            output: input,
+            ..
+        } => (state.clone(), input.clone()),
+        Position::Fork(f) => (f.state.clone(), f.input.clone()),
+        Position::Activity(t) => (t.state.clone(), t.input.clone()),
+    };
+    Position::Enter {
+        state,
+        input,
+        previous: 0,
+    }
 }
 
 /// At most [`MAX_EVENTS`] events: a step that would pass the limit without ending the
@@ -3307,6 +3378,7 @@ mod tests {
                 activity_exists: &|_| false,
                 mocks: None,
                 inspection: None,
+                resume: None,
             };
             let (new, next) = step(&d, progress, &mut env);
             events.extend(new.into_iter().map(|ev| {
@@ -3334,6 +3406,7 @@ mod tests {
                         activity_exists: &|_| false,
                         mocks: None,
                         inspection: None,
+                        resume: None,
                     };
                     let (none, again) = step(&d, p.clone(), &mut early);
                     assert!(none.is_empty());
@@ -3473,6 +3546,7 @@ mod tests {
             activity_exists: &|_| false,
             mocks: None,
             inspection: None,
+            resume: None,
         };
         assert!(matches!(step(&d, start(), &mut env).1, Next::WaitUntil(..)));
     }
@@ -3859,6 +3933,7 @@ mod tests {
             activity_exists: &exists,
             mocks: None,
             inspection: None,
+            resume: None,
         }
     }
 

@@ -133,12 +133,23 @@ pub fn stop(
         step::aborted(e.last_event, error.as_deref(), cause.as_deref()),
         now,
     );
+    // A redrive resumes in the state it was stopped in.
+    let resume = e
+        .position
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Progress>(p).ok())
+        .map(|p| Progress {
+            position: step::resume_at(&p.position),
+            ..p
+        })
+        .and_then(|p| serde_json::to_string(&p).ok());
     let closing = Closing {
         status: ExecutionStatus::Aborted,
         output: None,
         error,
         cause,
         stop_ms: now,
+        resume,
     };
     close(tx, e, &[event], &closing)
 }

@@ -110,6 +110,7 @@ pub async fn test_state(run: TestRun<'_>) -> Result<Tested, StoreError> {
                 activity_exists: &exists,
                 mocks: run.mocks,
                 inspection: inspection.as_mut(),
+                resume: None,
             };
             let (more, next) = step::step(run.definition, progress, &mut env);
             events.extend(more);

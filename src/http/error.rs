@@ -38,6 +38,7 @@ pub fn status(e: &ApiError) -> StatusCode {
         | ApiError::ActivityAlreadyExists(_)
         | ApiError::ActivityLimitExceeded(_)
         | ApiError::ActivityWorkerLimitExceeded(_)
+        | ApiError::ExecutionNotRedrivable(_)
         | ApiError::TaskDoesNotExist(_)
         | ApiError::TaskTimedOut(_)
         | ApiError::InvalidOutput(_)

@@ -223,6 +223,17 @@ pub trait Executions {
         events: &[HistoryEvent],
         closing: &Closing,
     ) -> Result<bool>;
+    /// Reopens a FAILED, TIMED_OUT or ABORTED execution that has a resume position (with
+    /// `expected_last` as its last event): RUNNING again at `position`, due now, its events
+    /// appended and its redrive counted. Returns whether it was.
+    fn redrive(
+        &self,
+        execution: ExecutionKey,
+        expected_last: u64,
+        events: &[HistoryEvent],
+        position: &str,
+        now_ms: i64,
+    ) -> Result<bool>;
     /// Events after `after` in id order (reversed: before `after`, descending), at most `limit`.
     fn history(
         &self,

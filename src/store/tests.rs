@@ -191,6 +191,7 @@ async fn a_start_can_store_an_execution_already_finished_and_a_taken_name_is_non
             error: None,
             cause: None,
             stop_ms: 20,
+            resume: None,
         };
         tx.executions().start(
             &NewExecution {
@@ -294,6 +295,7 @@ async fn due_times_are_data_and_closing_ends_them() {
                     error: None,
                     cause: None,
                     stop_ms: 20,
+                    resume: None,
                 },
             )
         })

@@ -18,6 +18,7 @@ mod mocks;
 mod nested;
 mod operations;
 mod protocol;
+mod redrive;
 mod security;
 mod startup;
 mod state_machines;

@@ -10,7 +10,7 @@ use crate::domain::records::{
 use crate::store::repo::{self, Result};
 use crate::store::StoreError;
 
-const COLUMNS: &str = "id, arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause, trace_header, start_ms, stop_ms, position, due_ms, last_event, moves, parent_token";
+const COLUMNS: &str = "id, arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause, trace_header, start_ms, stop_ms, position, due_ms, last_event, moves, parent_token, resume, redrive_count, redrive_ms";
 
 fn execution(r: &Row<'_>) -> rusqlite::Result<Execution> {
     let status: String = r.get(7)?;
@@ -36,6 +36,9 @@ fn execution(r: &Row<'_>) -> rusqlite::Result<Execution> {
         last_event: r.get::<_, i64>(17)? as u64,
         moves: r.get::<_, i64>(18)? as u64,
         parent_token: r.get(19)?,
+        resume: r.get(20)?,
+        redrive_count: r.get::<_, i64>(21)? as u64,
+        redrive_ms: r.get(22)?,
     })
 }
 
@@ -163,12 +166,16 @@ impl repo::Executions for Repo<'_> {
                 None,
             ),
         };
+        let resume = match begin {
+            Begin::Closed(c) => c.resume.as_deref(),
+            Begin::Running { .. } => None,
+        };
         let inserted = self
             .0
             .prepare_cached(
                 "INSERT INTO executions (arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause,
-                                         trace_header, start_ms, stop_ms, position, due_ms, last_event, parent_token)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                                         trace_header, start_ms, stop_ms, position, due_ms, last_event, parent_token, resume)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             )?
             .execute(params![
                 e.arn,
@@ -188,7 +195,8 @@ impl repo::Executions for Repo<'_> {
                 position,
                 due_ms,
                 last_of(events, 0) as i64,
-                e.parent_token
+                e.parent_token,
+                resume
             ]);
         match inserted {
             Ok(_) => {}
@@ -249,6 +257,37 @@ impl repo::Executions for Repo<'_> {
         Ok(true)
     }
 
+    fn redrive(
+        &self,
+        execution: ExecutionKey,
+        expected_last: u64,
+        events: &[HistoryEvent],
+        position: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let redriven = self
+            .0
+            .prepare_cached(
+                "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_ms = NULL,
+                        position = ?2, due_ms = ?3, last_event = ?4, moves = moves + 1, resume = NULL,
+                        redrive_count = redrive_count + 1, redrive_ms = ?3
+                 WHERE id = ?1 AND status IN ('FAILED', 'TIMED_OUT', 'ABORTED') AND last_event = ?5
+                       AND resume IS NOT NULL",
+            )?
+            .execute(params![
+                execution.0,
+                position,
+                now_ms,
+                last_of(events, expected_last) as i64,
+                expected_last as i64
+            ])?;
+        if redriven == 0 {
+            return Ok(false);
+        }
+        self.append(execution, events)?;
+        Ok(true)
+    }
+
     fn close(
         &self,
         execution: ExecutionKey,
@@ -261,7 +300,7 @@ impl repo::Executions for Repo<'_> {
             .0
             .prepare_cached(
                 "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_ms = ?6, position = NULL, due_ms = NULL,
-                        last_event = ?7, moves = moves + 1
+                        last_event = ?7, moves = moves + 1, resume = ?10
                  WHERE id = ?1 AND status = 'RUNNING' AND last_event = ?8 AND moves = ?9",
             )?
             .execute(params![
@@ -273,7 +312,8 @@ impl repo::Executions for Repo<'_> {
                 c.stop_ms,
                 last_of(events, expected_last) as i64,
                 expected_last as i64,
-                expected_moves as i64
+                expected_moves as i64,
+                c.resume
             ])?;
         if closed == 0 {
             return Ok(false);

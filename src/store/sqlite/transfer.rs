@@ -100,6 +100,12 @@ pub struct ExecutionExport {
     /// Older exports have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<String>,
+    #[serde(default)]
+    pub redrive_count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redrive_ms: Option<i64>,
     pub events: Vec<EventExport>,
 }
 
@@ -361,6 +367,9 @@ fn export_executions(
             position: e.position,
             due_ms: e.due_ms,
             parent_token: e.parent_token,
+            resume: e.resume,
+            redrive_count: e.redrive_count,
+            redrive_ms: e.redrive_ms,
             events,
         });
     }
@@ -500,8 +509,9 @@ fn import_execution(
     })?;
     c.execute(
         "INSERT INTO executions (arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause,
-                                 trace_header, start_ms, stop_ms, position, due_ms, last_event, parent_token)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                                 trace_header, start_ms, stop_ms, position, due_ms, last_event, parent_token,
+                                 resume, redrive_count, redrive_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
         params![
             e.arn,
             machine_arn,
@@ -520,7 +530,10 @@ fn import_execution(
             e.position,
             e.due_ms,
             e.events.last().map_or(0, |ev| ev.id as i64),
-            e.parent_token
+            e.parent_token,
+            e.resume,
+            e.redrive_count as i64,
+            e.redrive_ms
         ],
     )?;
     let events: Vec<HistoryEvent> = e
