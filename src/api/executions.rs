@@ -274,6 +274,8 @@ fn begin(
         role_arn: resolved.snapshot.role_arn.clone(),
         input: p.parsed.clone(),
         start_ms: now,
+        redrive_count: 0,
+        redrive_ms: None,
     };
     let mut resume = None;
     let mut entropy = SystemEntropy;

@@ -106,6 +106,8 @@ async fn run(
             role_arn: resolved.snapshot.role_arn.clone(),
             input: p.parsed.clone(),
             start_ms,
+            redrive_count: 0,
+            redrive_ms: None,
         },
         test_case: p.test_case.clone(),
         mocks,

@@ -330,6 +330,8 @@ fn step_execution(
                     role_arn: loaded.role_arn.clone(),
                     input,
                     start_ms: e.start_ms,
+                    redrive_count: e.redrive_count,
+                    redrive_ms: e.redrive_ms,
                 };
                 let mut entropy = SystemEntropy;
                 let exists = |arn: &str| existing.contains(arn);

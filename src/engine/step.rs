@@ -355,6 +355,9 @@ pub struct ExecutionInfo {
     pub role_arn: String,
     pub input: Value,
     pub start_ms: i64,
+    /// Redrives so far and when the last began (the machine's TimeoutSeconds counts from it).
+    pub redrive_count: u64,
+    pub redrive_ms: Option<i64>,
 }
 
 impl ExecutionInfo {
@@ -461,9 +464,10 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
     };
     let mut variables = progress.variables;
     let test_case = progress.test_case;
-    let deadline = definition
-        .timeout_seconds
-        .map(|t| env.execution.start_ms + (t as f64 * 1000.0 * env.time_scale) as i64);
+    let deadline = definition.timeout_seconds.map(|t| {
+        let from = env.execution.redrive_ms.unwrap_or(env.execution.start_ms);
+        from + (t as f64 * 1000.0 * env.time_scale) as i64
+    });
     if deadline.is_some_and(|d| env.now_ms >= d) {
         h.push(
             "ExecutionTimedOut",
@@ -834,15 +838,19 @@ fn error_details(error: Option<&str>, cause: Option<&str>) -> Value {
 
 /// The context object of a state entered at `entered_ms` (asl-semantics.md §2.3 order).
 fn context(e: &ExecutionInfo, state: &str, entered_ms: i64) -> Value {
+    let mut execution = json!({
+        "Id": e.execution_arn,
+        "Input": e.input,
+        "StartTime": iso(e.start_ms),
+        "Name": e.name,
+        "RoleArn": e.role_arn,
+        "RedriveCount": e.redrive_count
+    });
+    if let (Some(ms), Value::Object(m)) = (e.redrive_ms, &mut execution) {
+        m.insert("RedriveTime".into(), json!(iso(ms)));
+    }
     json!({
-        "Execution": {
-            "Id": e.execution_arn,
-            "Input": e.input,
-            "StartTime": iso(e.start_ms),
-            "Name": e.name,
-            "RoleArn": e.role_arn,
-            "RedriveCount": 0
-        },
+        "Execution": execution,
         "StateMachine": {"Id": e.state_machine_arn, "Name": e.state_machine_name},
         "State": {"Name": state, "EnteredTime": iso(entered_ms)}
     })
@@ -3357,6 +3365,8 @@ mod tests {
             role_arn: "arn:aws:iam::123456789012:role/r".into(),
             input: input.clone(),
             start_ms: T0,
+            redrive_count: 0,
+            redrive_ms: None,
         }
     }
 

@@ -67,6 +67,7 @@ const OPERATIONS: &[&str] = &[
     "SendTaskHeartbeat",
     "StartSyncExecution",
     "TestState",
+    "RedriveExecution",
 ];
 
 const SM: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:fuzz";
@@ -221,6 +222,9 @@ fn request_body(rng: &mut Rng, op: &str) -> Value {
             json!({"taskToken": format!("t{}", rng.below(4)), "error": "E", "cause": "C"})
         }
         "SendTaskHeartbeat" => json!({"taskToken": format!("t{}", rng.below(4))}),
+        "RedriveExecution" => {
+            json!({"executionArn": execution_arn(rng), "clientToken": hostile(rng, 0)})
+        }
         "StartSyncExecution" => json!({"stateMachineArn": arn(rng), "input": hostile(rng, 0),
             "includedData": rng.pick(&["ALL_DATA", "METADATA_ONLY", "x"])}),
         "TestState" => {

@@ -33,7 +33,7 @@ async fn a_failed_execution_resumes_at_its_failed_state_with_its_variables() {
         &json!({"StartAt": "A", "States": {
             "A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "T"},
             "T": {"Type": "Task", "Resource": ACTIVITY, "ResultPath": "$.r", "Next": "B"},
-            "B": {"Type": "Pass", "Parameters": {"x.$": "$x", "r.$": "$.r"}, "End": true}}})
+            "B": {"Type": "Pass", "Parameters": {"x.$": "$x", "r.$": "$.r", "n.$": "$$.Execution.RedriveCount"}, "End": true}}})
         .to_string(),
     )
     .await;
@@ -67,7 +67,7 @@ async fn a_failed_execution_resumes_at_its_failed_state_with_its_variables() {
     let d = closed(&app, &e).await;
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     let out: Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();
-    assert_eq!(out, json!({"x": 1, "r": "ok"}));
+    assert_eq!(out, json!({"x": 1, "r": "ok", "n": 1}));
     let events = history(&app, &e, json!({})).await;
     let k = kinds(&events);
     // A ran once; T was scheduled again after the redrive.
