@@ -720,6 +720,8 @@ pub struct ExecutionListItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_machine_alias_arn: Option<String>,
     pub redrive_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redrive_date: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -857,7 +859,8 @@ pub async fn list_executions(
                         stop_date: e.stop_ms.map(secs),
                         state_machine_version_arn: e.version_arn,
                         state_machine_alias_arn: e.alias_arn,
-                        redrive_count: 0,
+                        redrive_count: e.redrive_count as i64,
+                        redrive_date: e.redrive_ms.map(secs),
                     })
                     .collect(),
                 next_token,

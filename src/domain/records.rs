@@ -320,6 +320,8 @@ pub struct ExecutionSummary {
     pub status: ExecutionStatus,
     pub start_ms: i64,
     pub stop_ms: Option<i64>,
+    pub redrive_count: u64,
+    pub redrive_ms: Option<i64>,
 }
 
 /// The fields of an execution being started.

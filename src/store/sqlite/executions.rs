@@ -55,6 +55,8 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<ExecutionSummary> {
         status: ExecutionStatus::parse(&status).unwrap_or(ExecutionStatus::Running),
         start_ms: r.get(7)?,
         stop_ms: r.get(8)?,
+        redrive_count: r.get::<_, i64>(9)? as u64,
+        redrive_ms: r.get(10)?,
     })
 }
 
@@ -378,7 +380,7 @@ impl repo::Executions for Repo<'_> {
         limit: usize,
     ) -> Result<Vec<ExecutionSummary>> {
         let mut st = self.0.prepare_cached(
-            "SELECT id, arn, machine_arn, name, version_arn, alias_arn, status, start_ms, stop_ms FROM executions
+            "SELECT id, arn, machine_arn, name, version_arn, alias_arn, status, start_ms, stop_ms, redrive_count, redrive_ms FROM executions
              WHERE machine_arn = ?1
                AND (?2 IS NULL OR version_arn = ?2 OR alias_arn = ?2)
                AND (?3 IS NULL OR status = ?3)
