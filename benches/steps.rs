@@ -51,7 +51,7 @@ fn benches(c: &mut Criterion) {
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         input: json!({"x": 1, "items": [1, 2, 3]}),
         start_ms: 1_764_600_000_000,
-        redrive_count: 0,
+        redrive_count: Some(0),
         redrive_ms: None,
     };
     for (name, def) in [("JSONPath", jsonpath), ("JSONata", jsonata)] {

@@ -274,7 +274,7 @@ fn begin(
         role_arn: resolved.snapshot.role_arn.clone(),
         input: p.parsed.clone(),
         start_ms: now,
-        redrive_count: 0,
+        redrive_count: Some(0),
         redrive_ms: None,
     };
     let mut resume = None;

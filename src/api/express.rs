@@ -83,6 +83,7 @@ async fn run(
     resolved: &Resolved,
     execution_arn: &str,
     start_ms: i64,
+    sync: bool,
 ) -> Result<Ended, ApiError> {
     let loaded = ctx
         .definitions
@@ -106,7 +107,8 @@ async fn run(
             role_arn: resolved.snapshot.role_arn.clone(),
             input: p.parsed.clone(),
             start_ms,
-            redrive_count: 0,
+            // Recorded: a synchronous run's context has no RedriveCount, an async one has 0.
+            redrive_count: (!sync).then_some(0),
             redrive_ms: None,
         },
         test_case: p.test_case.clone(),
@@ -158,7 +160,7 @@ pub async fn start_sync_execution(
     }
     let start_ms = now_millis();
     let execution_arn = express_arn(&resolved, &p.name);
-    let ended = run(&ctx, &p, &resolved, &execution_arn, start_ms).await?;
+    let ended = run(&ctx, &p, &resolved, &execution_arn, start_ms, true).await?;
     let stop_ms = now_millis();
     let billed = ((stop_ms - start_ms).max(1) + 99) / 100 * 100;
     let (status, output, error, cause) = match ended {
@@ -203,7 +205,7 @@ pub(crate) fn start_async(
     let ctx = ctx.clone();
     let arn = execution_arn.clone();
     tokio::spawn(async move {
-        if let Err(e) = run(&ctx, &p, &resolved, &arn, start_ms).await {
+        if let Err(e) = run(&ctx, &p, &resolved, &arn, start_ms, false).await {
             tracing::warn!(execution = %arn, error = %e, "EXPRESS execution could not run");
         }
     });

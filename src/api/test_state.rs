@@ -284,7 +284,7 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
         role_arn: input.role_arn.clone().unwrap_or_default(),
         input: state_input.clone(),
         start_ms: now,
-        redrive_count: 0,
+        redrive_count: Some(0),
         redrive_ms: None,
     };
     let inspect = matches!(input.inspection_level.as_deref(), Some("DEBUG" | "TRACE"));

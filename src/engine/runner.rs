@@ -330,7 +330,7 @@ fn step_execution(
                     role_arn: loaded.role_arn.clone(),
                     input,
                     start_ms: e.start_ms,
-                    redrive_count: e.redrive_count,
+                    redrive_count: Some(e.redrive_count),
                     redrive_ms: e.redrive_ms,
                 };
                 let mut entropy = SystemEntropy;

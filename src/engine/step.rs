@@ -355,8 +355,9 @@ pub struct ExecutionInfo {
     pub role_arn: String,
     pub input: Value,
     pub start_ms: i64,
-    /// Redrives so far and when the last began (the machine's TimeoutSeconds counts from it).
-    pub redrive_count: u64,
+    /// Redrives so far (absent from the context of a synchronous EXPRESS run, as recorded)
+    /// and when the last began (the machine's TimeoutSeconds counts from it).
+    pub redrive_count: Option<u64>,
     pub redrive_ms: Option<i64>,
 }
 
@@ -843,11 +844,15 @@ fn context(e: &ExecutionInfo, state: &str, entered_ms: i64) -> Value {
         "Input": e.input,
         "StartTime": iso(e.start_ms),
         "Name": e.name,
-        "RoleArn": e.role_arn,
-        "RedriveCount": e.redrive_count
+        "RoleArn": e.role_arn
     });
-    if let (Some(ms), Value::Object(m)) = (e.redrive_ms, &mut execution) {
-        m.insert("RedriveTime".into(), json!(iso(ms)));
+    if let Value::Object(m) = &mut execution {
+        if let Some(n) = e.redrive_count {
+            m.insert("RedriveCount".into(), json!(n));
+        }
+        if let Some(ms) = e.redrive_ms {
+            m.insert("RedriveTime".into(), json!(iso(ms)));
+        }
     }
     json!({
         "Execution": execution,
@@ -3365,7 +3370,7 @@ mod tests {
             role_arn: "arn:aws:iam::123456789012:role/r".into(),
             input: input.clone(),
             start_ms: T0,
-            redrive_count: 0,
+            redrive_count: Some(0),
             redrive_ms: None,
         }
     }

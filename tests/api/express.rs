@@ -189,3 +189,23 @@ async fn standard_machines_refuse_sync_runs_and_express_ones_are_not_described()
     }
     assert_eq!(closed(&app, started).await["status"], "SUCCEEDED");
 }
+
+#[tokio::test]
+async fn a_sync_runs_context_has_no_redrive_count() {
+    let app = TestApp::spawn().await;
+    let m = express(
+        &app,
+        "context",
+        json!({"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Parameters": {"execution.$": "$$.Execution"}, "End": true}}}),
+    )
+    .await;
+    let (_, body, _) = app
+        .call("StartSyncExecution", json!({"stateMachineArn": m}))
+        .await;
+    let out: Value = serde_json::from_str(body["output"].as_str().unwrap()).unwrap();
+    let execution = out["execution"].as_object().unwrap();
+    // Recorded (test_query_runtime_memory): no RedriveCount in a synchronous run.
+    assert!(!execution.contains_key("RedriveCount"), "{out}");
+    assert_eq!(execution["Id"], body["executionArn"]);
+}
