@@ -124,6 +124,29 @@ pub fn perform(
     Ok(any)
 }
 
+/// [`perform`] in a write of its own, for runs that are not stored (EXPRESS, TestState);
+/// without `calls` that is an error of ours.
+pub async fn perform_in_own_write(
+    store: &crate::store::Store,
+    calls: Option<std::sync::Arc<dyn Calls>>,
+    execution_arn: &str,
+    mut position: Position,
+    now_ms: i64,
+) -> Result<Position, StoreError> {
+    let Some(c) = calls else {
+        return Err(StoreError::internal(
+            "an unstored run calls an integration without a caller".to_owned(),
+        ));
+    };
+    let arn = execution_arn.to_owned();
+    store
+        .write(move |tx| {
+            perform(tx, &*c, &arn, &mut position, now_ms)?;
+            Ok::<_, StoreError>(position)
+        })
+        .await
+}
+
 /// What a `.sync` / `.sync:2` task gets when its child execution ends: the child's
 /// description (PascalCase members in alphabetical order, dates in epoch milliseconds; input
 /// and output as JSON text for `.sync`, as JSON for `.sync:2`) — as the task's output when

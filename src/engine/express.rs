@@ -87,20 +87,15 @@ async fn wait(
     deadline: i64,
 ) -> Result<Progress, StoreError> {
     if !step::unanswered_calls(&mut p.position).is_empty() {
-        let Some(c) = x.calls.clone() else {
-            return Err(StoreError::internal(
-                "an EXPRESS execution calls an integration without a caller".to_owned(),
-            ));
-        };
-        let arn = x.info.execution_arn.clone();
-        let now = (x.clock)();
-        return x
-            .store
-            .write(move |tx| {
-                calls::perform(tx, &*c, &arn, &mut p.position, now)?;
-                Ok::<_, StoreError>(p)
-            })
-            .await;
+        let position = calls::perform_in_own_write(
+            &x.store,
+            x.calls.clone(),
+            &x.info.execution_arn,
+            p.position,
+            (x.clock)(),
+        )
+        .await?;
+        return Ok(Progress { position, ..p });
     }
     let now = (x.clock)();
     let until = due.min(deadline);

@@ -20,7 +20,17 @@ pub struct States<'a> {
     pub error_output: Option<&'a Value>,
 }
 
-impl States<'_> {
+impl<'a> States<'a> {
+    /// `$states` of a field that has neither a result nor an error output.
+    pub fn new(input: &'a Value, context: &'a Value) -> Self {
+        States {
+            input,
+            context,
+            result: None,
+            error_output: None,
+        }
+    }
+
     /// `$states` for `expr`: only the members the expression can name are copied (the
     /// context object and the input can be large), all of them when it uses `$states` other
     /// than as `$states.<member>`.

@@ -1032,18 +1032,7 @@ fn enter(
                 previous
             };
             let cause = fault.cause.clone().unwrap_or_default();
-            let mut details = Map::new();
-            details.insert("error".into(), json!("States.QueryEvaluationError"));
-            details.insert("cause".into(), json!(cause));
-            if let Some(location) = evaluation_field(&cause) {
-                details.insert("location".into(), json!(location));
-            }
-            details.insert("state".into(), json!(state.name));
-            let event = h.push(
-                "EvaluationFailed",
-                after,
-                Some(("evaluationFailedEventDetails", Value::Object(details))),
-            );
+            let event = evaluation_failed(h, state, &cause, after);
             Flow::Failed(Fault { event, ..fault })
         }
         Err(f) => {
@@ -1051,6 +1040,22 @@ fn enter(
             Flow::Failed(fault(state, entered, f, event))
         }
     }
+}
+
+/// `EvaluationFailed`, after event `after`, for a JSONata failure of `state` with `cause`.
+fn evaluation_failed(h: &mut History, state: &State, cause: &str, after: u64) -> u64 {
+    let mut details = Map::new();
+    details.insert("error".into(), json!("States.QueryEvaluationError"));
+    details.insert("cause".into(), json!(cause));
+    if let Some(location) = evaluation_field(cause) {
+        details.insert("location".into(), json!(location));
+    }
+    details.insert("state".into(), json!(state.name));
+    h.push(
+        "EvaluationFailed",
+        after,
+        Some(("evaluationFailedEventDetails", Value::Object(details))),
+    )
 }
 
 /// The field a JSONata failure's cause names (`… specified for the field 'Output/v' …`).
@@ -1217,6 +1222,22 @@ fn jsonata_output(
     Ok(out)
 }
 
+/// A JSONata state (or catcher) leaving: its Assign, then its Output (`default` without one),
+/// both reading `states` and the variables from before the state.
+fn jsonata_leave(
+    state: &State,
+    assign: Option<&Template>,
+    output: Option<&Value>,
+    states: &query::States<'_>,
+    variables: &Variables,
+    default: &Value,
+    env: &mut Env<'_>,
+) -> Result<(Value, Option<Variables>), Failure> {
+    let assigned = query::assign(jsonata_assign(assign), states, variables, env.entropy)?;
+    let out = jsonata_output(state, output, states, variables, default, env)?;
+    Ok((out, assigned))
+}
+
 /// A JSONata string field (Fail's Error and Cause, Wait's Timestamp).
 fn jsonata_text(
     t: Option<&Text>,
@@ -1251,18 +1272,20 @@ fn run_jsonata(
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Result<Flow, Failure> {
-    let states = query::States {
-        input: raw,
-        context: roots.context,
-        result: None,
-        error_output: None,
-    };
+    let states = query::States::new(raw, roots.context);
     let vars = roots.variables;
     let own_assign = jsonata_assign(state.assign.as_ref());
     match &state.kind {
         StateKind::Pass { transition, .. } => {
-            let assigned = query::assign(own_assign, &states, vars, env.entropy)?;
-            let out = jsonata_output(state, state.output.as_ref(), &states, vars, raw, env)?;
+            let (out, assigned) = jsonata_leave(
+                state,
+                state.assign.as_ref(),
+                state.output.as_ref(),
+                &states,
+                vars,
+                raw,
+                env,
+            )?;
             let exited =
                 h.exited_assigning("PassStateExited", &state.name, &out, entered, assigned);
             Ok(follow(transition, out, exited))
@@ -1531,18 +1554,7 @@ fn attempt_failed(
             return flow;
         }
         if !caught {
-            let mut details = Map::new();
-            details.insert("error".into(), json!(f.error));
-            details.insert("cause".into(), json!(cause));
-            if let Some(location) = evaluation_field(&cause) {
-                details.insert("location".into(), json!(location));
-            }
-            details.insert("state".into(), json!(state.name));
-            let mut last = h.push(
-                "EvaluationFailed",
-                visit.after,
-                Some(("evaluationFailedEventDetails", Value::Object(details))),
-            );
+            let mut last = evaluation_failed(h, state, &cause, visit.after);
             match state.kind {
                 StateKind::Map(_) => last = h.push("MapStateFailed", last, None),
                 StateKind::Parallel(_) => last = h.push("ParallelStateFailed", last, None),
@@ -1687,23 +1699,15 @@ fn catch_or_fail(
             result: None,
             error_output: Some(&error_output),
         };
-        let done = (|| {
-            let assigned = query::assign(
-                jsonata_assign(c.assign.as_ref()),
-                &states,
-                roots.variables,
-                env.entropy,
-            )?;
-            let out = jsonata_output(
-                state,
-                c.output.as_ref(),
-                &states,
-                roots.variables,
-                &error_output,
-                env,
-            )?;
-            Ok::<_, Failure>((out, assigned))
-        })();
+        let done = jsonata_leave(
+            state,
+            c.assign.as_ref(),
+            c.output.as_ref(),
+            &states,
+            roots.variables,
+            &error_output,
+            env,
+        );
         return match done {
             Ok((out, assigned)) => {
                 let exited = h.exited_assigning(
@@ -1834,12 +1838,7 @@ fn resolve_timeouts<'t>(
                 format!("{field}Path"),
             ),
             Some(Number::Jsonata(e)) => {
-                let states = query::States {
-                    input: roots.input,
-                    context: roots.context,
-                    result: None,
-                    error_output: None,
-                };
+                let states = query::States::new(roots.input, roots.context);
                 let inner = query::expression(e).unwrap_or(e);
                 (
                     query::evaluate(inner, field, &states, roots.variables, env.entropy)?,
@@ -1919,12 +1918,7 @@ fn run_task(
 ) -> Result<Flow, AttemptError> {
     let state = visit.state;
     let input = if state.query_language == QueryLanguage::Jsonata {
-        let states = query::States {
-            input: visit.input,
-            context: roots.context,
-            result: None,
-            error_output: None,
-        };
+        let states = query::States::new(visit.input, roots.context);
         match &task.arguments {
             Some(t) => query::template(t, "Arguments", &states, roots.variables, env.entropy),
             None => Ok(visit.input.clone()),
@@ -2525,23 +2519,15 @@ fn task_succeeded(
             result: Some(&result),
             error_output: None,
         };
-        let done = (|| {
-            let assigned = query::assign(
-                jsonata_assign(state.assign.as_ref()),
-                &states,
-                roots.variables,
-                env.entropy,
-            )?;
-            let out = jsonata_output(
-                state,
-                state.output.as_ref(),
-                &states,
-                roots.variables,
-                &result,
-                env,
-            )?;
-            Ok::<_, Failure>((out, assigned))
-        })();
+        let done = jsonata_leave(
+            state,
+            state.assign.as_ref(),
+            state.output.as_ref(),
+            &states,
+            roots.variables,
+            &result,
+            env,
+        );
         return match done {
             Ok((out, assigned)) => {
                 let exited =
@@ -2602,12 +2588,7 @@ fn start_parallel(
     env: &mut Env<'_>,
 ) -> Result<Flow, AttemptError> {
     let input = if visit.state.query_language == QueryLanguage::Jsonata {
-        let states = query::States {
-            input: visit.input,
-            context: roots.context,
-            result: None,
-            error_output: None,
-        };
+        let states = query::States::new(visit.input, roots.context);
         match &p.arguments {
             Some(t) => query::template(t, "Arguments", &states, roots.variables, env.entropy),
             None => Ok(visit.input.clone()),
@@ -2767,12 +2748,7 @@ fn jsonata_map_inputs(
     roots: Roots<'_>,
     env: &mut Env<'_>,
 ) -> Result<(Vec<Value>, usize), Failure> {
-    let states = query::States {
-        input: visit.input,
-        context: roots.context,
-        result: None,
-        error_output: None,
-    };
+    let states = query::States::new(visit.input, roots.context);
     let items = match &m.items {
         Some(t) => query::template(t, "Items", &states, roots.variables, env.entropy)?,
         None => visit.input.clone(),
@@ -2819,12 +2795,7 @@ fn jsonata_map_inputs(
                         json!({"Item": {"Index": index, "Value": item}}),
                     );
                 }
-                let item_states = query::States {
-                    input: visit.input,
-                    context: &ctx,
-                    result: None,
-                    error_output: None,
-                };
+                let item_states = query::States::new(visit.input, &ctx);
                 query::template(
                     t,
                     "ItemSelector",
@@ -3216,23 +3187,15 @@ fn finish_fork(
             result: Some(&result),
             error_output: None,
         };
-        let done = (|| {
-            let assigned = query::assign(
-                jsonata_assign(state.assign.as_ref()),
-                &states,
-                variables,
-                env.entropy,
-            )?;
-            let out = jsonata_output(
-                state,
-                state.output.as_ref(),
-                &states,
-                variables,
-                &result,
-                env,
-            )?;
-            Ok::<_, Failure>((out, assigned))
-        })();
+        let done = jsonata_leave(
+            state,
+            state.assign.as_ref(),
+            state.output.as_ref(),
+            &states,
+            variables,
+            &result,
+            env,
+        );
         return match done {
             Ok((out, assigned)) => {
                 let exited = h.exited_assigning(kind.1, &state.name, &out, last, assigned);

@@ -178,20 +178,14 @@ pub async fn test_state(run: TestRun<'_>) -> Result<Tested, StoreError> {
                 mut position => {
                     // A call to make (or a Parallel/Map still running): on with the state.
                     if !step::unanswered_calls(&mut position).is_empty() {
-                        let Some(c) = run.calls.clone() else {
-                            return Err(StoreError::internal(
-                                "TestState calls an integration without a caller".to_owned(),
-                            ));
-                        };
-                        let arn = run.info.execution_arn.clone();
-                        let now = run.now_ms;
-                        position = run
-                            .store
-                            .write(move |tx| {
-                                calls::perform(tx, &*c, &arn, &mut position, now)?;
-                                Ok::<_, StoreError>(position)
-                            })
-                            .await?;
+                        position = calls::perform_in_own_write(
+                            &run.store,
+                            run.calls.clone(),
+                            &run.info.execution_arn,
+                            position,
+                            run.now_ms,
+                        )
+                        .await?;
                     } else if matches!(position, Position::Activity(_)) {
                         // Waiting for a token or a worker: TestState does not wait.
                         return Ok(done("FAILED", None, None));
