@@ -28,6 +28,7 @@ fn ctx(store: Store) -> Ctx {
         definitions: Arc::default(),
         mocks: Default::default(),
         pollers: Default::default(),
+        outside: sfnlite::config::Config::default().outside().unwrap(),
         trace_id: None,
     }
 }

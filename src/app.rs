@@ -48,6 +48,7 @@ pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
         definitions: Arc::default(),
         mocks,
         pollers: Arc::default(),
+        outside: config.outside()?,
     })
 }
 
@@ -116,6 +117,7 @@ impl App {
                     mocks: self.state.mocks.clone(),
                 }))
                 .with_mocks(self.state.mocks.clone())
+                .with_outside(self.state.outside.clone())
                 .serve(self.state.runner.clone(), stopped),
         );
         let service = router(self.state);

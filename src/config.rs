@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::arn::{is_account, is_region};
 use crate::http::sigv4::{Keys, Secret};
+use crate::integrations::{Connections, Endpoints, Signing};
 use crate::store::{StoreOptions, Synchronous};
 
 /// Where the database lives unless told otherwise (serve, export and import alike).
@@ -141,6 +142,14 @@ settings! {
     time_scale: f64 = 1.0, env "SFNLITE_TIME_SCALE" [value_name = "FACTOR"];
     /// Test aid: a mock configuration file in Step Functions Local's format, read at start-up and on SIGHUP; empty: none.
     mock_config: String = String::new(), env "SFNLITE_MOCK_CONFIG" [value_name = "FILE"];
+    /// Where Task integrations call outside services: service=URL pairs, comma-separated (default for any service; aws: AWS itself); none: such Tasks fail.
+    endpoints: Endpoints = Endpoints::default(), env "SFNLITE_ENDPOINTS" [value_name = "LIST"];
+    /// Credentials outside calls are signed with, AKID:SECRET[:SESSION_TOKEN]; empty: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else test/test.
+    call_credentials: String = String::new(), env "SFNLITE_CALL_CREDENTIALS" [value_name = "KEYS", hide_env_values = true];
+    /// Longest an outside call may take when its Task has no shorter TimeoutSeconds (HTTP Tasks: at most 60 s).
+    call_timeout_ms: u64 = 60_000, env "SFNLITE_CALL_TIMEOUT_MS" [value_name = "MS"];
+    /// HTTP Task connections by ARN, with the authorization EventBridge would keep (JSON in a flag or variable).
+    connections: Connections = Connections::default(), env "SFNLITE_CONNECTIONS" [value_name = "JSON", hide_env_values = true];
     /// How long a write waits for another process's lock on the file before answering 503.
     busy_timeout_ms: u64 = 5000, env "SFNLITE_BUSY_TIMEOUT_MS" [value_name = "MS"];
     /// Cap on the database size in bytes; writes beyond it answer 503 and change nothing. 0 = no cap.
@@ -195,6 +204,7 @@ fn shown_default(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => s.clone(),
         toml::Value::Array(a) if a.is_empty() => "none".into(),
+        toml::Value::Table(t) if t.is_empty() => "none".into(),
         other => other.to_string(),
     }
 }
@@ -340,6 +350,11 @@ impl Config {
                 self.max_header_bytes
             );
         }
+        if self.call_timeout_ms == 0 {
+            bail!("call_timeout_ms must be at least 1");
+        }
+        self.endpoints.check().map_err(|e| anyhow::anyhow!(e))?;
+        self.call_signing()?;
         self.keys().map(|_| ())
     }
 
@@ -351,6 +366,50 @@ impl Config {
         }
         crate::engine::mocks::MockConfig::load(&self.mock_config)
             .map_err(|e| anyhow::anyhow!("mock_config: {e}"))
+    }
+
+    /// The credentials outside calls are signed with: `call_credentials`, else the standard
+    /// AWS environment variables, else `test`/`test` (what local emulators accept).
+    pub fn call_signing(&self) -> anyhow::Result<Signing> {
+        if !self.call_credentials.is_empty() {
+            let mut parts = self.call_credentials.splitn(3, ':');
+            let (Some(id), Some(secret)) = (parts.next(), parts.next()) else {
+                bail!("invalid call_credentials (expected AKID:SECRET[:SESSION_TOKEN])");
+            };
+            if id.is_empty() || secret.is_empty() {
+                bail!("invalid call_credentials (expected AKID:SECRET[:SESSION_TOKEN])");
+            }
+            return Ok(Signing {
+                access_key_id: id.to_owned(),
+                secret_access_key: secret.to_owned(),
+                session_token: parts.next().map(str::to_owned),
+            });
+        }
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Ok(
+            match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+                (Some(id), Some(secret)) => Signing {
+                    access_key_id: id,
+                    secret_access_key: secret,
+                    session_token: env("AWS_SESSION_TOKEN"),
+                },
+                _ => Signing {
+                    access_key_id: "test".into(),
+                    secret_access_key: "test".into(),
+                    session_token: None,
+                },
+            },
+        )
+    }
+
+    /// The outside client this configuration describes.
+    pub fn outside(&self) -> anyhow::Result<std::sync::Arc<crate::integrations::Client>> {
+        crate::integrations::Client::new(crate::integrations::Options {
+            endpoints: self.endpoints.clone(),
+            signing: self.call_signing()?,
+            connections: self.connections.clone(),
+            call_timeout: std::time::Duration::from_millis(self.call_timeout_ms),
+        })
     }
 
     /// The keys requests must be signed with, when `auth_mode = sigv4`.

@@ -33,6 +33,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod integrations;
 pub mod jsonata;
 pub mod store;
 pub mod test_server;

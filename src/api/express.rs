@@ -120,6 +120,7 @@ async fn run(
             mocks: ctx.mocks.clone(),
             time_scale: ctx.limits.time_scale,
         })),
+        outside: Some(ctx.outside.clone()),
         clock: &system_clock,
     };
     Ok(express::run(&loaded.definition, x).await?)

@@ -58,6 +58,8 @@ pub struct Ctx {
     pub definitions: Arc<crate::engine::definitions::Definitions>,
     /// GetActivityTask calls waiting, per activity (the 1,000-worker limit).
     pub pollers: Arc<tasks::Pollers>,
+    /// Makes Tasks' calls to outside services.
+    pub outside: Arc<dyn crate::engine::outside::Outside>,
     /// The mock configuration in force, for `…#<TestCase>` starts.
     pub mocks: crate::engine::mocks::Mocks,
     /// The request's `X-Amzn-Trace-Id` header: StartExecution's trace header, over the body's.

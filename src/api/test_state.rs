@@ -308,6 +308,7 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
             mocks: ctx.mocks.clone(),
             time_scale: ctx.limits.time_scale,
         })),
+        outside: Some(ctx.outside.clone()),
         now_ms: now,
     })
     .await?;

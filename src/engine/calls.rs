@@ -57,7 +57,8 @@ pub fn integration(resource: &Resource) -> String {
         Resource::Sdk {
             service, action, ..
         } => format!("aws-sdk:{service}:{action}"),
-        Resource::LambdaFunction(arn) | Resource::Activity(arn) => arn.clone(),
+        Resource::LambdaFunction(_) => super::outside::LEGACY_LAMBDA.to_owned(),
+        Resource::Activity(arn) => arn.clone(),
     }
 }
 

@@ -1,13 +1,14 @@
 //! EXPRESS executions (executions-api.md §6.2–§6.3): run in memory from start to end — the
 //! same interpreter as STANDARD executions, but nothing is stored (AWS keeps no history for
 //! them either; they are observed only through their answer). A Wait is a timer of this run;
-//! a call to an integration sfnlite serves is made in its own write.
+//! a call to an integration sfnlite serves is made in its own write, an outside call at once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::calls::{self, Calls};
 use super::mocks::MockConfig;
+use super::outside::{self, Outside};
 use super::runner::{transitions, SystemEntropy};
 use super::step::{self, Env, ExecutionInfo, Next, Progress};
 use crate::asl::Definition;
@@ -24,6 +25,7 @@ pub struct Express<'a> {
     pub time_scale: f64,
     pub store: Store,
     pub calls: Option<Arc<dyn Calls>>,
+    pub outside: Option<Arc<dyn Outside>>,
     pub clock: &'a (dyn Fn() -> i64 + Send + Sync),
 }
 
@@ -86,6 +88,16 @@ async fn wait(
     due: i64,
     deadline: i64,
 ) -> Result<Progress, StoreError> {
+    if outside::perform_unstored(
+        x.outside.as_ref(),
+        &mut p.position,
+        &x.info.execution_arn,
+        (x.clock)(),
+    )
+    .await
+    {
+        return Ok(p);
+    }
     if !step::unanswered_calls(&mut p.position).is_empty() {
         let position = calls::perform_in_own_write(
             &x.store,

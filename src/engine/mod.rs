@@ -21,6 +21,7 @@ pub mod intrinsics;
 pub mod jsonpath;
 pub mod mocks;
 pub mod order;
+pub mod outside;
 pub mod query;
 pub mod runner;
 pub mod step;

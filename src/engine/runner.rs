@@ -18,6 +18,7 @@ use super::calls::Calls;
 use super::definitions::{Definitions, Loaded};
 use super::intrinsics::Entropy;
 use super::mocks::Mocks;
+use super::outside::{self, Outside};
 use super::step::{self, Env, Event, ExecutionInfo, Next, Progress};
 use crate::asl::Definition;
 use crate::domain::records::{Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent};
@@ -123,6 +124,10 @@ pub struct Runner {
     calls: Option<Arc<dyn Calls>>,
     /// The mock configuration in force, for executions started with a test case.
     mocks: Mocks,
+    /// Makes calls to outside services; without it they fail as unreachable.
+    outside: Option<Arc<dyn Outside>>,
+    /// Woken when an outside call's answer was recorded (its step may have made new calls).
+    wake: Option<Arc<Notify>>,
 }
 
 /// Milliseconds since the epoch, from the system clock.
@@ -149,7 +154,15 @@ impl Runner {
             tasks: Arc::new(Notify::new()),
             calls: None,
             mocks: Mocks::default(),
+            outside: None,
+            wake: None,
         }
+    }
+
+    /// This runner, calling outside services through `outside`.
+    pub fn with_outside(mut self, outside: Arc<dyn Outside>) -> Self {
+        self.outside = Some(outside);
+        self
     }
 
     /// This runner, answering mocked states from `mocks`.
@@ -238,22 +251,77 @@ impl Runner {
         }
         let steps = outcomes.len();
         let calls = self.calls.clone();
-        let queued = self
+        let reaches_out = self.outside.is_some();
+        let (queued, sent) = self
             .store
             .write(move |tx| {
                 // Whether each machine is being deleted, looked up once per commit.
                 let mut deleting = HashMap::new();
                 let mut queued = false;
+                let mut callers = Callers {
+                    calls: calls.as_deref(),
+                    reaches_out,
+                    sent: Vec::new(),
+                };
                 for o in outcomes {
-                    queued |= apply(tx, o, &mut deleting, calls.as_deref())?;
+                    queued |= apply(tx, o, &mut deleting, Some(&mut callers))?;
                 }
-                Ok::<_, StoreError>(queued)
+                Ok::<_, StoreError>((queued, callers.sent))
             })
             .await?;
         if queued {
             self.tasks.notify_waiters();
         }
+        self.dispatch(sent);
         Ok(steps)
+    }
+
+    /// Hands calls marked sent (committed) to the network; each answer is recorded, and its
+    /// execution stepped, in a write of its own.
+    fn dispatch(&self, sent: Vec<outside::Request>) {
+        let Some(o) = &self.outside else {
+            return;
+        };
+        for request in sent {
+            let answering = o.call(request.clone());
+            let deliver = Deliver {
+                store: self.store.clone(),
+                definitions: self.definitions.clone(),
+                mocks: self.mocks.clone(),
+                time_scale: self.options.time_scale,
+                wake: self.wake.clone(),
+                tasks: self.tasks.clone(),
+            };
+            tokio::spawn(async move {
+                let answer = answering.await;
+                deliver.answer(request.token, answer).await;
+            });
+        }
+    }
+
+    /// Fails the tasks whose outside calls were in flight when sfnlite last stopped.
+    pub async fn recover_lost_calls(&self) -> Result<usize, RunnerError> {
+        let o = self.outside.clone();
+        let now = system_clock();
+        let definitions = self.definitions.clone();
+        let mocks = self.mocks.current();
+        let time_scale = self.options.time_scale;
+        let n = self
+            .store
+            .write(move |tx| {
+                let keys = outside::recover(tx, o.as_deref(), now)?;
+                let s = Stepping {
+                    definitions: &definitions,
+                    mocks: &mocks,
+                    time_scale,
+                };
+                for k in &keys {
+                    step_now(tx, &s, *k, now)?;
+                }
+                Ok::<_, StoreError>(keys.len())
+            })
+            .await?;
+        Ok(n)
     }
 
     /// The earliest time a waiting execution becomes due.
@@ -266,6 +334,15 @@ impl Runner {
     /// when `stop` comes is finished, so a shutdown leaves every execution at a committed
     /// step.
     pub async fn serve(mut self, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+        self.wake = Some(wake.clone());
+        match self.recover_lost_calls().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                calls = n,
+                "calls to outside services were in flight when sfnlite stopped; their tasks fail instead of calling again"
+            ),
+            Err(e) => tracing::error!(error = %e, "cannot recover calls in flight"),
+        }
         while !*stop.borrow() {
             let pause = match self.pass().await {
                 Ok(0) => match self.next_due().await {
@@ -297,6 +374,74 @@ impl Runner {
                 () = wake.notified() => {}
                 () = tokio::time::sleep(pause) => {}
                 _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+/// Who makes the calls a committed step schedules: in-process integrations through `calls`;
+/// outside ones are marked sent and collected in `sent`, to be made after the commit (or
+/// answered as unreachable at once when the runner has no way out).
+struct Callers<'a> {
+    calls: Option<&'a dyn Calls>,
+    reaches_out: bool,
+    sent: Vec<outside::Request>,
+}
+
+/// Records an outside call's answer and steps its execution in the same write.
+struct Deliver {
+    store: Store,
+    definitions: Arc<Definitions>,
+    mocks: Mocks,
+    time_scale: f64,
+    wake: Option<Arc<Notify>>,
+    tasks: Arc<Notify>,
+}
+
+/// Attempts at recording an answer while the store refuses writes (disk full, busy).
+const ANSWER_ATTEMPTS: u32 = 20;
+
+impl Deliver {
+    async fn answer(self, token: String, answer: step::CallAnswer) {
+        let mut pause = Duration::from_millis(50);
+        for attempt in 1..=ANSWER_ATTEMPTS {
+            let (definitions, mocks) = (self.definitions.clone(), self.mocks.current());
+            let (token, answer) = (token.clone(), answer.clone());
+            let time_scale = self.time_scale;
+            let written = self
+                .store
+                .write(move |tx| {
+                    let now = system_clock();
+                    let Some(key) = outside::answer(tx, &token, answer, now)? else {
+                        return Ok(false);
+                    };
+                    let s = Stepping {
+                        definitions: &definitions,
+                        mocks: &mocks,
+                        time_scale,
+                    };
+                    step_now(tx, &s, key, now)
+                })
+                .await;
+            match written {
+                Ok(queued) => {
+                    if queued {
+                        self.tasks.notify_waiters();
+                    }
+                    if let Some(w) = &self.wake {
+                        w.notify_one();
+                    }
+                    return;
+                }
+                Err(e) if attempt == ANSWER_ATTEMPTS => {
+                    // The row in calls_in_flight stays: the next start fails the task.
+                    tracing::error!(error = %e, "cannot record an outside call's answer");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "recording an outside call's answer; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_SLEEP);
+                }
             }
         }
     }
@@ -499,11 +644,13 @@ fn open_tasks(p: &Progress) -> Vec<TaskIndex> {
         .collect()
 }
 
-/// Whether `p` has a call to make.
+/// Whether `p` has a call to make (in-process, or outside and not yet sent).
 fn has_calls(p: &Progress) -> bool {
-    step::open_tasks(&p.position)
-        .iter()
-        .any(|t| t.call.as_ref().is_some_and(|c| c.answer.is_none()))
+    step::open_tasks(&p.position).iter().any(|t| {
+        t.call
+            .as_ref()
+            .is_some_and(|c| c.answer.is_none() && !c.in_flight())
+    })
 }
 
 /// Indexes the tokens of a position's open tasks.
@@ -546,32 +693,50 @@ pub fn advance(
     Ok(moved)
 }
 
-/// Makes the calls of a position just committed (see [`calls`]) and commits their answers
-/// with it: the execution is then due at once, for its next step to record them. Returns
-/// whether calls were made (a started child may have queued activity tasks).
-pub fn make_calls(
+/// Makes the calls of a position just committed: in-process ones (see [`calls`]) with their
+/// answers committed with it — the execution is then due at once, for its next step to
+/// record them — and outside ones marked sent and indexed in flight, for the runner to make
+/// once this commit is durable. Returns whether in-process calls were made (a started child
+/// may have queued activity tasks).
+#[allow(clippy::too_many_arguments)]
+fn settle_calls(
     tx: &dyn Tx,
-    calls: Option<&dyn Calls>,
+    callers: &mut Callers<'_>,
     execution_arn: &str,
     key: ExecutionKey,
     (last, moves): (u64, u64),
     position: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let Some(calls) = calls else {
-        return Ok(false);
-    };
     let Ok(mut progress) = serde_json::from_str::<Progress>(position) else {
         return Ok(false);
     };
-    if !super::calls::perform(tx, calls, execution_arn, &mut progress.position, now)? {
+    let mut called = false;
+    if let Some(calls) = callers.calls {
+        called = super::calls::perform(tx, calls, execution_arn, &mut progress.position, now)?;
+    }
+    let mut sent = Vec::new();
+    let answered_unsent = if callers.reaches_out {
+        sent = outside::mark_sent(&mut progress.position, execution_arn, now);
+        for r in &sent {
+            tx.activities().call_sent(&r.token, key)?;
+        }
+        false
+    } else {
+        outside::answer_unsent(&mut progress.position, outside::unreachable)
+    };
+    if !called && sent.is_empty() && !answered_unsent {
         return Ok(false);
     }
     let position = serde_json::to_string(&progress)
         .map_err(|e| StoreError::internal(format!("position: {e}")))?;
-    tx.executions()
-        .advance(key, last, moves, &[], &position, now)?;
-    Ok(true)
+    if tx
+        .executions()
+        .advance(key, last, moves, &[], &position, now)?
+    {
+        callers.sent.extend(sent);
+    }
+    Ok(called)
 }
 
 fn outcome(
@@ -599,7 +764,7 @@ fn apply(
     tx: &dyn Tx,
     o: Outcome,
     deleting: &mut HashMap<String, bool>,
-    calls: Option<&dyn Calls>,
+    callers: Option<&mut Callers<'_>>,
 ) -> Result<bool, StoreError> {
     let machine_arn = &o.execution.machine_arn;
     let machine_deleting = match deleting.get(machine_arn) {
@@ -618,12 +783,16 @@ fn apply(
         );
         // Its machine is gone: nothing to redrive.
         let o = outcome(o.execution, o.machine_name, events, next, o.now, None);
-        return apply_outcome(tx, o, calls);
+        return apply_outcome(tx, o, callers);
     }
-    apply_outcome(tx, o, calls)
+    apply_outcome(tx, o, callers)
 }
 
-fn apply_outcome(tx: &dyn Tx, o: Outcome, calls: Option<&dyn Calls>) -> Result<bool, StoreError> {
+fn apply_outcome(
+    tx: &dyn Tx,
+    o: Outcome,
+    callers: Option<&mut Callers<'_>>,
+) -> Result<bool, StoreError> {
     let e = &o.execution;
     let queues = o.next.queues_work();
     match &o.next {
@@ -644,11 +813,11 @@ fn apply_outcome(tx: &dyn Tx, o: Outcome, calls: Option<&dyn Calls>) -> Result<b
                 o.now,
             )?;
             let mut called = false;
-            if moved && *has_calls {
+            if let (true, true, Some(callers)) = (moved, *has_calls, callers) {
                 let last = o.events.last().map_or(e.last_event, |ev| ev.id);
-                called = make_calls(
+                called = settle_calls(
                     tx,
-                    calls,
+                    callers,
                     &e.arn,
                     e.key,
                     (last, e.moves + 1),

@@ -156,6 +156,12 @@ pub struct ServiceCall {
     /// The TaskSubmitted event, once recorded (callbacks and `.sync`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted: Option<u64>,
+    /// A call to a service outside sfnlite ([`super::outside`]): made over the network after
+    /// the commit that marks it `sent`, answered by a later write.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sent: bool,
 }
 
 /// What a call answered right away.
@@ -193,11 +199,12 @@ pub const NEVER: i64 = i64::MAX / 4;
 impl ActivityTask {
     /// When the task times out by itself (its timeout or a missed heartbeat).
     pub fn due(&self) -> i64 {
-        // A call not yet answered, or answered but not yet recorded, is the runner's now.
-        let unanswered = self
-            .call
-            .as_ref()
-            .is_some_and(|c| c.answer.is_none() || c.submitted.is_none());
+        // A call not yet made, or answered but not yet recorded, is the runner's now; an
+        // outside call in flight waits for its answer (or its timeout).
+        let unanswered = self.call.as_ref().is_some_and(|c| match &c.answer {
+            None => !c.in_flight(),
+            Some(_) => c.submitted.is_none(),
+        });
         if self.outcome.is_some()
             || (self.started.is_some() && self.started_event.is_none())
             || unanswered
@@ -217,6 +224,16 @@ impl ServiceCall {
     /// the started execution to end (`.sync`).
     pub fn waits(&self) -> bool {
         self.pattern != Pattern::RequestResponse
+    }
+
+    /// An outside call that left and has not been answered.
+    pub fn in_flight(&self) -> bool {
+        self.outside && self.sent && self.answer.is_none()
+    }
+
+    /// A bare Lambda function ARN as the resource: `LambdaFunction*` events, not `Task*`.
+    pub fn legacy_lambda(&self) -> bool {
+        self.integration == super::outside::LEGACY_LAMBDA
     }
 }
 
@@ -256,7 +273,11 @@ fn each_open_task<'a>(position: &'a Position, f: &mut dyn FnMut(&'a ActivityTask
 /// Every call of `position` whose answer has not come: the runner makes these calls.
 pub fn unanswered_calls(position: &mut Position) -> Vec<&mut ActivityTask> {
     match position {
-        Position::Activity(t) if t.call.as_ref().is_some_and(|c| c.answer.is_none()) => {
+        Position::Activity(t)
+            if t.call
+                .as_ref()
+                .is_some_and(|c| c.answer.is_none() && !c.outside) =>
+        {
             vec![t]
         }
         Position::Fork(f) => f
@@ -264,6 +285,28 @@ pub fn unanswered_calls(position: &mut Position) -> Vec<&mut ActivityTask> {
             .iter_mut()
             .flat_map(|c| match c {
                 Child::Running { position, .. } => unanswered_calls(position),
+                _ => Vec::new(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every outside call of `position` not yet sent: the runner marks them sent and makes them.
+pub fn unsent_calls(position: &mut Position) -> Vec<&mut ActivityTask> {
+    match position {
+        Position::Activity(t)
+            if t.call
+                .as_ref()
+                .is_some_and(|c| c.outside && !c.sent && c.answer.is_none()) =>
+        {
+            vec![t]
+        }
+        Position::Fork(f) => f
+            .children
+            .iter_mut()
+            .flat_map(|c| match c {
+                Child::Running { position, .. } => unsent_calls(position),
                 _ => Vec::new(),
             })
             .collect(),
@@ -1948,15 +1991,22 @@ fn run_task(
             ));
         }
     }
-    let failing = match &task.resource {
-        Resource::Activity(arn) if (env.activity_exists)(arn) => {
-            return Ok(schedule_activity(
-                visit, task, arn, input, previous, attempts, token, h, env,
-            ));
-        }
-        Resource::Service { arn, .. } | Resource::Sdk { arn, .. }
-            if super::calls::served(&task.resource) =>
-        {
+    match &task.resource {
+        Resource::Activity(arn) if (env.activity_exists)(arn) => Ok(schedule_activity(
+            visit, task, arn, input, previous, attempts, token, h, env,
+        )),
+        Resource::Activity(arn) => Ok(Flow::Failed(Fault {
+            error: Some("States.Runtime".into()),
+            cause: Some(state_cause(
+                &state.name,
+                visit.entered,
+                &format!("The activity {arn} does not exist."),
+            )),
+            event: h.last_id,
+        })),
+        Resource::LambdaFunction(arn)
+        | Resource::Service { arn, .. }
+        | Resource::Sdk { arn, .. } => {
             let call = ServiceCall {
                 integration: super::calls::integration(&task.resource),
                 pattern: task.resource.pattern(),
@@ -1965,75 +2015,14 @@ fn run_task(
                 request: input,
                 answer: None,
                 submitted: None,
+                outside: !super::calls::served(&task.resource),
+                sent: false,
             };
-            return Ok(schedule_call(
+            Ok(schedule_call(
                 visit, task, arn, call, previous, attempts, token, h, env,
-            ));
+            ))
         }
-        Resource::Activity(arn) => {
-            return Ok(Flow::Failed(Fault {
-                error: Some("States.Runtime".into()),
-                cause: Some(state_cause(
-                    &state.name,
-                    visit.entered,
-                    &format!("The activity {arn} does not exist."),
-                )),
-                event: h.last_id,
-            }))
-        }
-        Resource::LambdaFunction(arn) => {
-            let mut details = Map::new();
-            details.insert("resource".into(), json!(arn));
-            details.insert("input".into(), json!(input.to_string()));
-            details.insert("inputDetails".into(), json!({"truncated": false}));
-            if let Some(t) = literal_seconds(task.timeout_seconds.as_ref()) {
-                details.insert("timeoutInSeconds".into(), t);
-            }
-            let scheduled = h.push(
-                "LambdaFunctionScheduled",
-                previous,
-                Some((
-                    "lambdaFunctionScheduledEventDetails",
-                    Value::Object(details),
-                )),
-            );
-            let (error, cause) = no_handler(&task.resource);
-            h.push(
-                "LambdaFunctionFailed",
-                scheduled,
-                Some((
-                    "lambdaFunctionFailedEventDetails",
-                    error_details(Some(error), Some(&cause)),
-                )),
-            )
-        }
-        Resource::Service { .. } | Resource::Sdk { .. } => {
-            let scheduled =
-                task_scheduled(task, &resource, &resource_type, &input, previous, h, env);
-            let (error, cause) = no_handler(&task.resource);
-            let mut failed = error_details(Some(error), Some(&cause));
-            if let Value::Object(m) = &mut failed {
-                m.insert("resource".into(), json!(resource));
-                m.insert("resourceType".into(), json!(resource_type));
-            }
-            h.push(
-                "TaskFailed",
-                scheduled,
-                Some(("taskFailedEventDetails", failed)),
-            )
-        }
-    };
-    let (error, cause) = no_handler(&task.resource);
-    Ok(handle_error(
-        visit,
-        Some(error),
-        Some(cause),
-        failing,
-        attempts,
-        roots,
-        h,
-        env,
-    ))
+    }
 }
 
 /// A Task the execution's test case mocks: the events the real integration records, with
@@ -2196,6 +2185,25 @@ fn event_member(form: &str, ending: &str) -> &'static str {
     }
 }
 
+/// The LambdaFunctionScheduled event of a Task naming a function ARN.
+fn lambda_scheduled(task: &Task, arn: &str, input: &Value, previous: u64, h: &mut History) -> u64 {
+    let mut details = Map::new();
+    details.insert("resource".into(), json!(arn));
+    details.insert("input".into(), json!(input.to_string()));
+    details.insert("inputDetails".into(), json!({"truncated": false}));
+    if let Some(t) = literal_seconds(task.timeout_seconds.as_ref()) {
+        details.insert("timeoutInSeconds".into(), t);
+    }
+    h.push(
+        "LambdaFunctionScheduled",
+        previous,
+        Some((
+            "lambdaFunctionScheduledEventDetails",
+            Value::Object(details),
+        )),
+    )
+}
+
 /// The TaskScheduled event of an integration's Task.
 fn task_scheduled(
     task: &Task,
@@ -2224,8 +2232,9 @@ fn task_scheduled(
     )
 }
 
-/// TaskScheduled and TaskStarted, then the call is the runner's to make (TimeoutSeconds
-/// and HeartbeatSeconds count from here).
+/// TaskScheduled and TaskStarted (LambdaFunctionScheduled and LambdaFunctionStarted for a
+/// bare function ARN), then the call is the runner's to make (TimeoutSeconds and
+/// HeartbeatSeconds count from here).
 #[allow(clippy::too_many_arguments)]
 fn schedule_call(
     visit: &Visit<'_>,
@@ -2238,23 +2247,29 @@ fn schedule_call(
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Flow {
-    let scheduled = task_scheduled(
-        task,
-        &call.resource,
-        &call.resource_type,
-        &call.request,
-        previous,
-        h,
-        env,
-    );
-    let started = h.push(
-        "TaskStarted",
-        scheduled,
-        Some((
-            "taskStartedEventDetails",
-            json!({"resource": call.resource, "resourceType": call.resource_type}),
-        )),
-    );
+    let (scheduled, started) = if call.legacy_lambda() {
+        let scheduled = lambda_scheduled(task, arn, &call.request, previous, h);
+        (scheduled, h.push("LambdaFunctionStarted", scheduled, None))
+    } else {
+        let scheduled = task_scheduled(
+            task,
+            &call.resource,
+            &call.resource_type,
+            &call.request,
+            previous,
+            h,
+            env,
+        );
+        let started = h.push(
+            "TaskStarted",
+            scheduled,
+            Some((
+                "taskStartedEventDetails",
+                json!({"resource": call.resource, "resourceType": call.resource_type}),
+            )),
+        );
+        (scheduled, started)
+    };
     let secs = |n: Option<&Number>| literal_seconds(n).as_ref().and_then(Value::as_f64);
     let heartbeat_ms = secs(task.heartbeat_seconds.as_ref()).map(|s| env.after(s) - env.now_ms);
     let t = ActivityTask {
@@ -2342,6 +2357,20 @@ struct Endings<'a> {
 
 impl Endings<'_> {
     fn push(&self, h: &mut History, ending: &'static str, previous: u64, details: Value) -> u64 {
+        if self.call.is_some_and(ServiceCall::legacy_lambda) {
+            let (kind, member) = match ending {
+                "Succeeded" => (
+                    "LambdaFunctionSucceeded",
+                    "lambdaFunctionSucceededEventDetails",
+                ),
+                "Failed" => ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails"),
+                _ => (
+                    "LambdaFunctionTimedOut",
+                    "lambdaFunctionTimedOutEventDetails",
+                ),
+            };
+            return h.push(kind, previous, Some((member, details)));
+        }
         let (kind, member) = match (self.call.is_some(), ending) {
             (false, "Succeeded") => ("ActivitySucceeded", "activitySucceededEventDetails"),
             (false, "Failed") => ("ActivityFailed", "activityFailedEventDetails"),
@@ -2411,6 +2440,8 @@ fn step_activity(
     let mut last = last;
     if let Some(c) = &call {
         match (&c.answer, c.submitted) {
+            // In flight: its answer, its timeout or a heartbeat's comes next.
+            (None, _) if c.in_flight() => {}
             (None, _) => {
                 // The runner makes the call when it commits this position.
                 return Flow::Wait(Position::Activity(Box::new(t)), i64::MIN);
@@ -2563,18 +2594,6 @@ fn task_succeeded(
         }
         Err(f) => attempt_failed(visit, f, attempts.to_vec(), roots, h, env),
     }
-}
-
-/// The failure of a task whose integration sfnlite cannot reach.
-fn no_handler(resource: &Resource) -> (&'static str, String) {
-    let arn = match resource {
-        Resource::LambdaFunction(a) | Resource::Activity(a) => a,
-        Resource::Service { arn, .. } | Resource::Sdk { arn, .. } => arn,
-    };
-    (
-        "States.TaskFailed",
-        format!("sfnlite has no integration configured for the resource '{arn}'"),
-    )
 }
 
 /// A Parallel attempt: ParallelStateStarted, then every branch from its StartAt.
@@ -3374,7 +3393,15 @@ mod tests {
             match next {
                 Next::Continue(p) => progress = stored(&p),
                 Next::WaitUntil(p, due) => {
-                    let p = stored(&p);
+                    let mut p = stored(&p);
+                    // Outside calls fail as unreachable, as in a runner without a way out.
+                    if super::super::outside::answer_unsent(
+                        &mut p.position,
+                        super::super::outside::unreachable,
+                    ) {
+                        progress = p;
+                        continue;
+                    }
                     // Never early: the step before the due time adds nothing.
                     let mut early = Env {
                         execution: &e,
@@ -4188,13 +4215,15 @@ mod tests {
             [
                 "2 TaskStateEntered (0)",
                 "3 TaskScheduled (2)",
-                "4 TaskFailed (3)",
-                "5 TaskScheduled (4)",
-                "6 TaskFailed (5)",
-                "7 TaskStateExited (6)",
-                "8 PassStateEntered (7)",
-                "9 PassStateExited (8)",
-                "10 ExecutionSucceeded (9)"
+                "4 TaskStarted (3)",
+                "5 TaskFailed (4)",
+                "6 TaskScheduled (5)",
+                "7 TaskStarted (6)",
+                "8 TaskFailed (7)",
+                "9 TaskStateExited (8)",
+                "10 PassStateEntered (9)",
+                "11 PassStateExited (10)",
+                "12 ExecutionSucceeded (11)"
             ]
         );
         assert_eq!(
@@ -4202,7 +4231,7 @@ mod tests {
             json!({"resource": "invoke", "resourceType": "lambda", "region": "us-east-1",
                 "parameters": "{\"FunctionName\":\"f\"}", "timeoutInSeconds": 10})
         );
-        assert_eq!(events[2].3["error"], "States.TaskFailed");
+        assert_eq!(events[3].3["error"], "States.TaskFailed");
         let Next::Succeeded(out) = next else {
             panic!("{next:?}")
         };

@@ -42,6 +42,7 @@ pub struct TestRun<'a> {
     pub time_scale: f64,
     pub store: Store,
     pub calls: Option<Arc<dyn Calls>>,
+    pub outside: Option<Arc<dyn super::outside::Outside>>,
     pub now_ms: i64,
 }
 
@@ -177,7 +178,16 @@ pub async fn test_state(run: TestRun<'_>) -> Result<Tested, StoreError> {
                 }
                 mut position => {
                     // A call to make (or a Parallel/Map still running): on with the state.
-                    if !step::unanswered_calls(&mut position).is_empty() {
+                    let called_out = super::outside::perform_unstored(
+                        run.outside.as_ref(),
+                        &mut position,
+                        &run.info.execution_arn,
+                        run.now_ms,
+                    )
+                    .await;
+                    if called_out {
+                        // Answered: the next step records what the answers mean.
+                    } else if !step::unanswered_calls(&mut position).is_empty() {
                         position = calls::perform_in_own_write(
                             &run.store,
                             run.calls.clone(),

@@ -60,6 +60,8 @@ pub struct AppState {
     pub mocks: crate::engine::mocks::Mocks,
     /// GetActivityTask calls waiting, per activity.
     pub pollers: Arc<crate::api::tasks::Pollers>,
+    /// Makes Tasks' calls to outside services (shared with the runner).
+    pub outside: Arc<dyn crate::engine::outside::Outside>,
 }
 
 /// The service's router: every request goes through [`handle`], so no path or method ever
@@ -265,6 +267,7 @@ async fn serve_api(
                 definitions: state.definitions.clone(),
                 mocks: state.mocks.clone(),
                 pollers: state.pollers.clone(),
+                outside: state.outside.clone(),
                 trace_id: headers
                     .get("x-amzn-trace-id")
                     .and_then(|v| v.to_str().ok())

@@ -67,6 +67,12 @@ pub trait Activities {
     fn take_task(&self, token: &str) -> Result<()>;
     /// The execution a task token belongs to (tokens stay known while it is stored).
     fn task_execution(&self, token: &str) -> Result<Option<ExecutionKey>>;
+    /// Records that the call of the task `token` is about to leave for an outside service.
+    fn call_sent(&self, token: &str, execution: ExecutionKey) -> Result<()>;
+    /// The call of `token` was answered (or its answer is no longer awaited).
+    fn call_answered(&self, token: &str) -> Result<()>;
+    /// The tokens of every call sent and not answered.
+    fn calls_in_flight(&self) -> Result<Vec<String>>;
 }
 
 /// State machines and their revisions.

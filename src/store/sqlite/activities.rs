@@ -171,4 +171,28 @@ impl repo::Activities for Repo<'_> {
             .query_row([token], |r| Ok(ExecutionKey(r.get(0)?)))
             .optional()?)
     }
+
+    fn call_sent(&self, token: &str, execution: ExecutionKey) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT OR IGNORE INTO calls_in_flight (token, execution_id) VALUES (?1, ?2)",
+            )?
+            .execute(params![token, execution.0])?;
+        Ok(())
+    }
+
+    fn call_answered(&self, token: &str) -> Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM calls_in_flight WHERE token = ?1")?
+            .execute([token])?;
+        Ok(())
+    }
+
+    fn calls_in_flight(&self) -> Result<Vec<String>> {
+        let mut st = self
+            .0
+            .prepare_cached("SELECT token FROM calls_in_flight ORDER BY token")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+    }
 }

@@ -1,0 +1,226 @@
+//! Calls to services outside sfnlite: HTTP endpoints (`http:invoke`), Lambda (`lambda:invoke`
+//! and bare function ARNs), SQS, SNS, DynamoDB, EventBridge, S3 and any `aws-sdk:` service
+//! at the endpoint the configuration names. The engine owns when a call is made and what
+//! its answer means; how a call travels (endpoints, protocols, signing, error names) is the
+//! [`Outside`] implementation's (`crate::integrations`), which the engine never sees.
+//!
+//! At most once across crashes: the runner marks a call `sent` and indexes it in
+//! `calls_in_flight` in a commit *before* handing it to the network, and the answer is
+//! recorded by a later write that removes the row. A row found at start-up is a call whose
+//! fate is unknown: it is not sent again — its task fails with the integration's
+//! "no response" error ([`Outside::lost`]), so only the workflow's Retry can repeat it (AWS:
+//! a task is never run more than once unless a Retry says so).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::step::{self, CallAnswer, Position};
+use crate::asl::resource::Pattern;
+use crate::domain::records::ExecutionKey;
+use crate::store::{StoreError, Tx};
+
+/// The integration name of a Task whose resource is a bare Lambda function ARN.
+pub const LEGACY_LAMBDA: &str = "lambda:function";
+
+/// One call, as the runner hands it to the network.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `http:invoke`, `lambda:invoke`, `sqs:sendMessage`, `aws-sdk:dynamodb:getItem`, or
+    /// [`LEGACY_LAMBDA`].
+    pub integration: String,
+    pub pattern: Pattern,
+    /// The Task's resource ARN (the function ARN for [`LEGACY_LAMBDA`]).
+    pub resource: String,
+    /// The effective parameters (Parameters / Arguments evaluated).
+    pub parameters: Value,
+    /// The calling execution's region and account: the call is made there.
+    pub region: String,
+    pub account: String,
+    pub execution_arn: String,
+    /// The task's token; a `.waitForTaskToken` call carries it in its parameters already.
+    pub token: String,
+    /// Milliseconds left before the task times out, when it has a TimeoutSeconds.
+    pub timeout_ms: Option<i64>,
+}
+
+/// A call's answer, some time later.
+pub type Answering = Pin<Box<dyn Future<Output = CallAnswer> + Send>>;
+
+/// Makes outside calls.
+pub trait Outside: Send + Sync {
+    /// Makes `request`; every failure (refusal, error status, timeout, no connection, no
+    /// endpoint configured) is an answer with the error name AWS gives it.
+    fn call(&self, request: Request) -> Answering;
+    /// What a call gets whose answer will never come (it was in flight when sfnlite stopped).
+    fn lost(&self, integration: &str, resource: &str) -> CallAnswer;
+}
+
+/// The answer for a call no [`Outside`] can make: the integration is not reachable from here.
+pub fn unreachable(resource: &str) -> CallAnswer {
+    CallAnswer::Failed {
+        error: "States.TaskFailed".into(),
+        cause: format!("sfnlite has no integration configured for the resource '{resource}'"),
+    }
+}
+
+/// The `region` and `account` of an execution ARN.
+fn scope(execution_arn: &str) -> (String, String) {
+    let mut parts = execution_arn.split(':').skip(3);
+    let region = parts.next().unwrap_or_default().to_owned();
+    let account = parts.next().unwrap_or_default().to_owned();
+    (region, account)
+}
+
+/// Marks every unsent outside call of `position` sent and returns them as requests.
+pub fn mark_sent(position: &mut Position, execution_arn: &str, now_ms: i64) -> Vec<Request> {
+    let (region, account) = scope(execution_arn);
+    step::unsent_calls(position)
+        .into_iter()
+        .filter_map(|t| {
+            let timeout_ms = t.timeout_due.map(|d| (d - now_ms).max(0));
+            let token = t.token.clone();
+            let resource = t.activity.clone();
+            let c = t.call.as_deref_mut()?;
+            c.sent = true;
+            Some(Request {
+                integration: c.integration.clone(),
+                pattern: c.pattern,
+                resource,
+                parameters: c.request.clone(),
+                region: region.clone(),
+                account: account.clone(),
+                execution_arn: execution_arn.to_owned(),
+                token,
+                timeout_ms,
+            })
+        })
+        .collect()
+}
+
+/// Answers every unsent outside call of `position` at once with `answer` (no [`Outside`]).
+pub fn answer_unsent(position: &mut Position, answer: impl Fn(&str) -> CallAnswer) -> bool {
+    let tasks = step::unsent_calls(position);
+    let any = !tasks.is_empty();
+    for t in tasks {
+        let a = answer(&t.activity);
+        if let Some(c) = t.call.as_deref_mut() {
+            c.sent = true;
+            c.answer = Some(a);
+        }
+    }
+    any
+}
+
+/// Records `answer` for the call of `token` and takes it off `calls_in_flight`; returns the
+/// execution to step when the answer reached its task (not when the task is over: timed
+/// out, its execution stopped).
+pub fn answer(
+    tx: &dyn Tx,
+    token: &str,
+    answer: CallAnswer,
+    now: i64,
+) -> Result<Option<ExecutionKey>, StoreError> {
+    tx.activities().call_answered(token)?;
+    let Some(key) = tx.activities().task_execution(token)? else {
+        return Ok(None);
+    };
+    let reached = super::tasks::with_task(tx, token, now, |t, now| match t.call.as_deref_mut() {
+        Some(c) if c.in_flight() => {
+            c.answer = Some(answer);
+            Ok(Some((now, ())))
+        }
+        _ => Ok::<_, super::tasks::TaskError>(None),
+    });
+    match reached {
+        Ok(Some(())) => Ok(Some(key)),
+        Ok(None) | Err(super::tasks::TaskError::Invalid | super::tasks::TaskError::Gone) => {
+            Ok(None)
+        }
+        Err(super::tasks::TaskError::Store(e)) => Err(e),
+    }
+}
+
+/// After a restart: every call that was in flight fails its task with what `outside` says
+/// a lost call gets. Returns the executions to step.
+pub fn recover(
+    tx: &dyn Tx,
+    outside: Option<&dyn Outside>,
+    now: i64,
+) -> Result<Vec<ExecutionKey>, StoreError> {
+    let mut keys = Vec::new();
+    for token in tx.activities().calls_in_flight()? {
+        let Some(key) = tx.activities().task_execution(&token)? else {
+            tx.activities().call_answered(&token)?;
+            continue;
+        };
+        let Some(e) = tx.executions().get(key)? else {
+            tx.activities().call_answered(&token)?;
+            continue;
+        };
+        let lost = e
+            .position
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<step::Progress>(p).ok())
+            .and_then(|mut p| {
+                step::task_mut(&mut p.position, &token).and_then(|t| {
+                    let c = t.call.as_deref()?;
+                    Some(match outside {
+                        Some(o) => o.lost(&c.integration, &t.activity),
+                        None => unreachable(&t.activity),
+                    })
+                })
+            });
+        match lost {
+            Some(a) => {
+                if let Some(k) = answer(tx, &token, a, now)? {
+                    keys.push(k);
+                }
+            }
+            None => tx.activities().call_answered(&token)?,
+        }
+    }
+    Ok(keys)
+}
+
+/// Makes the outside calls of a run that is not stored (EXPRESS, TestState) and keeps their
+/// answers in `position`; nothing to make at most once here, as nothing survives the process.
+pub async fn perform_unstored(
+    outside: Option<&Arc<dyn Outside>>,
+    position: &mut Position,
+    execution_arn: &str,
+    now_ms: i64,
+) -> bool {
+    let Some(o) = outside else {
+        return answer_unsent(position, unreachable);
+    };
+    let requests = mark_sent(position, execution_arn, now_ms);
+    if requests.is_empty() {
+        return false;
+    }
+    let mut answers = Vec::with_capacity(requests.len());
+    let calls: Vec<_> = requests
+        .into_iter()
+        .map(|r| {
+            let token = r.token.clone();
+            (token, tokio::spawn(o.call(r)))
+        })
+        .collect();
+    for (token, handle) in calls {
+        let a = handle.await.unwrap_or_else(|e| CallAnswer::Failed {
+            error: "States.TaskFailed".into(),
+            cause: format!("the call could not complete: {e}"),
+        });
+        answers.push((token, a));
+    }
+    for (token, a) in answers {
+        if let Some(t) = step::task_mut(position, &token) {
+            if let Some(c) = t.call.as_deref_mut() {
+                c.answer = Some(a);
+            }
+        }
+    }
+    true
+}

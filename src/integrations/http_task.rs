@@ -1,0 +1,246 @@
+//! The HTTP Task (`arn:aws:states:::http:invoke`): `ApiEndpoint`, `Method`, `Headers`,
+//! `QueryParameters`, `RequestBody` and `Transform` (URL-encoded bodies with the four array
+//! formats) sent as AWS sends them, the answer as `{Headers, ResponseBody, StatusCode,
+//! StatusText}`, a status outside 2xx as `States.Http.StatusCode.<n>` and no answer at all
+//! as `States.Http.Socket`. `Authentication.ConnectionArn` names a connection of sfnlite's
+//! configuration (there is no EventBridge here), whose API key, basic credentials and
+//! invocation headers and query parameters are added to the request.
+
+use std::time::Duration;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::{json, Map, Value};
+
+use super::aws::{send, Transport};
+use super::{body_value, failed, Connections};
+use crate::engine::outside::Request;
+use crate::engine::step::CallAnswer;
+
+/// AWS's limit on one HTTP Task request.
+pub const MAX_DURATION: Duration = Duration::from_secs(60);
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"];
+
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+fn encode(s: &str) -> String {
+    utf8_percent_encode(s, COMPONENT).to_string()
+}
+
+/// A parameter value as text: strings bare, anything else as JSON.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The parameters could not start the task (AWS's runtime text for optimised integrations).
+fn unusable(parameters: &Value, reason: &str) -> CallAnswer {
+    failed(
+        "States.Runtime",
+        format!("The Parameters '{parameters}' could not be used to start the Task: [{reason}]"),
+    )
+}
+
+/// Form-encodes an object; arrays as `ArrayFormat` says (INDICES `a[0]=x`, REPEAT `a=x&a=y`,
+/// COMMAS `a=x,y`, BRACKETS `a[]=x`).
+fn url_encoded(body: &Value, array_format: &str) -> String {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    fn walk(prefix: &str, v: &Value, fmt: &str, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}[{k}]")
+                    };
+                    walk(&key, v, fmt, out);
+                }
+            }
+            Value::Array(items) => match fmt {
+                "REPEAT" => items.iter().for_each(|i| walk(prefix, i, fmt, out)),
+                "COMMAS" => out.push((
+                    prefix.to_owned(),
+                    items.iter().map(text).collect::<Vec<_>>().join(","),
+                )),
+                "BRACKETS" => items
+                    .iter()
+                    .for_each(|i| walk(&format!("{prefix}[]"), i, fmt, out)),
+                _ => items
+                    .iter()
+                    .enumerate()
+                    .for_each(|(n, i)| walk(&format!("{prefix}[{n}]"), i, fmt, out)),
+            },
+            other => out.push((prefix.to_owned(), text(other))),
+        }
+    }
+    walk("", body, array_format, &mut pairs);
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub async fn invoke(
+    http: &reqwest::Client,
+    connections: &Connections,
+    r: Request,
+    timeout: Duration,
+) -> CallAnswer {
+    let p = &r.parameters;
+    let Some(endpoint) = p.get("ApiEndpoint").and_then(Value::as_str) else {
+        return unusable(p, "The field \"ApiEndpoint\" is required");
+    };
+    let Some(method) = p.get("Method").and_then(Value::as_str) else {
+        return unusable(p, "The field \"Method\" is required");
+    };
+    let method = method.to_ascii_uppercase();
+    if !METHODS.contains(&method.as_str()) {
+        return unusable(p, &format!("The Method \"{method}\" is not supported"));
+    }
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return unusable(
+            p,
+            &format!("The ApiEndpoint \"{endpoint}\" is not an http or https URL"),
+        );
+    }
+    let connection =
+        match p
+            .pointer("/Authentication/ConnectionArn")
+            .and_then(Value::as_str)
+        {
+            Some(arn) => match connections.0.get(arn) {
+                Some(c) => Some(c),
+                None => return failed(
+                    "States.TaskFailed",
+                    format!(
+                        "The connection '{arn}' is not in sfnlite's configuration (connections)"
+                    ),
+                ),
+            },
+            None => None,
+        };
+    let mut query: Vec<(String, String)> = Vec::new();
+    if let Some(Value::Object(q)) = p.get("QueryParameters") {
+        for (k, v) in q {
+            match v {
+                Value::Array(items) => items.iter().for_each(|i| query.push((k.clone(), text(i)))),
+                other => query.push((k.clone(), text(other))),
+            }
+        }
+    }
+    let mut headers: Vec<(String, String)> = vec![(
+        "user-agent".to_owned(),
+        format!("Amazon|StepFunctions|HttpInvoke|{}", r.region),
+    )];
+    if let Some(Value::Object(h)) = p.get("Headers") {
+        for (k, v) in h {
+            headers.push((k.to_ascii_lowercase(), text(v)));
+        }
+    }
+    if let Some(c) = connection {
+        for (k, v) in &c.query {
+            query.push((k.clone(), v.clone()));
+        }
+        for (k, v) in &c.headers {
+            headers.push((k.to_ascii_lowercase(), v.clone()));
+        }
+        if let Some(k) = &c.api_key {
+            headers.push((k.name.to_ascii_lowercase(), k.value.clone()));
+        }
+        if let Some(b) = &c.basic {
+            use base64::Engine;
+            let token = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", b.username, b.password));
+            headers.push(("authorization".to_owned(), format!("Basic {token}")));
+        }
+    }
+    let has = |headers: &[(String, String)], name: &str| headers.iter().any(|(k, _)| k == name);
+    let encoding = p
+        .pointer("/Transform/RequestBodyEncoding")
+        .and_then(Value::as_str)
+        .unwrap_or("NONE");
+    let body = match p.get("RequestBody") {
+        None => Vec::new(),
+        Some(b) if encoding == "URL_ENCODED" => {
+            let fmt = p
+                .pointer("/Transform/RequestEncodingOptions/ArrayFormat")
+                .and_then(Value::as_str)
+                .unwrap_or("INDICES");
+            if !has(&headers, "content-type") {
+                headers.push((
+                    "content-type".to_owned(),
+                    "application/x-www-form-urlencoded".to_owned(),
+                ));
+            }
+            url_encoded(b, fmt).into_bytes()
+        }
+        Some(b) => {
+            if !has(&headers, "content-type") {
+                headers.push((
+                    "content-type".to_owned(),
+                    "application/json; charset=UTF-8".to_owned(),
+                ));
+            }
+            b.to_string().into_bytes()
+        }
+    };
+    let mut url = endpoint.to_owned();
+    if !query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(
+            &query
+                .iter()
+                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                .collect::<Vec<_>>()
+                .join("&"),
+        );
+    }
+    let a = match send(http, None, &method, &url, headers, body, timeout).await {
+        Ok(a) => a,
+        Err(Transport(cause)) => return failed("States.Http.Socket", cause),
+    };
+    let mut response_headers = Map::new();
+    for (k, v) in &a.headers {
+        let entry = response_headers
+            .entry(k.clone())
+            .or_insert_with(|| json!([]));
+        if let Value::Array(vs) = entry {
+            vs.push(json!(v));
+        }
+    }
+    let response = json!({
+        "Headers": response_headers,
+        "ResponseBody": if a.body.is_empty() { json!({}) } else { body_value(&a.body) },
+        "StatusCode": a.status,
+        "StatusText": a.reason,
+    });
+    if !(200..300).contains(&a.status) {
+        return failed(
+            format!("States.Http.StatusCode.{}", a.status),
+            response.to_string(),
+        );
+    }
+    CallAnswer::Returned { output: response }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoded_bodies_spell_arrays_as_the_array_format_says() {
+        let b = json!({"a": ["x", "y"], "b": "1 2"});
+        assert_eq!(url_encoded(&b, "INDICES"), "a%5B0%5D=x&a%5B1%5D=y&b=1%202");
+        assert_eq!(url_encoded(&b, "REPEAT"), "a=x&a=y&b=1%202");
+        assert_eq!(url_encoded(&b, "COMMAS"), "a=x%2Cy&b=1%202");
+        assert_eq!(url_encoded(&b, "BRACKETS"), "a%5B%5D=x&a%5B%5D=y&b=1%202");
+    }
+}

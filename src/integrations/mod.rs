@@ -1,0 +1,174 @@
+//! Tasks that call services outside sfnlite: where each call goes (the configured
+//! endpoints), how it is framed and signed (the AWS protocols, SigV4 by `aws-sigv4`), and how
+//! its answer or refusal becomes the task's output or error, as AWS names them. The engine
+//! decides when a call is made and records what it answered ([`crate::engine::outside`]);
+//! this module is the [`Outside`] it calls.
+//!
+//! - [`http_task`] makes `arn:aws:states:::http:invoke`;
+//! - [`lambda`] makes `lambda:invoke` and bare function ARNs;
+//! - [`aws`] makes the optimised SQS, SNS, DynamoDB and EventBridge integrations and
+//!   `aws-sdk:<service>:<action>` (JSON-protocol services, SNS, S3), framing and signing.
+//!
+//! Knows HTTP and AWS's wire protocols; nothing of the store or of the interpreter.
+
+pub mod aws;
+pub mod http_task;
+pub mod lambda;
+pub mod settings;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::asl::resource::Pattern;
+use crate::engine::outside::{self, Answering, Outside, Request};
+use crate::engine::step::CallAnswer;
+pub use settings::{Connection, Connections, Endpoints};
+
+/// The credentials outside calls are signed with.
+#[derive(Clone)]
+pub struct Signing {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for Signing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signing")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outside client: one connection pool for every integration.
+pub struct Client {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    signing: Signing,
+    connections: Connections,
+    /// Longest a call may take when its task has no shorter TimeoutSeconds.
+    call_timeout: Duration,
+}
+
+/// What [`Client`] is built from.
+pub struct Options {
+    pub endpoints: Endpoints,
+    pub signing: Signing,
+    pub connections: Connections,
+    pub call_timeout: Duration,
+}
+
+impl Client {
+    pub fn new(o: Options) -> anyhow::Result<Arc<Self>> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Arc::new(Client {
+            http,
+            endpoints: o.endpoints,
+            signing: o.signing,
+            connections: o.connections,
+            call_timeout: o.call_timeout,
+        }))
+    }
+
+    /// How long `request` may take: its task's time left, at most the configured limit.
+    fn deadline(&self, request: &Request, cap: Option<Duration>) -> Duration {
+        let mut d = self.call_timeout;
+        if let Some(c) = cap {
+            d = d.min(c);
+        }
+        if let Some(ms) = request.timeout_ms {
+            d = d.min(Duration::from_millis(ms.max(1) as u64));
+        }
+        d
+    }
+}
+
+impl Outside for Client {
+    fn call(&self, request: Request) -> Answering {
+        let integration = request.integration.clone();
+        let (service, action) = split(&integration);
+        if request.pattern == Pattern::Sync || request.pattern == Pattern::Sync2 {
+            let cause = format!(
+                "sfnlite does not run the .sync pattern of '{}' (only states:startExecution)",
+                request.resource
+            );
+            return Box::pin(async move {
+                CallAnswer::Failed {
+                    error: "States.TaskFailed".into(),
+                    cause,
+                }
+            });
+        }
+        let ctx = aws::Ctx {
+            http: self.http.clone(),
+            endpoints: self.endpoints.clone(),
+            signing: self.signing.clone(),
+        };
+        match (service, action) {
+            ("http", "invoke") => {
+                let timeout = self.deadline(&request, Some(http_task::MAX_DURATION));
+                let connections = self.connections.clone();
+                let http = self.http.clone();
+                Box::pin(
+                    async move { http_task::invoke(&http, &connections, request, timeout).await },
+                )
+            }
+            ("lambda", _) => {
+                let timeout = self.deadline(&request, None);
+                Box::pin(async move { lambda::invoke(&ctx, request, timeout).await })
+            }
+            _ => {
+                let timeout = self.deadline(&request, None);
+                Box::pin(async move { aws::call(&ctx, request, timeout).await })
+            }
+        }
+    }
+
+    fn lost(&self, integration: &str, resource: &str) -> CallAnswer {
+        let (service, _) = split(integration);
+        let cause = format!(
+            "sfnlite stopped while this task's call to '{resource}' was in flight; the call may or may not have been made, so it is not made again"
+        );
+        let error = match service {
+            "http" => "States.Http.Socket".to_owned(),
+            "lambda" => "Lambda.SdkClientException".to_owned(),
+            _ => format!("{}.SdkClientException", aws::error_prefix(integration)),
+        };
+        CallAnswer::Failed { error, cause }
+    }
+}
+
+/// `(service, action)` of an integration name: `sqs:sendMessage`, `aws-sdk:s3:getObject`
+/// (service `aws-sdk:s3`), `lambda:function` (a bare function ARN).
+pub fn split(integration: &str) -> (&str, &str) {
+    if let Some(rest) = integration.strip_prefix("aws-sdk:") {
+        return match rest.split_once(':') {
+            Some((service, action)) => (&integration[..8 + service.len()], action),
+            None => (integration, ""),
+        };
+    }
+    integration.split_once(':').unwrap_or((integration, ""))
+}
+
+/// A failure answer.
+pub fn failed(error: impl Into<String>, cause: impl Into<String>) -> CallAnswer {
+    CallAnswer::Failed {
+        error: error.into(),
+        cause: cause.into(),
+    }
+}
+
+/// A body as the task sees it: JSON when it parses, else the text.
+pub fn body_value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+/// No endpoint is configured for a service: the task fails as an unreachable integration.
+pub fn unconfigured(resource: &str) -> CallAnswer {
+    outside::unreachable(resource)
+}
