@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test sfnlite has, from a clean clone on a bare machine: lints, unit tests, the
 # integration suite (real server on a random loopback port, driven by aws-sdk-sfn and raw
-# HTTP), fuzzing, the crash harness, the pinned clients and the States Language corpus
-# cross-check against the asl-validator npm package, and the JSONata corpus against the jsonata
-# package. Pinned tools are installed locally
-# (compat/.venv, compat/node_modules, tests/asl/node_modules, tests/jsonata/node_modules) by
-# the steps that need them.
+# HTTP), fuzzing, the crash harness, the pinned clients, the AWS integrations against moto,
+# the States Language corpus cross-check against the asl-validator npm package, and the
+# JSONata corpus against the jsonata package. Pinned tools are installed locally
+# (compat/.venv, tests/moto/.venv, compat/node_modules, tests/asl/node_modules,
+# tests/jsonata/node_modules) by the steps that need them.
 # It ends with one summary line: the steps that ran, how long, and pass or fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +68,13 @@ NODE_NO_WARNINGS=1 cargo test --locked --test api compat:: -- --ignored --nocapt
 
 step "a moto-style pytest suite against sfnlite with reset enabled"
 compat/.venv/bin/python -m pytest -q compat/moto_style
+
+step "AWS integrations against moto in server mode (tests/moto/.venv)"
+if [ ! -x tests/moto/.venv/bin/moto_server ]; then
+  python3 -m venv tests/moto/.venv
+fi
+tests/moto/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/moto/requirements.lock
+cargo test --locked --test api moto:: -- --ignored
 
 step "States Language corpus vs asl-validator"
 npm ci --prefix tests/asl --no-audit --no-fund --loglevel=error

@@ -347,7 +347,8 @@ impl Runner {
             let pause = match self.pass().await {
                 Ok(0) => match self.next_due().await {
                     Ok(Some(due)) => {
-                        Duration::from_millis((due - (self.clock)()).max(0) as u64).min(MAX_SLEEP)
+                        Duration::from_millis(due.saturating_sub((self.clock)()).max(0) as u64)
+                            .min(MAX_SLEEP)
                     }
                     Ok(None) => MAX_SLEEP,
                     Err(e) => {
@@ -598,7 +599,9 @@ pub fn applied(
         },
         Next::WaitUntil(p, due) => Applied::Advance {
             position: serde_json::to_string(&p).unwrap_or_default(),
-            due,
+            // "At once" (a call to make) is stored as now: due times stay comparable clock
+            // readings.
+            due: due.max(now),
             tasks: open_tasks(&p),
             calls: has_calls(&p),
         },

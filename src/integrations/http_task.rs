@@ -111,22 +111,23 @@ pub async fn invoke(
             &format!("The ApiEndpoint \"{endpoint}\" is not an http or https URL"),
         );
     }
-    let connection =
-        match p
-            .pointer("/Authentication/ConnectionArn")
-            .and_then(Value::as_str)
-        {
-            Some(arn) => match connections.0.get(arn) {
-                Some(c) => Some(c),
-                None => return failed(
+    let connection = match p
+        .pointer("/Authentication/ConnectionArn")
+        .and_then(Value::as_str)
+    {
+        Some(arn) => match connections.0.get(arn) {
+            Some(c) => Some(c),
+            None => {
+                return failed(
                     "States.TaskFailed",
                     format!(
                         "The connection '{arn}' is not in sfnlite's configuration (connections)"
                     ),
-                ),
-            },
-            None => None,
-        };
+                )
+            }
+        },
+        None => None,
+    };
     let mut query: Vec<(String, String)> = Vec::new();
     if let Some(Value::Object(q)) = p.get("QueryParameters") {
         for (k, v) in q {

@@ -26,6 +26,9 @@ use crate::engine::outside::{self, Answering, Outside, Request};
 use crate::engine::step::CallAnswer;
 pub use settings::{Connection, Connections, Endpoints};
 
+/// How much longer than its task's time left a call may run (see [`Client::deadline`]).
+const TIMEOUT_GRACE: Duration = Duration::from_secs(2);
+
 /// The credentials outside calls are signed with.
 #[derive(Clone)]
 pub struct Signing {
@@ -75,16 +78,20 @@ impl Client {
         }))
     }
 
-    /// How long `request` may take: its task's time left, at most the configured limit.
+    /// How long `request` may take: the configured limit (and the integration's `cap`), unless
+    /// its task times out sooner — then a little longer than the task's time left, so that
+    /// the task's own timeout (`States.Timeout`) is what ends it, never a race with ours.
     fn deadline(&self, request: &Request, cap: Option<Duration>) -> Duration {
         let mut d = self.call_timeout;
         if let Some(c) = cap {
             d = d.min(c);
         }
-        if let Some(ms) = request.timeout_ms {
-            d = d.min(Duration::from_millis(ms.max(1) as u64));
+        match request.timeout_ms {
+            Some(ms) if Duration::from_millis(ms.max(0) as u64) < d => {
+                Duration::from_millis(ms.max(0) as u64) + TIMEOUT_GRACE
+            }
+            _ => d,
         }
-        d
     }
 }
 

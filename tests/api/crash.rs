@@ -1130,3 +1130,98 @@ async fn sigkill_while_parents_wait_for_sync_children_starts_each_child_once() {
     );
     server.kill();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_while_calls_are_in_flight_makes_each_call_at_most_once() {
+    let (cycles, seed, bin) = settings();
+    println!("outside-call crash harness: {cycles} cycles, seed {seed}, binary {bin}");
+    let mut rng = Rng(seed | 1);
+    let peer = crate::peer::Peer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sfnlite.db");
+    let http = reqwest::Client::new();
+    let endpoints = format!("default={}", peer.url);
+    let args = ["--endpoints", endpoints.as_str()];
+    let mut server = Server::start_with(&bin, &db, &args);
+    // Each call takes 150 ms, so a kill usually finds some in flight. No Retry: a lost call
+    // must end in the Catch, never be made again.
+    let definition = json!({"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+            "Parameters": {"ApiEndpoint.$": format!("States.Format('{}/delay/150/{{}}', $$.Execution.Name)", peer.url), "Method": "POST", "RequestBody.$": "$"},
+            "ResultSelector": {"answered.$": "$.ResponseBody.uri"},
+            "Catch": [{"ErrorEquals": ["States.Http.Socket"], "Next": "Lost"}], "End": true},
+        "Lost": {"Type": "Pass", "End": true}}});
+    let body = json!({"name": "calls", "definition": definition.to_string(), "roleArn": ROLE});
+    let machine = call(&http, &server.url, "CreateStateMachine", body)
+        .await
+        .unwrap()["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut acknowledged: Vec<u64> = Vec::new();
+    let mut next = 0;
+    for _ in 0..cycles {
+        let starting = tokio::spawn(starter(
+            http.clone(),
+            server.url.clone(),
+            machine.clone(),
+            next,
+        ));
+        tokio::time::sleep(Duration::from_millis(100 + rng.below(200))).await;
+        server.kill();
+        let (acked, in_flight) = starting.await.unwrap();
+        next = in_flight.map_or_else(|| acked.last().map_or(next, |l| l + 1), |i| i + 1);
+        acknowledged.extend(acked);
+        integrity_check(&db);
+        server = Server::start_with(&bin, &db, &args);
+    }
+    let execution = |i: u64| format!("{}:x{i}", machine.replace(":stateMachine:", ":execution:"));
+    let (mut answered, mut lost) = (0, 0);
+    for &i in &acknowledged {
+        let arn = execution(i);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let d = loop {
+            let d = call(
+                &http,
+                &server.url,
+                "DescribeExecution",
+                json!({"executionArn": arn}),
+            )
+            .await
+            .unwrap();
+            if d["status"] != "RUNNING" {
+                break d;
+            }
+            assert!(std::time::Instant::now() < deadline, "x{i} still running");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        assert_eq!(d["status"], "SUCCEEDED", "x{i}: {d}");
+        let hits = peer.calls_to(&format!("/delay/150/x{i}"));
+        let out: Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();
+        let counts = type_counts(&full_history(&http, &server.url, &arn).await);
+        assert_eq!(counts.get("TaskScheduled"), Some(&1), "x{i}: {counts:?}");
+        if out.get("answered").is_some() {
+            assert_eq!(out["answered"], format!("/delay/150/x{i}"));
+            assert_eq!(hits, 1, "x{i} answered after {hits} calls");
+            answered += 1;
+        } else {
+            // The call was in flight at a kill: it failed, and was made at most once.
+            assert_eq!(out["Error"], "States.Http.Socket", "x{i}: {out}");
+            assert!(
+                out["Cause"].as_str().unwrap().contains("not made again"),
+                "x{i}: {out}"
+            );
+            assert!(hits <= 1, "x{i} was called {hits} times");
+            lost += 1;
+        }
+    }
+    assert!(
+        lost > 0,
+        "no call was ever in flight at a kill; the harness proved nothing"
+    );
+    println!(
+        "outside-call crash harness: {} executions over {cycles} SIGKILLs: {answered} answered once, {lost} lost in flight and never called again",
+        acknowledged.len()
+    );
+    server.kill();
+}

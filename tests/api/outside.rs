@@ -1,0 +1,390 @@
+//! Tasks that call outside services, against a real HTTP service on loopback (`peer`): the
+//! HTTP Task's request and response shapes and its error names, Lambda's Invoke API for
+//! `lambda:invoke` and bare function ARNs (payloads, function errors, refusals, SigV4), no
+//! endpoint configured, a call outlasting its task's timeout, and EXPRESS and TestState
+//! making the same calls.
+
+use serde_json::{json, Value};
+
+use crate::executions::{chain, closed, create, history};
+use crate::helpers::TestApp;
+use crate::peer::{parsed, Peer};
+
+/// A server whose Lambda (and every other AWS service) endpoint is the peer.
+async fn app_for(peer: &Peer) -> TestApp {
+    let url = peer.url.clone();
+    TestApp::spawn_with(move |c| {
+        c.endpoints = format!("default={url}").parse().unwrap();
+        c.connections = r#"{"arn:aws:events:us-east-1:123456789012:connection/api/1": {"api_key": {"name": "X-Api-Key", "value": "k1"}, "query": {"tenant": "t1"}}}"#
+            .parse()
+            .unwrap();
+    })
+    .await
+}
+
+async fn run(app: &TestApp, name: &str, definition: Value, input: Value) -> (Value, Vec<Value>) {
+    let machine = create(app, name, &definition.to_string()).await;
+    let (status, body, _) = app
+        .call(
+            "StartExecution",
+            json!({"stateMachineArn": machine, "input": input.to_string()}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let arn = body["executionArn"].as_str().unwrap().to_owned();
+    let done = closed(app, &arn).await;
+    (done, history(app, &arn, json!({})).await)
+}
+
+fn kinds(events: &[Value]) -> Vec<String> {
+    chain(events).into_iter().map(|(_, k, _)| k).collect()
+}
+
+fn event<'a>(events: &'a [Value], kind: &str) -> &'a Value {
+    events
+        .iter()
+        .find(|e| e["type"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {events:?}"))
+}
+
+#[tokio::test]
+async fn an_http_task_sends_method_headers_query_and_body_and_returns_the_response() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let definition = json!({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {
+            "ApiEndpoint": format!("{}/echo/orders", peer.url),
+            "Method": "POST",
+            "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/api/1"},
+            "Headers": {"X-Trace": "abc"},
+            "QueryParameters": {"page": "2"},
+            "RequestBody": {"id.$": "$.id", "items": [1, 2]}
+        },
+        "End": true}}});
+    let (done, events) = run(&app, "http", definition, json!({"id": 7})).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(
+        kinds(&events),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let scheduled = &event(&events, "TaskScheduled")["taskScheduledEventDetails"];
+    assert_eq!(scheduled["resource"], "invoke");
+    assert_eq!(scheduled["resourceType"], "http");
+    let succeeded = &event(&events, "TaskSucceeded")["taskSucceededEventDetails"];
+    assert_eq!(succeeded["resourceType"], "http");
+    let out = parsed(&succeeded["output"]);
+    assert_eq!(out["StatusCode"], 200);
+    assert_eq!(out["StatusText"], "OK");
+    assert_eq!(out["Headers"]["x-peer"], json!(["echo"]));
+    let echoed = &out["ResponseBody"];
+    assert_eq!(echoed["method"], "POST");
+    assert_eq!(echoed["uri"], "/echo/orders?page=2&tenant=t1");
+    assert_eq!(echoed["headers"]["x-api-key"], "k1");
+    assert_eq!(echoed["headers"]["x-trace"], "abc");
+    assert_eq!(
+        echoed["headers"]["content-type"],
+        "application/json; charset=UTF-8"
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(echoed["body"].as_str().unwrap()).unwrap(),
+        json!({"id": 7, "items": [1, 2]})
+    );
+    assert_eq!(peer.hits("/echo"), 1);
+}
+
+#[tokio::test]
+async fn an_http_task_url_encodes_its_body_when_the_transform_says_so() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let definition = json!({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {
+            "ApiEndpoint": format!("{}/echo", peer.url), "Method": "PUT",
+            "RequestBody": {"a": ["x", "y"], "b": "1"},
+            "Transform": {"RequestBodyEncoding": "URL_ENCODED", "RequestEncodingOptions": {"ArrayFormat": "BRACKETS"}}
+        },
+        "OutputPath": "$.ResponseBody", "End": true}}});
+    let (done, _) = run(&app, "form", definition, json!({})).await;
+    let out: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(out["body"], "a%5B%5D=x&a%5B%5D=y&b=1");
+    assert_eq!(
+        out["headers"]["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+}
+
+#[tokio::test]
+async fn an_http_status_outside_2xx_fails_with_its_code_and_catch_sees_the_response() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let definition = json!({"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+            "Parameters": {"ApiEndpoint": format!("{}/status/404", peer.url), "Method": "GET"},
+            "Catch": [{"ErrorEquals": ["States.Http.StatusCode.404"], "Next": "Missing"}], "End": true},
+        "Missing": {"Type": "Pass", "End": true}}});
+    let (done, events) = run(&app, "status", definition, json!({})).await;
+    assert_eq!(done["status"], "SUCCEEDED");
+    let failed = &event(&events, "TaskFailed")["taskFailedEventDetails"];
+    assert_eq!(failed["error"], "States.Http.StatusCode.404");
+    let cause = parsed(&failed["cause"]);
+    assert_eq!(cause["StatusCode"], 404);
+    assert_eq!(cause["StatusText"], "Not Found");
+    assert_eq!(cause["ResponseBody"], json!({"status": 404}));
+    let out: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(out["Error"], "States.Http.StatusCode.404");
+}
+
+#[tokio::test]
+async fn an_http_endpoint_that_refuses_connections_fails_with_states_http_socket() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    // A port nothing listens on: bound, then released.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let definition = json!({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {"ApiEndpoint": format!("http://127.0.0.1:{closed_port}/x"), "Method": "GET"},
+        "End": true}}});
+    let (done, _) = run(&app, "socket", definition, json!({})).await;
+    assert_eq!(done["status"], "FAILED");
+    assert_eq!(done["error"], "States.Http.Socket");
+    assert!(
+        done["cause"]
+            .as_str()
+            .unwrap()
+            .contains("Unable to execute HTTP request"),
+        "{done}"
+    );
+}
+
+#[tokio::test]
+async fn lambda_invoke_returns_the_payload_with_the_sdk_metadata_and_signs_the_call() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let definition = json!({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "echo", "Payload": {"n.$": "$.n"}},
+        "End": true}}});
+    let (done, events) = run(&app, "invoke", definition, json!({"n": 3})).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let out: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    let members: Vec<&str> = out
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        members,
+        [
+            "ExecutedVersion",
+            "Payload",
+            "SdkHttpMetadata",
+            "SdkResponseMetadata",
+            "StatusCode"
+        ]
+    );
+    assert_eq!(out["ExecutedVersion"], "$LATEST");
+    assert_eq!(out["Payload"], json!({"n": 3}));
+    assert_eq!(out["StatusCode"], 200);
+    assert_eq!(out["SdkHttpMetadata"]["HttpStatusCode"], 200);
+    assert_eq!(
+        out["SdkHttpMetadata"]["AllHttpHeaders"]["x-amz-executed-version"],
+        json!(["$LATEST"])
+    );
+    assert_eq!(
+        out["SdkResponseMetadata"]["RequestId"],
+        out["SdkHttpMetadata"]["HttpHeaders"]["x-amzn-requestid"]
+    );
+    let scheduled = &event(&events, "TaskScheduled")["taskScheduledEventDetails"];
+    assert_eq!(
+        (
+            scheduled["resource"].as_str(),
+            scheduled["resourceType"].as_str()
+        ),
+        (Some("invoke"), Some("lambda"))
+    );
+    // Signed as an AWS SDK signs: the test/test default credentials, the caller's region.
+    let call = peer
+        .seen()
+        .into_iter()
+        .find(|s| s.uri.starts_with("/2015-03-31/functions/echo/invocations"))
+        .unwrap();
+    let auth = call.headers["authorization"].as_str().unwrap();
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=test/"),
+        "{auth}"
+    );
+    assert!(auth.contains("/us-east-1/lambda/aws4_request"), "{auth}");
+    assert!(call.headers.contains_key("x-amz-date"));
+}
+
+#[tokio::test]
+async fn a_function_error_fails_the_task_with_its_error_type_and_payload_as_cause() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let definition = json!({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "boom", "Payload": {}},
+        "Retry": [{"ErrorEquals": ["ValueError"], "MaxAttempts": 1, "IntervalSeconds": 1}],
+        "End": true}}});
+    let (done, events) = run(&app, "boom", definition, json!({})).await;
+    assert_eq!(done["status"], "FAILED");
+    assert_eq!(done["error"], "ValueError");
+    assert_eq!(
+        done["cause"],
+        r#"{"errorMessage":"it broke","errorType":"ValueError","stackTrace":["line 1"]}"#
+    );
+    // The retrier matched the function's error type: two calls, two TaskFailed.
+    assert_eq!(
+        kinds(&events).iter().filter(|k| *k == "TaskFailed").count(),
+        2
+    );
+    assert_eq!(peer.hits("/2015-03-31/functions/boom"), 2);
+}
+
+#[tokio::test]
+async fn a_function_arn_as_resource_records_lambda_function_events() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let fail = json!({"StartAt": "F", "States": {"F": {"Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:boom", "End": true}}});
+    let (done, events) = run(&app, "legacy-boom", fail, json!({"a": 1})).await;
+    assert_eq!(
+        kinds(&events),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
+            "LambdaFunctionFailed",
+            "ExecutionFailed"
+        ]
+    );
+    assert_eq!(done["error"], "ValueError");
+    // A function ARN's cause is spaced as Python prints JSON (recorded).
+    assert_eq!(
+        done["cause"],
+        r#"{"errorMessage": "it broke", "errorType": "ValueError", "stackTrace": ["line 1"]}"#
+    );
+    let started = event(&events, "LambdaFunctionStarted");
+    assert!(started.get("lambdaFunctionStartedEventDetails").is_none());
+    let ok = json!({"StartAt": "F", "States": {"F": {"Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo", "TimeoutSeconds": 30, "End": true}}});
+    let (done, events) = run(&app, "legacy-echo", ok, json!({"a": 1})).await;
+    assert_eq!(done["status"], "SUCCEEDED");
+    assert_eq!(done["output"], r#"{"a":1}"#);
+    let scheduled =
+        &event(&events, "LambdaFunctionScheduled")["lambdaFunctionScheduledEventDetails"];
+    assert_eq!(
+        scheduled["resource"],
+        "arn:aws:lambda:us-east-1:123456789012:function:echo"
+    );
+    assert_eq!(scheduled["timeoutInSeconds"], 30);
+    let succeeded =
+        &event(&events, "LambdaFunctionSucceeded")["lambdaFunctionSucceededEventDetails"];
+    assert_eq!(succeeded["output"], r#"{"a":1}"#);
+}
+
+#[tokio::test]
+async fn a_missing_function_is_lambda_resource_not_found_with_the_sdk_cause() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let definition = json!({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "nope"}, "End": true}}});
+    let (done, _) = run(&app, "missing", definition, json!({})).await;
+    assert_eq!(done["error"], "Lambda.ResourceNotFoundException");
+    let cause = done["cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with("Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: "),
+        "{cause}"
+    );
+}
+
+#[tokio::test]
+async fn a_task_whose_service_has_no_endpoint_fails_at_once() {
+    let app = TestApp::spawn().await;
+    let definition = json!({"StartAt": "Send", "States": {"Send": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": "http://q", "MessageBody": "m"}, "End": true}}});
+    let (done, events) = run(&app, "unset", definition, json!({})).await;
+    assert_eq!(done["status"], "FAILED");
+    assert_eq!(done["error"], "States.TaskFailed");
+    assert_eq!(
+        done["cause"],
+        "sfnlite has no integration configured for the resource 'arn:aws:states:::sqs:sendMessage'"
+    );
+    assert_eq!(
+        kinds(&events)[2..5],
+        ["TaskScheduled", "TaskStarted", "TaskFailed"]
+    );
+}
+
+#[tokio::test]
+async fn a_call_that_outlasts_its_task_timeout_times_the_task_out() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let definition = json!({"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+            "Parameters": {"ApiEndpoint": format!("{}/slow", peer.url), "Method": "POST"},
+            "TimeoutSeconds": 1,
+            "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}], "End": true},
+        "Late": {"Type": "Pass", "End": true}}});
+    let (done, events) = run(&app, "late", definition, json!({})).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let timed_out = &event(&events, "TaskTimedOut")["taskTimedOutEventDetails"];
+    assert_eq!(timed_out["error"], "States.Timeout");
+    assert_eq!(peer.hits("/slow"), 1);
+}
+
+#[tokio::test]
+async fn express_runs_and_test_state_make_outside_calls_too() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "echo", "Payload.$": "$"},
+        "OutputPath": "$.Payload", "End": true});
+    let machine = app
+        .client()
+        .create_state_machine()
+        .name("x")
+        .definition(json!({"StartAt": "Call", "States": {"Call": task}}).to_string())
+        .role_arn(crate::helpers::ROLE)
+        .r#type(aws_sdk_sfn::types::StateMachineType::Express)
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn;
+    let (status, body, _) = app
+        .call(
+            "StartSyncExecution",
+            json!({"stateMachineArn": machine, "input": "{\"k\":1}"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    assert_eq!(body["output"], r#"{"k":1}"#);
+    let (status, body, _) = app
+        .call(
+            "TestState",
+            json!({"definition": task.to_string(), "roleArn": crate::helpers::ROLE, "input": "{\"t\":2}"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    assert_eq!(body["output"], r#"{"t":2}"#);
+    assert_eq!(peer.hits("/2015-03-31/functions/echo"), 2);
+}

@@ -1,0 +1,221 @@
+//! A small HTTP service of our own on loopback, the outside service HTTP Tasks and Lambda
+//! Tasks call in these tests: it echoes requests, answers any status, never answers on
+//! `/slow`, answers `/delay/<ms>/…` late, and serves Lambda's Invoke API for three functions (`echo`, `boom`, and any
+//! other name: not found). It records every request it gets.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+/// One request as the peer received it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub uri: String,
+    pub headers: Map<String, Value>,
+    pub body: String,
+}
+
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<Seen>>>);
+
+impl Log {
+    fn push(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Seen {
+        let seen = Seen {
+            method: method.to_string(),
+            uri: uri.to_string(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        json!(String::from_utf8_lossy(v.as_bytes())),
+                    )
+                })
+                .collect(),
+            body: String::from_utf8_lossy(body).into_owned(),
+        };
+        self.0.lock().unwrap().push(seen.clone());
+        seen
+    }
+}
+
+pub struct Peer {
+    pub url: String,
+    log: Log,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Peer {
+    pub async fn start() -> Peer {
+        let log = Log::default();
+        let app = Router::new()
+            .route("/echo", any(echo))
+            .route("/echo/{*rest}", any(echo))
+            .route("/status/{n}", get(status).post(status))
+            .route("/slow", any(slow))
+            .route("/delay/{ms}/{*rest}", any(delay))
+            .route("/2015-03-31/functions/{name}/invocations", post(invoke))
+            .with_state(log.clone());
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Peer {
+            url,
+            log,
+            _task: task,
+        }
+    }
+
+    /// Every request received so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.log.0.lock().unwrap().clone()
+    }
+
+    /// How many requests had exactly this URI.
+    pub fn calls_to(&self, uri: &str) -> usize {
+        self.seen().iter().filter(|s| s.uri == uri).count()
+    }
+
+    /// How many requests reached `path` or below.
+    pub fn hits(&self, path: &str) -> usize {
+        self.seen()
+            .iter()
+            .filter(|s| s.uri.starts_with(path))
+            .count()
+    }
+}
+
+async fn echo(
+    State(log): State<Log>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let seen = log.push(&method, &uri, &headers, &body);
+    let answer = json!({
+        "method": seen.method,
+        "uri": seen.uri,
+        "headers": seen.headers,
+        "body": seen.body,
+    });
+    (
+        [("content-type", "application/json"), ("x-peer", "echo")],
+        answer.to_string(),
+    )
+        .into_response()
+}
+
+async fn status(
+    State(log): State<Log>,
+    Path(n): Path<u16>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    log.push(&method, &uri, &headers, &body);
+    let code = StatusCode::from_u16(n).unwrap_or(StatusCode::BAD_REQUEST);
+    (
+        code,
+        [("content-type", "application/json")],
+        json!({"status": n}).to_string(),
+    )
+        .into_response()
+}
+
+async fn slow(
+    State(log): State<Log>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    log.push(&method, &uri, &headers, &body);
+    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    StatusCode::OK.into_response()
+}
+
+/// Echoes after `ms` milliseconds (calls that are in flight for a while).
+async fn delay(
+    State(log): State<Log>,
+    Path((ms, _)): Path<(u64, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    echo(State(log), method, uri, headers, body).await
+}
+
+async fn invoke(
+    State(log): State<Log>,
+    Path(name): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    log.push(&method, &uri, &headers, &body);
+    let function = name.rsplit(':').next().unwrap_or(&name).to_owned();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    match function.as_str() {
+        "echo" => {
+            let payload = if body.is_empty() {
+                "null".to_owned()
+            } else {
+                String::from_utf8_lossy(&body).into_owned()
+            };
+            (
+                [
+                    ("content-type", "application/json"),
+                    ("x-amz-executed-version", "$LATEST"),
+                    ("x-amzn-requestid", request_id.as_str()),
+                ],
+                payload,
+            )
+                .into_response()
+        }
+        "boom" => (
+            [
+                ("content-type", "application/json"),
+                ("x-amz-executed-version", "$LATEST"),
+                ("x-amz-function-error", "Unhandled"),
+                ("x-amzn-requestid", request_id.as_str()),
+            ],
+            r#"{"errorMessage":"it broke","errorType":"ValueError","stackTrace":["line 1"]}"#,
+        )
+            .into_response(),
+        _ => (
+            StatusCode::NOT_FOUND,
+            [
+                ("content-type", "application/json"),
+                (
+                    "x-amzn-errortype",
+                    "ResourceNotFoundException:http://internal.amazon.com/coral/com.amazonaws.awslambda/",
+                ),
+                ("x-amzn-requestid", request_id.as_str()),
+            ],
+            json!({"Type": "User", "message": format!("Function not found: arn:aws:lambda:us-east-1:123456789012:function:{function}")}).to_string(),
+        )
+            .into_response(),
+    }
+}
+
+/// The value of a JSON text (event details keep outputs as text).
+pub fn parsed(v: &Value) -> Value {
+    serde_json::from_str(v.as_str().unwrap_or("null")).unwrap_or(Value::Null)
+}
