@@ -2,7 +2,7 @@
 """sfnlite's execution benchmark: one command, one table.
 
     python3 bench/executions.py [--runs 3] [--duration 5] [--peers] [--waiting 100000] [--stored 1000000]
-                                [--activities 1000] [--pending 10000] [--against BIN]
+                                [--activities 1000] [--pending 10000] [--against BIN] [--http N]
 
 1. Throughput: a STANDARD machine of three Pass states, started through an alias by wrk
    (-t1, 16 connections) for --duration seconds; then the time until the last execution has
@@ -305,6 +305,122 @@ def activities(args, tmp, notes):
     p.stop()
 
 
+# A local HTTP endpoint for the HTTP Task workload: its own process (no GIL shared with the
+# client), answering every request with a small JSON body over keep-alive connections.
+ENDPOINT = r"""
+import asyncio
+BODY = b'{"ok":true}'
+ANSWER = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(BODY), BODY)
+async def serve(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if length:
+                await reader.readexactly(length)
+            writer.write(ANSWER)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+async def main():
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+asyncio.run(main())
+"""
+
+
+def http_task(args, tmp, notes):
+    """The overhead of an HTTP Task over the raw call it makes: one at a time over keep-alive
+    connections, the raw POST to a local endpoint, then the same POST made by an HTTP Task —
+    in an EXPRESS machine through StartSyncExecution (nothing stored), and in a STANDARD
+    machine (StartExecution, then DescribeExecution until it finished) beside a one-Pass
+    STANDARD machine measured the same way, so the Task's own cost (its two commits
+    included) is the difference."""
+    import subprocess
+    ep = subprocess.Popen([sys.executable, "-c", ENDPOINT], stdout=subprocess.PIPE, text=True)
+    port = int(ep.stdout.readline())
+    url = f"http://127.0.0.1:{port}/hook"
+    p = bench.sfnlite(os.path.join(tmp, "http.db"))
+    host, sport = p.addr.split(":")
+    conns = {"sfn": http.client.HTTPConnection(host, int(sport)), "raw": http.client.HTTPConnection("127.0.0.1", port)}
+
+    def exchange(which, method, path, body, headers):
+        # A connection idle past the server's idle timeout (while the other workload ran) is
+        # closed by the server: open a fresh one, untimed work either way.
+        for attempt in (0, 1):
+            try:
+                c = conns[which]
+                c.request(method, path, body, headers)
+                r = c.getresponse()
+                return r.status, r.read()
+            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                if attempt:
+                    raise
+                conns[which].close()
+                conns[which] = http.client.HTTPConnection(*((host, int(sport)) if which == "sfn" else ("127.0.0.1", port)))
+
+    def rpc(op, body):
+        status, data = exchange("sfn", "POST", "/", json.dumps(body), {"X-Amz-Target": f"AWSStepFunctions.{op}",
+                                "Content-Type": "application/x-amz-json-1.0", "Authorization": bench.AUTH})
+        out = json.loads(data)
+        if status != 200:
+            raise RuntimeError(f"{op}: {out}")
+        return out
+
+    task = {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+            "Parameters": {"ApiEndpoint": url, "Method": "POST", "RequestBody": {"n": 1}}, "End": True}
+    one_task = json.dumps({"StartAt": "T", "States": {"T": task}})
+    one_pass = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    express_m = rpc("CreateStateMachine", {"name": "http-x", "definition": one_task, "roleArn": ROLE, "type": "EXPRESS"})["stateMachineArn"]
+    standard_m = rpc("CreateStateMachine", {"name": "http-s", "definition": one_task, "roleArn": ROLE})["stateMachineArn"]
+    pass_m = rpc("CreateStateMachine", {"name": "pass-s", "definition": one_pass, "roleArn": ROLE})["stateMachineArn"]
+
+    def timed(f, n):
+        out = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            f()
+            out.append((time.perf_counter() - t0) * 1000)
+        out.sort()
+        return out
+
+    def raw():
+        exchange("raw", "POST", "/hook", '{"n":1}', {"content-type": "application/json"})
+
+    def sync():
+        out = rpc("StartSyncExecution", {"stateMachineArn": express_m})
+        if out["status"] != "SUCCEEDED":
+            raise RuntimeError(out)
+
+    def standard(machine):
+        def run():
+            e = rpc("StartExecution", {"stateMachineArn": machine})["executionArn"]
+            while True:
+                d = rpc("DescribeExecution", {"executionArn": e})
+                if d["status"] != "RUNNING":
+                    if d["status"] != "SUCCEEDED":
+                        raise RuntimeError(d)
+                    return
+        return run
+
+    n = args.http
+    pct = lambda xs, q: xs[min(len(xs) - 1, int(len(xs) * q))]
+    rows = []
+    for run in range(args.runs):
+        r = {"raw": timed(raw, n), "sync": timed(sync, n),
+             "task": timed(standard(standard_m), n // 4), "pass": timed(standard(pass_m), n // 4)}
+        rows.append({k: (pct(v, 0.5), pct(v, 0.99)) for k, v in r.items()})
+        log(f"run {run + 1}/{args.runs} HTTP Task: " + ", ".join(f"{k} p50 {v[0]:.3f} ms" for k, v in rows[-1].items()))
+    med = {k: (statistics.median(r[k][0] for r in rows), statistics.median(r[k][1] for r in rows)) for k in rows[0]}
+    p.stop()
+    ep.kill()
+    return med
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -316,23 +432,34 @@ def main():
     ap.add_argument("--pending", type=int, default=10_000, help="activity tasks left waiting for the memory figure")
     ap.add_argument("--express", action="store_true", help="StartSyncExecution of a three-Pass EXPRESS machine")
     ap.add_argument("--jsonata", action="store_true", help="the JSONata three-Pass workload beside its JSONPath twin")
+    ap.add_argument("--no-throughput", action="store_true", help="skip the throughput workload (to run only others)")
+    ap.add_argument("--http", type=int, default=0, metavar="N", help="HTTP Task overhead over its raw call, N calls per run (0 skips)")
     ap.add_argument("--against", metavar="BIN", help="an earlier sfnlite binary measured on the throughput workload in the same runs")
     args = ap.parse_args()
     bench.ensure_wrk()
     bench.build()
     tmp = tempfile.mkdtemp(prefix="sfnlite-exec-bench-")
     notes = []
-    rows = throughput(args, tmp, notes)
-    print(f"\n{args.runs} alternating runs of {args.duration} s each, wrk -t1 -c16, medians; {os.cpu_count()} cores\n")
-    print("| workload | executions/s | StartExecution rps | p50 ms | p99 ms | errors | drain s | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
-    for name, eps, rps, p50, p99, err, drained, ratio in rows:
-        print(f"| {name} | {eps:,.0f} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {err:.0f} | {drained:.2f} | {ratio} |")
+    if not args.no_throughput:
+        rows = throughput(args, tmp, notes)
+        print(f"\n{args.runs} alternating runs of {args.duration} s each, wrk -t1 -c16, medians; {os.cpu_count()} cores\n")
+        print("| workload | executions/s | StartExecution rps | p50 ms | p99 ms | errors | drain s | ratio |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        for name, eps, rps, p50, p99, err, drained, ratio in rows:
+            print(f"| {name} | {eps:,.0f} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {err:.0f} | {drained:.2f} | {ratio} |")
     if args.express:
         m, rss = express(args, tmp)
         print("\n| workload | runs/s | p50 ms | p99 ms | errors |")
         print("|---|---:|---:|---:|---:|")
         print(f"| StartSyncExecution, EXPRESS machine of 3 Pass states (RSS {rss:.1f} MiB) | {m['rps']:,.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['errors']:.0f} |")
+    if args.http:
+        m = http_task(args, tmp, notes)
+        print("\n| one at a time, keep-alive | p50 ms | p99 ms | overhead p50 ms |")
+        print("|---|---:|---:|---:|")
+        print(f"| raw POST to the local endpoint | {m['raw'][0]:.3f} | {m['raw'][1]:.3f} | |")
+        print(f"| StartSyncExecution, EXPRESS machine of one HTTP Task making that POST | {m['sync'][0]:.3f} | {m['sync'][1]:.3f} | {m['sync'][0] - m['raw'][0]:.3f} |")
+        print(f"| STANDARD one-Pass machine, StartExecution until finished | {m['pass'][0]:.3f} | {m['pass'][1]:.3f} | |")
+        print(f"| STANDARD one-HTTP-Task machine, StartExecution until finished | {m['task'][0]:.3f} | {m['task'][1]:.3f} | {m['task'][0] - m['pass'][0] - m['raw'][0]:.3f} (over the one-Pass run and the raw call) |")
     if args.jsonata:
         print("\n| workload | executions/s | StartExecution rps | p50 ms | p99 ms | errors | drain s | ratio |")
         print("|---|---:|---:|---:|---:|---:|---:|---|")

@@ -128,6 +128,9 @@ pub struct Runner {
     outside: Option<Arc<dyn Outside>>,
     /// Woken when an outside call's answer was recorded (its step may have made new calls).
     wake: Option<Arc<Notify>>,
+    /// Outside calls in flight with their answers' writes: a graceful stop waits for them
+    /// (within the shutdown grace), so only a crash leaves calls whose fate is unknown.
+    in_flight: tokio::task::JoinSet<()>,
 }
 
 /// Milliseconds since the epoch, from the system clock.
@@ -156,6 +159,7 @@ impl Runner {
             mocks: Mocks::default(),
             outside: None,
             wake: None,
+            in_flight: tokio::task::JoinSet::new(),
         }
     }
 
@@ -278,7 +282,8 @@ impl Runner {
 
     /// Hands calls marked sent (committed) to the network; each answer is recorded, and its
     /// execution stepped, in a write of its own.
-    fn dispatch(&self, sent: Vec<outside::Request>) {
+    fn dispatch(&mut self, sent: Vec<outside::Request>) {
+        while self.in_flight.try_join_next().is_some() {}
         let Some(o) = &self.outside else {
             return;
         };
@@ -292,7 +297,7 @@ impl Runner {
                 wake: self.wake.clone(),
                 tasks: self.tasks.clone(),
             };
-            tokio::spawn(async move {
+            self.in_flight.spawn(async move {
                 let answer = answering.await;
                 deliver.answer(request.token, answer).await;
             });
@@ -377,6 +382,9 @@ impl Runner {
                 _ = stop.changed() => {}
             }
         }
+        // Calls in flight get their answers recorded before the store closes (the caller
+        // bounds this wait by the shutdown grace).
+        while self.in_flight.join_next().await.is_some() {}
     }
 }
 

@@ -388,3 +388,85 @@ async fn express_runs_and_test_state_make_outside_calls_too() {
     assert_eq!(body["output"], r#"{"t":2}"#);
     assert_eq!(peer.hits("/2015-03-31/functions/echo"), 2);
 }
+
+#[tokio::test]
+async fn lambda_wait_for_task_token_resumes_when_the_function_answers_on_the_token() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let definition = json!({"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "echo", "Payload": {"token.$": "$$.Task.Token"}},
+        "End": true}}});
+    let machine = create(&app, "callback", &definition.to_string()).await;
+    let (_, started, _) = app
+        .call("StartExecution", json!({"stateMachineArn": machine}))
+        .await;
+    let arn = started["executionArn"].as_str().unwrap().to_owned();
+    // The function got the token in its payload; it answers later, out of band.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let token = loop {
+        if let Some(s) = peer
+            .seen()
+            .into_iter()
+            .find(|s| s.uri.starts_with("/2015-03-31/functions/echo"))
+        {
+            let payload: Value = serde_json::from_str(&s.body).unwrap();
+            break payload["token"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the function was never invoked"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    app.client()
+        .send_task_success()
+        .task_token(token)
+        .output(r#"{"done":true}"#)
+        .send()
+        .await
+        .unwrap();
+    let done = closed(&app, &arn).await;
+    assert_eq!(done["output"], r#"{"done":true}"#);
+    let events = history(&app, &arn, json!({})).await;
+    assert_eq!(
+        kinds(&events)[2..6],
+        [
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded"
+        ]
+    );
+    // The submission's output is what Invoke answered.
+    let submitted = parsed(&event(&events, "TaskSubmitted")["taskSubmittedEventDetails"]["output"]);
+    assert_eq!(submitted["StatusCode"], 200);
+}
+
+#[tokio::test]
+async fn a_graceful_restart_lets_a_call_in_flight_finish_and_records_its_answer() {
+    let peer = Peer::start().await;
+    let mut app = app_for(&peer).await;
+    let definition = json!({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {"ApiEndpoint": format!("{}/delay/300/graceful", peer.url), "Method": "POST"},
+        "OutputPath": "$.StatusCode", "End": true}}});
+    let machine = create(&app, "graceful", &definition.to_string()).await;
+    let (_, started, _) = app
+        .call("StartExecution", json!({"stateMachineArn": machine}))
+        .await;
+    let arn = started["executionArn"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while peer.calls_to("/delay/300/graceful") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the call was never made"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    app.restart().await;
+    let done = closed(&app, &arn).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["output"], "200");
+    assert_eq!(peer.calls_to("/delay/300/graceful"), 1);
+}
