@@ -54,6 +54,10 @@ pub trait Outside: Send + Sync {
     /// Makes `request`; every failure (refusal, error status, timeout, no connection, no
     /// endpoint configured) is an answer with the error name AWS gives it.
     fn call(&self, request: Request) -> Answering;
+    /// The answer of a call that needs no network (no endpoint configured for its service,
+    /// a pattern or action not made), known before anything is sent: the runner records it
+    /// in the commit that would have marked the call sent.
+    fn answer_now(&self, request: &Request) -> Option<CallAnswer>;
     /// What a call gets whose answer will never come (it was in flight when sfnlite stopped).
     fn lost(&self, integration: &str, resource: &str) -> CallAnswer;
 }

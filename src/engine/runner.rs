@@ -255,7 +255,7 @@ impl Runner {
         }
         let steps = outcomes.len();
         let calls = self.calls.clone();
-        let reaches_out = self.outside.is_some();
+        let outside = self.outside.clone();
         let (queued, sent) = self
             .store
             .write(move |tx| {
@@ -264,7 +264,7 @@ impl Runner {
                 let mut queued = false;
                 let mut callers = Callers {
                     calls: calls.as_deref(),
-                    reaches_out,
+                    outside: outside.as_deref(),
                     sent: Vec::new(),
                 };
                 for o in outcomes {
@@ -393,7 +393,7 @@ impl Runner {
 /// answered as unreachable at once when the runner has no way out).
 struct Callers<'a> {
     calls: Option<&'a dyn Calls>,
-    reaches_out: bool,
+    outside: Option<&'a dyn Outside>,
     sent: Vec<outside::Request>,
 }
 
@@ -727,12 +727,25 @@ fn settle_calls(
         called = super::calls::perform(tx, calls, execution_arn, &mut progress.position, now)?;
     }
     let mut sent = Vec::new();
-    let answered_unsent = if callers.reaches_out {
-        sent = outside::mark_sent(&mut progress.position, execution_arn, now);
-        for r in &sent {
-            tx.activities().call_sent(&r.token, key)?;
+    let answered_unsent = if let Some(o) = callers.outside {
+        let mut answered = false;
+        for r in outside::mark_sent(&mut progress.position, execution_arn, now) {
+            match o.answer_now(&r) {
+                Some(a) => {
+                    answered = true;
+                    if let Some(c) = step::task_mut(&mut progress.position, &r.token)
+                        .and_then(|t| t.call.as_deref_mut())
+                    {
+                        c.answer = Some(a);
+                    }
+                }
+                None => {
+                    tx.activities().call_sent(&r.token, key)?;
+                    sent.push(r);
+                }
+            }
         }
-        false
+        answered
     } else {
         outside::answer_unsent(&mut progress.position, outside::unreachable)
     };

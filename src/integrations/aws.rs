@@ -475,30 +475,46 @@ pub fn json_error(a: &Answer) -> (String, String) {
     (code, message)
 }
 
-/// Makes an optimised or `aws-sdk:` call.
-pub async fn call(ctx: &Ctx, r: Request, timeout: Duration) -> CallAnswer {
+/// The service of a call and whether it is an `aws-sdk:` one, or why it cannot be made
+/// (an unknown service or optimised action, no endpoint) — known before anything is sent.
+fn route(endpoints: &Endpoints, r: &Request) -> Result<(Service, bool, String), CallAnswer> {
     let (svc, action) = split(&r.integration);
     let (name, sdk) = match svc.strip_prefix("aws-sdk:") {
         Some(n) => (n, true),
         None => (svc, false),
     };
     let Some(service) = service(name) else {
-        return failed(
+        return Err(failed(
             "States.TaskFailed",
             format!(
                 "sfnlite cannot call the service '{name}' of the resource '{}': it speaks the JSON protocols, SNS and S3",
                 r.resource
             ),
-        );
+        ));
     };
     if !sdk && !OPTIMISED.contains(&format!("{svc}:{action}").as_str()) {
-        return failed(
+        return Err(failed(
             "States.TaskFailed",
             format!("sfnlite has no optimised integration '{svc}:{action}'"),
-        );
+        ));
     }
-    let Some(base) = ctx.endpoints.resolve(service.key, &r.region) else {
-        return unconfigured(&r.resource);
+    let Some(base) = endpoints.resolve(service.key, &r.region) else {
+        return Err(unconfigured(&r.resource));
+    };
+    Ok((service, sdk, base))
+}
+
+/// Why a call cannot be made at all, if it cannot (see [`route`]).
+pub fn refuse_now(endpoints: &Endpoints, r: &Request) -> Option<CallAnswer> {
+    route(endpoints, r).err()
+}
+
+/// Makes an optimised or `aws-sdk:` call.
+pub async fn call(ctx: &Ctx, r: Request, timeout: Duration) -> CallAnswer {
+    let (svc, action) = split(&r.integration);
+    let (service, sdk, base) = match route(&ctx.endpoints, &r) {
+        Ok(routed) => routed,
+        Err(refused) => return refused,
     };
     let (prefix, v1) = if sdk {
         (service.sdk, None)

@@ -4,7 +4,8 @@
 //! the function's `errorType` as the error (`Lambda.Unknown` when it names none) and its
 //! payload as the cause — compact for `lambda:invoke`, spaced as Python's `json.dumps`
 //! prints it for a function ARN (recorded) — and a refusal of the Invoke call itself is
-//! `Lambda.<Code>`.
+//! `Lambda.<Code>`. `lambda:invoke`'s output members are in AWS's (alphabetical) order, with
+//! `LogResult` when the function was asked for its log tail (recorded).
 
 use std::time::Duration;
 
@@ -118,6 +119,9 @@ pub async fn invoke(ctx: &Ctx, r: Request, timeout: Duration) -> CallAnswer {
                 .to_owned(),
         ),
     );
+    if let Some(log) = a.header("x-amz-log-result") {
+        out.insert("LogResult".into(), Value::String(log.to_owned()));
+    }
     out.insert(
         "Payload".into(),
         if a.body.is_empty() {

@@ -96,21 +96,33 @@ impl Client {
 }
 
 impl Outside for Client {
+    fn answer_now(&self, request: &Request) -> Option<CallAnswer> {
+        if request.pattern == Pattern::Sync || request.pattern == Pattern::Sync2 {
+            return Some(failed(
+                "States.TaskFailed",
+                format!(
+                    "sfnlite does not run the .sync pattern of '{}' (only states:startExecution)",
+                    request.resource
+                ),
+            ));
+        }
+        match split(&request.integration) {
+            ("http", "invoke") => None,
+            ("lambda", _) => self
+                .endpoints
+                .resolve("lambda", &request.region)
+                .is_none()
+                .then(|| unconfigured(&request.resource)),
+            _ => aws::refuse_now(&self.endpoints, request),
+        }
+    }
+
     fn call(&self, request: Request) -> Answering {
+        if let Some(a) = self.answer_now(&request) {
+            return Box::pin(async move { a });
+        }
         let integration = request.integration.clone();
         let (service, action) = split(&integration);
-        if request.pattern == Pattern::Sync || request.pattern == Pattern::Sync2 {
-            let cause = format!(
-                "sfnlite does not run the .sync pattern of '{}' (only states:startExecution)",
-                request.resource
-            );
-            return Box::pin(async move {
-                CallAnswer::Failed {
-                    error: "States.TaskFailed".into(),
-                    cause,
-                }
-            });
-        }
         let ctx = aws::Ctx {
             http: self.http.clone(),
             endpoints: self.endpoints.clone(),

@@ -175,7 +175,7 @@ async fn lambda_invoke_returns_the_payload_with_the_sdk_metadata_and_signs_the_c
     let app = app_for(&peer).await;
     let definition = json!({"StartAt": "Call", "States": {"Call": {
         "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": {"FunctionName": "echo", "Payload": {"n.$": "$.n"}},
+        "Parameters": {"FunctionName": "echo", "Payload": {"n.$": "$.n"}, "LogType": "Tail"},
         "End": true}}});
     let (done, events) = run(&app, "invoke", definition, json!({"n": 3})).await;
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
@@ -190,12 +190,14 @@ async fn lambda_invoke_returns_the_payload_with_the_sdk_metadata_and_signs_the_c
         members,
         [
             "ExecutedVersion",
+            "LogResult",
             "Payload",
             "SdkHttpMetadata",
             "SdkResponseMetadata",
             "StatusCode"
         ]
     );
+    assert_eq!(out["LogResult"], "U1RBUlQgZWNobw==");
     assert_eq!(out["ExecutedVersion"], "$LATEST");
     assert_eq!(out["Payload"], json!({"n": 3}));
     assert_eq!(out["StatusCode"], 200);
