@@ -309,13 +309,19 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
             time_scale: ctx.limits.time_scale,
         })),
         outside: Some(ctx.outside.clone()),
+        trace: (input.inspection_level.as_deref() == Some("TRACE"))
+            .then_some(input.reveal_secrets == Some(true)),
         now_ms: now,
     })
     .await?;
-    // Inspection data members are JSON texts (SensitiveData strings in the model).
+    // Inspection data members are JSON texts (SensitiveData strings in the model), but for
+    // an HTTP Task's `request` and `response`, which are structures.
     let inspection_data = tested.inspection.map(|m| {
         m.into_iter()
-            .map(|(k, v)| (k, Value::String(v.to_string())))
+            .map(|(k, v)| match k.as_str() {
+                "request" | "response" => (k, v),
+                _ => (k, Value::String(v.to_string())),
+            })
             .collect()
     });
     // A mocked Parallel or Map error leaves no failure event with details (AWS's XStateFailed

@@ -93,6 +93,7 @@ async fn wait(
         &mut p.position,
         &x.info.execution_arn,
         (x.clock)(),
+        None,
     )
     .await
     {

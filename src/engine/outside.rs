@@ -49,6 +49,9 @@ pub struct Request {
 /// A call's answer, some time later.
 pub type Answering = Pin<Box<dyn Future<Output = CallAnswer> + Send>>;
 
+/// A call's answer with its trace (see [`Outside::traced`]).
+pub type Traced = Pin<Box<dyn Future<Output = (CallAnswer, Option<Value>)> + Send>>;
+
 /// Makes outside calls.
 pub trait Outside: Send + Sync {
     /// Makes `request`; every failure (refusal, error status, timeout, no connection, no
@@ -58,6 +61,13 @@ pub trait Outside: Send + Sync {
     /// a pattern or action not made), known before anything is sent: the runner records it
     /// in the commit that would have marked the call sent.
     fn answer_now(&self, request: &Request) -> Option<CallAnswer>;
+    /// [`Outside::call`], and for TestState's TRACE level the HTTP `request` and `response`
+    /// (HTTP Tasks only; `reveal`: with what a connection adds). Others trace nothing.
+    fn traced(&self, request: Request, reveal: bool) -> Traced {
+        let _ = reveal;
+        let answering = self.call(request);
+        Box::pin(async move { (answering.await, None) })
+    }
     /// What a call gets whose answer will never come (it was in flight when sfnlite stopped).
     fn lost(&self, integration: &str, resource: &str) -> CallAnswer;
 }
@@ -191,11 +201,14 @@ pub fn recover(
 
 /// Makes the outside calls of a run that is not stored (EXPRESS, TestState) and keeps their
 /// answers in `position`; nothing to make at most once here, as nothing survives the process.
+/// With `trace` (TestState at TRACE: `Some(reveal secrets)`), the traces of the calls made
+/// are added to `traces`.
 pub async fn perform_unstored(
     outside: Option<&Arc<dyn Outside>>,
     position: &mut Position,
     execution_arn: &str,
     now_ms: i64,
+    trace: Option<(bool, &mut Vec<Value>)>,
 ) -> bool {
     let Some(o) = outside else {
         return answer_unsent(position, unreachable);
@@ -204,20 +217,38 @@ pub async fn perform_unstored(
     if requests.is_empty() {
         return false;
     }
+    let reveal = trace.as_ref().map(|(r, _)| *r);
     let mut answers = Vec::with_capacity(requests.len());
     let calls: Vec<_> = requests
         .into_iter()
         .map(|r| {
             let token = r.token.clone();
-            (token, tokio::spawn(o.call(r)))
+            let traced = match reveal {
+                Some(reveal) => o.traced(r, reveal),
+                None => {
+                    let answering = o.call(r);
+                    Box::pin(async move { (answering.await, None) })
+                }
+            };
+            (token, tokio::spawn(traced))
         })
         .collect();
+    let mut traces = Vec::new();
     for (token, handle) in calls {
-        let a = handle.await.unwrap_or_else(|e| CallAnswer::Failed {
-            error: "States.TaskFailed".into(),
-            cause: format!("the call could not complete: {e}"),
+        let (a, t) = handle.await.unwrap_or_else(|e| {
+            (
+                CallAnswer::Failed {
+                    error: "States.TaskFailed".into(),
+                    cause: format!("the call could not complete: {e}"),
+                },
+                None,
+            )
         });
+        traces.extend(t);
         answers.push((token, a));
+    }
+    if let Some((_, out)) = trace {
+        out.extend(traces);
     }
     for (token, a) in answers {
         if let Some(t) = step::task_mut(position, &token) {

@@ -43,6 +43,9 @@ pub struct TestRun<'a> {
     pub store: Store,
     pub calls: Option<Arc<dyn Calls>>,
     pub outside: Option<Arc<dyn super::outside::Outside>>,
+    /// TRACE level: HTTP Tasks' `request` and `response` go into the inspection data
+    /// (`Some(reveal secrets)`).
+    pub trace: Option<bool>,
     pub now_ms: i64,
 }
 
@@ -99,7 +102,12 @@ pub async fn test_state(run: TestRun<'_>) -> Result<Tested, StoreError> {
     };
     let mut inspection = run.inspect.then(Map::new);
     let mut events: Vec<Event> = Vec::new();
+    // An HTTP Task's request and response, shown with the step that records its answer.
+    let mut http_trace: Option<Map<String, Value>> = None;
     loop {
+        if let (Some(m), Some(t)) = (inspection.as_mut(), http_trace.take()) {
+            m.extend(t);
+        }
         let next = {
             let mut entropy = SystemEntropy;
             let exists = |_: &str| true;
@@ -178,13 +186,18 @@ pub async fn test_state(run: TestRun<'_>) -> Result<Tested, StoreError> {
                 }
                 mut position => {
                     // A call to make (or a Parallel/Map still running): on with the state.
+                    let mut traces = Vec::new();
                     let called_out = super::outside::perform_unstored(
                         run.outside.as_ref(),
                         &mut position,
                         &run.info.execution_arn,
                         run.now_ms,
+                        run.trace.map(|reveal| (reveal, &mut traces)),
                     )
                     .await;
+                    if let Some(Value::Object(t)) = traces.pop() {
+                        http_trace = Some(t);
+                    }
                     if called_out {
                         // Answered: the next step records what the answers mean.
                     } else if !step::unanswered_calls(&mut position).is_empty() {

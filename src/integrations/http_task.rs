@@ -88,11 +88,27 @@ fn url_encoded(body: &Value, array_format: &str) -> String {
         .join("&")
 }
 
+/// Makes the call; with `trace`, also returns TestState's `request` and `response` as
+/// `inspectionData` shows them (`trace == Some(true)`: with what the connection added).
 pub async fn invoke(
     http: &reqwest::Client,
     connections: &Connections,
     r: Request,
     timeout: Duration,
+    trace: Option<bool>,
+) -> (CallAnswer, Option<Value>) {
+    let mut traced = None;
+    let answer = exchange(http, connections, r, timeout, trace, &mut traced).await;
+    (answer, traced)
+}
+
+async fn exchange(
+    http: &reqwest::Client,
+    connections: &Connections,
+    r: Request,
+    timeout: Duration,
+    trace: Option<bool>,
+    traced: &mut Option<Value>,
 ) -> CallAnswer {
     let p = &r.parameters;
     let Some(endpoint) = p.get("ApiEndpoint").and_then(Value::as_str) else {
@@ -146,6 +162,8 @@ pub async fn invoke(
             headers.push((k.to_ascii_lowercase(), text(v)));
         }
     }
+    // What the connection adds is a secret: TestState shows it only with revealSecrets.
+    let (own_query, own_headers) = (query.len(), headers.len());
     if let Some(c) = connection {
         for (k, v) in &c.query {
             query.push((k.clone(), v.clone()));
@@ -163,6 +181,7 @@ pub async fn invoke(
             headers.push(("authorization".to_owned(), format!("Basic {token}")));
         }
     }
+    let connection_end = headers.len();
     let has = |headers: &[(String, String)], name: &str| headers.iter().any(|(k, _)| k == name);
     let encoding = p
         .pointer("/Transform/RequestBodyEncoding")
@@ -193,18 +212,60 @@ pub async fn invoke(
             b.to_string().into_bytes()
         }
     };
-    let mut url = endpoint.to_owned();
-    if !query.is_empty() {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(
-            &query
-                .iter()
-                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-                .collect::<Vec<_>>()
-                .join("&"),
-        );
+    let with_query = |query: &[(String, String)]| {
+        let mut url = endpoint.to_owned();
+        if !query.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(
+                &query
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                    .collect::<Vec<_>>()
+                    .join("&"),
+            );
+        }
+        url
+    };
+    let url = with_query(&query);
+    let mut request_trace = None;
+    if let Some(reveal) = trace {
+        let connection_headers = own_headers..connection_end;
+        let shown: Map<String, Value> = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| reveal || !connection_headers.contains(i))
+            .map(|(_, (k, v))| (k.clone(), json!(v)))
+            .collect();
+        request_trace = Some(json!({
+            "protocol": if endpoint.starts_with("https://") { "https" } else { "http" },
+            "method": method,
+            "url": if reveal { url.clone() } else { with_query(&query[..own_query]) },
+            "headers": Value::Object(shown).to_string(),
+            "body": String::from_utf8_lossy(&body),
+        }));
     }
-    let a = match send(http, None, &method, &url, headers, body, timeout).await {
+    let sent = send(http, None, &method, &url, headers, body, timeout).await;
+    if let Some(request) = request_trace {
+        let response = match &sent {
+            Ok(a) => {
+                let h: Map<String, Value> = a
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect();
+                json!({
+                    "protocol": if endpoint.starts_with("https://") { "https" } else { "http" },
+                    "statusCode": a.status.to_string(),
+                    "statusMessage": a.reason,
+                    "headers": Value::Object(h).to_string(),
+                    "body": a.body,
+                })
+            }
+            Err(_) => Value::Null,
+        };
+        *traced = Some(json!({"request": request, "response": response}));
+    }
+    let a = match sent {
         Ok(a) => a,
         Err(Transport(cause)) => return failed("States.Http.Socket", cause),
     };

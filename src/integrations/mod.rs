@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::asl::resource::Pattern;
-use crate::engine::outside::{self, Answering, Outside, Request};
+use crate::engine::outside::{self, Answering, Outside, Request, Traced};
 use crate::engine::step::CallAnswer;
 pub use settings::{Connection, Connections, Endpoints};
 
@@ -130,12 +130,8 @@ impl Outside for Client {
         };
         match (service, action) {
             ("http", "invoke") => {
-                let timeout = self.deadline(&request, Some(http_task::MAX_DURATION));
-                let connections = self.connections.clone();
-                let http = self.http.clone();
-                Box::pin(
-                    async move { http_task::invoke(&http, &connections, request, timeout).await },
-                )
+                let answering = self.traced(request, false);
+                Box::pin(async move { answering.await.0 })
             }
             ("lambda", _) => {
                 let timeout = self.deadline(&request, None);
@@ -146,6 +142,20 @@ impl Outside for Client {
                 Box::pin(async move { aws::call(&ctx, request, timeout).await })
             }
         }
+    }
+
+    fn traced(&self, request: Request, reveal: bool) -> Traced {
+        if split(&request.integration) != ("http", "invoke") || self.answer_now(&request).is_some()
+        {
+            let answering = self.call(request);
+            return Box::pin(async move { (answering.await, None) });
+        }
+        let timeout = self.deadline(&request, Some(http_task::MAX_DURATION));
+        let connections = self.connections.clone();
+        let http = self.http.clone();
+        Box::pin(async move {
+            http_task::invoke(&http, &connections, request, timeout, Some(reveal)).await
+        })
     }
 
     fn lost(&self, integration: &str, resource: &str) -> CallAnswer {

@@ -472,3 +472,52 @@ async fn a_graceful_restart_lets_a_call_in_flight_finish_and_records_its_answer(
     assert_eq!(done["output"], "200");
     assert_eq!(peer.calls_to("/delay/300/graceful"), 1);
 }
+
+#[tokio::test]
+async fn test_state_at_trace_shows_the_http_request_and_response_and_hides_connection_secrets() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {"ApiEndpoint": format!("{}/echo/t", peer.url), "Method": "POST",
+            "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/api/1"},
+            "Headers": {"X-Own": "1"}, "RequestBody": {"a": 1}},
+        "End": true});
+    let test = |reveal: bool| {
+        json!({"definition": task.to_string(), "roleArn": crate::helpers::ROLE,
+            "inspectionLevel": "TRACE", "revealSecrets": reveal})
+    };
+    let (status, body, _) = app.call("TestState", test(false)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    let data = &body["inspectionData"];
+    let request = &data["request"];
+    assert_eq!(request["method"], "POST");
+    assert_eq!(request["protocol"], "http");
+    assert_eq!(request["url"], format!("{}/echo/t", peer.url));
+    assert_eq!(request["body"], r#"{"a":1}"#);
+    let headers: Value = serde_json::from_str(request["headers"].as_str().unwrap()).unwrap();
+    assert_eq!(headers["x-own"], "1");
+    assert!(headers.get("x-api-key").is_none(), "{headers}");
+    let response = &data["response"];
+    assert_eq!(response["statusCode"], "200");
+    assert_eq!(response["statusMessage"], "OK");
+    assert!(response["body"]
+        .as_str()
+        .unwrap()
+        .contains("/echo/t?tenant=t1"));
+    // The call itself carried the connection's key and query either way.
+    assert!(data["result"].as_str().unwrap().contains("k1"));
+    let (_, body, _) = app.call("TestState", test(true)).await;
+    let request = &body["inspectionData"]["request"];
+    assert_eq!(request["url"], format!("{}/echo/t?tenant=t1", peer.url));
+    let headers: Value = serde_json::from_str(request["headers"].as_str().unwrap()).unwrap();
+    assert_eq!(headers["x-api-key"], "k1");
+    // DEBUG shows no request or response.
+    let (_, body, _) = app
+        .call(
+            "TestState",
+            json!({"definition": task.to_string(), "roleArn": crate::helpers::ROLE, "inspectionLevel": "DEBUG"}),
+        )
+        .await;
+    assert!(body["inspectionData"].get("request").is_none(), "{body}");
+}
