@@ -6,12 +6,13 @@
 //! configuration (there is no EventBridge here), whose API key, basic credentials and
 //! invocation headers and query parameters are added to the request.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 
 use super::aws::{send, Transport};
+use super::settings::OAuth;
 use super::{body_value, failed, Connections};
 use crate::engine::outside::Request;
 use crate::engine::step::CallAnswer;
@@ -93,18 +94,107 @@ fn url_encoded(body: &Value, array_format: &str) -> String {
 pub async fn invoke(
     http: &reqwest::Client,
     connections: &Connections,
+    tokens: &Tokens,
     r: Request,
     timeout: Duration,
     trace: Option<bool>,
 ) -> (CallAnswer, Option<Value>) {
     let mut traced = None;
-    let answer = exchange(http, connections, r, timeout, trace, &mut traced).await;
+    let answer = exchange(http, connections, tokens, r, timeout, trace, &mut traced).await;
     (answer, traced)
 }
 
+/// OAuth access tokens by connection ARN, with when they expire.
+#[derive(Default)]
+pub struct Tokens(std::sync::Mutex<std::collections::HashMap<String, (String, Instant)>>);
+
+/// A token for the OAuth connection `arn`: the kept one while it is valid, else a fresh one
+/// from the authorization endpoint (client credentials as basic authorization, as
+/// EventBridge sends them). A refusal fails the task as the authorization endpoint's status.
+async fn oauth_token(
+    http: &reqwest::Client,
+    tokens: &Tokens,
+    arn: &str,
+    o: &OAuth,
+    timeout: Duration,
+) -> Result<String, CallAnswer> {
+    if let Some((t, until)) = tokens.0.lock().unwrap_or_else(|p| p.into_inner()).get(arn) {
+        if *until > Instant::now() {
+            return Ok(t.clone());
+        }
+    }
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", o.client_id, o.client_secret));
+    let mut headers: Vec<(String, String)> = vec![
+        ("authorization".to_owned(), format!("Basic {basic}")),
+        (
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
+    ];
+    headers.extend(
+        o.headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone())),
+    );
+    let mut form = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+    form.extend(o.body.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut url = o.endpoint.clone();
+    if !o.query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(
+            &o.query
+                .iter()
+                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                .collect::<Vec<_>>()
+                .join("&"),
+        );
+    }
+    let a = send(
+        http,
+        None,
+        &o.method.to_ascii_uppercase(),
+        &url,
+        headers,
+        body.into_bytes(),
+        timeout,
+    )
+    .await
+    .map_err(|Transport(cause)| failed("States.Http.Socket", cause))?;
+    let v = body_value(&a.body);
+    match (a.status, v.get("access_token").and_then(Value::as_str)) {
+        (200..=299, Some(t)) => {
+            let secs = v.get("expires_in").and_then(Value::as_u64).unwrap_or(3600);
+            // Renewed a little before it expires, as a client should.
+            let until = Instant::now() + Duration::from_secs(secs.saturating_sub(30).max(1));
+            tokens
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(arn.to_owned(), (t.to_owned(), until));
+            Ok(t.to_owned())
+        }
+        (status, _) => Err(failed(
+            format!("States.Http.StatusCode.{}", if (200..300).contains(&status) { 401 } else { status }),
+            format!(
+                "The OAuth authorization endpoint of the connection '{arn}' gave no access token (status {status}): {}",
+                a.body
+            ),
+        )),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn exchange(
     http: &reqwest::Client,
     connections: &Connections,
+    tokens: &Tokens,
     r: Request,
     timeout: Duration,
     trace: Option<bool>,
@@ -179,6 +269,16 @@ async fn exchange(
             let token = base64::engine::general_purpose::STANDARD
                 .encode(format!("{}:{}", b.username, b.password));
             headers.push(("authorization".to_owned(), format!("Basic {token}")));
+        }
+        if let Some(o) = &c.oauth {
+            let arn = p
+                .pointer("/Authentication/ConnectionArn")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            match oauth_token(http, tokens, arn, o, timeout).await {
+                Ok(t) => headers.push(("authorization".to_owned(), format!("Bearer {t}"))),
+                Err(refused) => return refused,
+            }
         }
     }
     let connection_end = headers.len();

@@ -51,6 +51,8 @@ pub struct Client {
     endpoints: Endpoints,
     signing: Signing,
     connections: Connections,
+    /// OAuth tokens of HTTP Task connections, kept until they expire.
+    tokens: Arc<http_task::Tokens>,
     /// Longest a call may take when its task has no shorter TimeoutSeconds.
     call_timeout: Duration,
 }
@@ -74,6 +76,7 @@ impl Client {
             endpoints: o.endpoints,
             signing: o.signing,
             connections: o.connections,
+            tokens: Arc::default(),
             call_timeout: o.call_timeout,
         }))
     }
@@ -92,6 +95,17 @@ impl Client {
             }
             _ => d,
         }
+    }
+}
+
+impl Client {
+    fn http_task(&self, request: Request, trace: Option<bool>) -> Traced {
+        let timeout = self.deadline(&request, Some(http_task::MAX_DURATION));
+        let connections = self.connections.clone();
+        let (http, tokens) = (self.http.clone(), self.tokens.clone());
+        Box::pin(async move {
+            http_task::invoke(&http, &connections, &tokens, request, timeout, trace).await
+        })
     }
 }
 
@@ -130,7 +144,7 @@ impl Outside for Client {
         };
         match (service, action) {
             ("http", "invoke") => {
-                let answering = self.traced(request, false);
+                let answering = self.http_task(request, None);
                 Box::pin(async move { answering.await.0 })
             }
             ("lambda", _) => {
@@ -150,12 +164,7 @@ impl Outside for Client {
             let answering = self.call(request);
             return Box::pin(async move { (answering.await, None) });
         }
-        let timeout = self.deadline(&request, Some(http_task::MAX_DURATION));
-        let connections = self.connections.clone();
-        let http = self.http.clone();
-        Box::pin(async move {
-            http_task::invoke(&http, &connections, request, timeout, Some(reveal)).await
-        })
+        self.http_task(request, Some(reveal))
     }
 
     fn lost(&self, integration: &str, resource: &str) -> CallAnswer {

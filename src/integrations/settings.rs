@@ -95,6 +95,10 @@ pub struct Connection {
     /// Basic authorization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basic: Option<Basic>,
+    /// OAuth client credentials: a token is fetched from the authorization endpoint (and kept
+    /// until it expires) and sent as `Authorization: Bearer <token>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuth>,
     /// Invocation parameters: headers and query parameters added to every request.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
@@ -114,6 +118,30 @@ pub struct ApiKey {
 pub struct Basic {
     pub username: String,
     pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth {
+    /// The authorization endpoint (`AuthorizationEndpoint`).
+    pub endpoint: String,
+    /// `GET`, `POST` (default) or `PUT`.
+    #[serde(default = "post")]
+    pub method: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// `OAuthHttpParameters`: body parameters (form-encoded), headers and query parameters
+    /// of the token request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub body: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query: BTreeMap<String, String>,
+}
+
+fn post() -> String {
+    "POST".into()
 }
 
 /// Connections by ARN.

@@ -15,9 +15,13 @@ async fn app_for(peer: &Peer) -> TestApp {
     let url = peer.url.clone();
     TestApp::spawn_with(move |c| {
         c.endpoints = format!("default={url}").parse().unwrap();
-        c.connections = r#"{"arn:aws:events:us-east-1:123456789012:connection/api/1": {"api_key": {"name": "X-Api-Key", "value": "k1"}, "query": {"tenant": "t1"}}}"#
-            .parse()
-            .unwrap();
+        c.connections = format!(
+            r#"{{"arn:aws:events:us-east-1:123456789012:connection/api/1": {{"api_key": {{"name": "X-Api-Key", "value": "k1"}}, "query": {{"tenant": "t1"}}}},
+                "arn:aws:events:us-east-1:123456789012:connection/oauth/1": {{"oauth": {{"endpoint": "{url}/oauth/token", "client_id": "c1", "client_secret": "s1", "body": {{"scope": "orders"}}}}}},
+                "arn:aws:events:us-east-1:123456789012:connection/oauth/bad": {{"oauth": {{"endpoint": "{url}/oauth/token", "client_id": "c1", "client_secret": "wrong"}}}}}}"#
+        )
+        .parse()
+        .unwrap();
     })
     .await
 }
@@ -520,4 +524,35 @@ async fn test_state_at_trace_shows_the_http_request_and_response_and_hides_conne
         )
         .await;
     assert!(body["inspectionData"].get("request").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn an_oauth_connection_fetches_a_token_once_and_sends_it_as_bearer() {
+    let peer = Peer::start().await;
+    let app = app_for(&peer).await;
+    let call = |connection: &str| {
+        json!({"StartAt": "Call", "States": {"Call": {
+            "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+            "Parameters": {"ApiEndpoint": format!("{}/echo/secure", peer.url), "Method": "GET",
+                "Authentication": {"ConnectionArn": format!("arn:aws:events:us-east-1:123456789012:connection/{connection}")}},
+            "OutputPath": "$.ResponseBody.headers", "End": true}}})
+    };
+    let (first, _) = run(&app, "oauth-1", call("oauth/1"), json!({})).await;
+    let (second, _) = run(&app, "oauth-2", call("oauth/1"), json!({})).await;
+    for done in [&first, &second] {
+        let headers: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+        assert_eq!(headers["authorization"], "Bearer t-1", "{done}");
+    }
+    // One token request, form-encoded client credentials grant with the extra body.
+    let asked: Vec<_> = peer
+        .seen()
+        .into_iter()
+        .filter(|s| s.uri == "/oauth/token")
+        .collect();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].body, "grant_type=client_credentials&scope=orders");
+    let (refused, _) = run(&app, "oauth-bad", call("oauth/bad"), json!({})).await;
+    assert_eq!(refused["status"], "FAILED");
+    assert_eq!(refused["error"], "States.Http.StatusCode.401");
+    assert_eq!(peer.calls_to("/echo/secure"), 2);
 }

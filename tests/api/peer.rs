@@ -62,6 +62,7 @@ impl Peer {
             .route("/status/{n}", get(status).post(status))
             .route("/slow", any(slow))
             .route("/delay/{ms}/{*rest}", any(delay))
+            .route("/oauth/token", post(token))
             .route("/2015-03-31/functions/{name}/invocations", post(invoke))
             .with_state(log.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -146,6 +147,34 @@ async fn slow(
     log.push(&method, &uri, &headers, &body);
     tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     StatusCode::OK.into_response()
+}
+
+/// An OAuth authorization endpoint: client `c1` with secret `s1` gets token `t-<n>`.
+async fn token(
+    State(log): State<Log>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    log.push(&method, &uri, &headers, &body);
+    let expected = "Basic YzE6czE="; // c1:s1
+    if headers.get("authorization").is_none_or(|v| v != expected) {
+        return (StatusCode::UNAUTHORIZED, r#"{"error":"invalid_client"}"#).into_response();
+    }
+    let n = log
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.uri.starts_with("/oauth/token"))
+        .count();
+    (
+        [("content-type", "application/json")],
+        json!({"access_token": format!("t-{n}"), "token_type": "Bearer", "expires_in": 3600})
+            .to_string(),
+    )
+        .into_response()
 }
 
 /// Echoes after `ms` milliseconds (calls that are in flight for a while).
