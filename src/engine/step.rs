@@ -270,43 +270,29 @@ fn each_open_task<'a>(position: &'a Position, f: &mut dyn FnMut(&'a ActivityTask
     }
 }
 
-/// Every call of `position` whose answer has not come: the runner makes these calls.
+/// Every in-process call of `position` whose answer has not come: the runner makes these
+/// calls.
 pub fn unanswered_calls(position: &mut Position) -> Vec<&mut ActivityTask> {
-    match position {
-        Position::Activity(t)
-            if t.call
-                .as_ref()
-                .is_some_and(|c| c.answer.is_none() && !c.outside) =>
-        {
-            vec![t]
-        }
-        Position::Fork(f) => f
-            .children
-            .iter_mut()
-            .flat_map(|c| match c {
-                Child::Running { position, .. } => unanswered_calls(position),
-                _ => Vec::new(),
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+    calls_where(position, &|c| c.answer.is_none() && !c.outside)
 }
 
 /// Every outside call of `position` not yet sent: the runner marks them sent and makes them.
 pub fn unsent_calls(position: &mut Position) -> Vec<&mut ActivityTask> {
+    calls_where(position, &|c| c.outside && !c.sent && c.answer.is_none())
+}
+
+/// The tasks of `position` (inside branches and iterations too) whose call is `wanted`.
+fn calls_where<'a>(
+    position: &'a mut Position,
+    wanted: &dyn Fn(&ServiceCall) -> bool,
+) -> Vec<&'a mut ActivityTask> {
     match position {
-        Position::Activity(t)
-            if t.call
-                .as_ref()
-                .is_some_and(|c| c.outside && !c.sent && c.answer.is_none()) =>
-        {
-            vec![t]
-        }
+        Position::Activity(t) if t.call.as_deref().is_some_and(wanted) => vec![t],
         Position::Fork(f) => f
             .children
             .iter_mut()
             .flat_map(|c| match c {
-                Child::Running { position, .. } => unsent_calls(position),
+                Child::Running { position, .. } => calls_where(position, wanted),
                 _ => Vec::new(),
             })
             .collect(),

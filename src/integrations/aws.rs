@@ -527,7 +527,7 @@ pub async fn call(ctx: &Ctx, r: Request, timeout: Duration) -> CallAnswer {
         optimised_parameters(svc, action, &r)
     };
     let signing = Some((&ctx.signing, service.signing, r.region.as_str()));
-    let sent = match service.protocol {
+    let (headers, body) = match service.protocol {
         Protocol::Json { version, target } => {
             let body = parameters.to_string().into_bytes();
             let headers = vec![
@@ -540,16 +540,7 @@ pub async fn call(ctx: &Ctx, r: Request, timeout: Duration) -> CallAnswer {
                     format!("{target}.{}", pascal(action)),
                 ),
             ];
-            send(
-                &ctx.http,
-                signing,
-                "POST",
-                &format!("{base}/"),
-                headers,
-                body,
-                timeout,
-            )
-            .await
+            (headers, body)
         }
         Protocol::Query { version } => {
             let mut form = vec![
@@ -562,19 +553,20 @@ pub async fn call(ctx: &Ctx, r: Request, timeout: Duration) -> CallAnswer {
                 "content-type".to_owned(),
                 "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
             )];
-            send(
-                &ctx.http,
-                signing,
-                "POST",
-                &format!("{base}/"),
-                headers,
-                body,
-                timeout,
-            )
-            .await
+            (headers, body)
         }
         Protocol::S3 => return s3(ctx, &base, action, &r, &parameters, timeout).await,
     };
+    let sent = send(
+        &ctx.http,
+        signing,
+        "POST",
+        &format!("{base}/"),
+        headers,
+        body,
+        timeout,
+    )
+    .await;
     let a = match sent {
         Ok(a) => a,
         Err(Transport(cause)) => return failed(format!("{prefix}.SdkClientException"), cause),

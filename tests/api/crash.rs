@@ -624,6 +624,55 @@ async fn starter(
     }
 }
 
+/// `cycles` times: starts executions of `machine` one after another, SIGKILLs the server
+/// after `pause(rng)` milliseconds, checks the file and starts it again. Returns the server
+/// running at the end, the acknowledged executions and the ones in flight at a kill.
+#[allow(clippy::too_many_arguments)]
+async fn start_and_kill(
+    mut server: Server,
+    (bin, db, args): (&str, &std::path::Path, &[&str]),
+    http: &reqwest::Client,
+    machine: &str,
+    cycles: usize,
+    rng: &mut Rng,
+    pause: impl Fn(&mut Rng) -> u64,
+) -> (Server, Vec<u64>, Vec<u64>) {
+    let (mut acknowledged, mut uncertain) = (Vec::new(), Vec::new());
+    let mut next = 0;
+    for _ in 0..cycles {
+        let starting = tokio::spawn(starter(
+            http.clone(),
+            server.url.clone(),
+            machine.to_owned(),
+            next,
+        ));
+        tokio::time::sleep(Duration::from_millis(pause(rng))).await;
+        server.kill();
+        let (acked, in_flight) = starting.await.unwrap();
+        next = in_flight.map_or_else(|| acked.last().map_or(next, |l| l + 1), |i| i + 1);
+        acknowledged.extend(acked);
+        uncertain.extend(in_flight);
+        integrity_check(db);
+        server = Server::start_with(bin, db, args);
+    }
+    (server, acknowledged, uncertain)
+}
+
+/// The description of execution `arn` once it is no longer RUNNING (at most 60 s).
+async fn ended(http: &reqwest::Client, url: &str, arn: &str) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let d = call(http, url, "DescribeExecution", json!({"executionArn": arn}))
+            .await
+            .unwrap();
+        if d["status"] != "RUNNING" {
+            return d;
+        }
+        assert!(std::time::Instant::now() < deadline, "{arn} still running");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Every execution of the machine, by name.
 async fn listed(
     http: &reqwest::Client,
@@ -1028,7 +1077,7 @@ async fn sigkill_while_parents_wait_for_sync_children_starts_each_child_once() {
     let db = dir.path().join("sfnlite.db");
     let http = reqwest::Client::new();
     let args = ["--time-scale", "0.01"];
-    let mut server = Server::start_with(&bin, &db, &args);
+    let server = Server::start_with(&bin, &db, &args);
     let create = |name: &str, definition: Value| {
         let (http, url) = (http.clone(), server.url.clone());
         let body = json!({"name": name, "definition": definition.to_string(), "roleArn": ROLE});
@@ -1054,44 +1103,20 @@ async fn sigkill_while_parents_wait_for_sync_children_starts_each_child_once() {
                     "ResultSelector": {"child.$": "$.Output.parent"}, "End": true}}}),
     )
     .await;
-    let mut acknowledged: Vec<u64> = Vec::new();
-    let mut uncertain: Vec<u64> = Vec::new();
-    let mut next = 0;
-    for _ in 0..cycles {
-        let starting = tokio::spawn(starter(
-            http.clone(),
-            server.url.clone(),
-            parents.clone(),
-            next,
-        ));
-        tokio::time::sleep(Duration::from_millis(20 + rng.below(60))).await;
-        server.kill();
-        let (acked, in_flight) = starting.await.unwrap();
-        next = in_flight.map_or_else(|| acked.last().map_or(next, |l| l + 1), |i| i + 1);
-        acknowledged.extend(acked);
-        uncertain.extend(in_flight);
-        integrity_check(&db);
-        server = Server::start_with(&bin, &db, &args);
-    }
+    let (server, acknowledged, uncertain) = start_and_kill(
+        server,
+        (&bin, &db, &args),
+        &http,
+        &parents,
+        cycles,
+        &mut rng,
+        |rng| 20 + rng.below(60),
+    )
+    .await;
     let parent_arn = |i: u64| format!("{}:x{i}", parents.replace(":stateMachine:", ":execution:"));
     for &i in &acknowledged {
         let arn = parent_arn(i);
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        let d = loop {
-            let d = call(
-                &http,
-                &server.url,
-                "DescribeExecution",
-                json!({"executionArn": arn}),
-            )
-            .await
-            .unwrap();
-            if d["status"] != "RUNNING" {
-                break d;
-            }
-            assert!(std::time::Instant::now() < deadline, "x{i} still running");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
+        let d = ended(&http, &server.url, &arn).await;
         assert_eq!(d["status"], "SUCCEEDED", "x{i}: {d}");
         let out: Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();
         assert_eq!(out, json!({"child": arn}), "x{i}");
@@ -1142,7 +1167,7 @@ async fn sigkill_while_calls_are_in_flight_makes_each_call_at_most_once() {
     let http = reqwest::Client::new();
     let endpoints = format!("default={}", peer.url);
     let args = ["--endpoints", endpoints.as_str()];
-    let mut server = Server::start_with(&bin, &db, &args);
+    let server = Server::start_with(&bin, &db, &args);
     // Each call takes 150 ms, so a kill usually finds some in flight. No Retry: a lost call
     // must end in the Catch, never be made again.
     let definition = json!({"StartAt": "Call", "States": {
@@ -1158,43 +1183,21 @@ async fn sigkill_while_calls_are_in_flight_makes_each_call_at_most_once() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut acknowledged: Vec<u64> = Vec::new();
-    let mut next = 0;
-    for _ in 0..cycles {
-        let starting = tokio::spawn(starter(
-            http.clone(),
-            server.url.clone(),
-            machine.clone(),
-            next,
-        ));
-        tokio::time::sleep(Duration::from_millis(100 + rng.below(200))).await;
-        server.kill();
-        let (acked, in_flight) = starting.await.unwrap();
-        next = in_flight.map_or_else(|| acked.last().map_or(next, |l| l + 1), |i| i + 1);
-        acknowledged.extend(acked);
-        integrity_check(&db);
-        server = Server::start_with(&bin, &db, &args);
-    }
+    let (server, acknowledged, _) = start_and_kill(
+        server,
+        (&bin, &db, &args),
+        &http,
+        &machine,
+        cycles,
+        &mut rng,
+        |rng| 100 + rng.below(200),
+    )
+    .await;
     let execution = |i: u64| format!("{}:x{i}", machine.replace(":stateMachine:", ":execution:"));
     let (mut answered, mut lost) = (0, 0);
     for &i in &acknowledged {
         let arn = execution(i);
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        let d = loop {
-            let d = call(
-                &http,
-                &server.url,
-                "DescribeExecution",
-                json!({"executionArn": arn}),
-            )
-            .await
-            .unwrap();
-            if d["status"] != "RUNNING" {
-                break d;
-            }
-            assert!(std::time::Instant::now() < deadline, "x{i} still running");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
+        let d = ended(&http, &server.url, &arn).await;
         assert_eq!(d["status"], "SUCCEEDED", "x{i}: {d}");
         let hits = peer.calls_to(&format!("/delay/150/x{i}"));
         let out: Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::executions::{chain, closed, create, history};
 use crate::helpers::TestApp;
+use crate::outside::run;
 use crate::peer::parsed;
 
 /// A moto server for one test, killed when dropped.
@@ -138,20 +139,6 @@ impl Moto {
 async fn app_for(moto: &Moto) -> TestApp {
     let url = moto.url.clone();
     TestApp::spawn_with(move |c| c.endpoints = format!("default={url}").parse().unwrap()).await
-}
-
-async fn run(app: &TestApp, name: &str, definition: Value, input: Value) -> (Value, Vec<Value>) {
-    let machine = create(app, name, &definition.to_string()).await;
-    let (status, body, _) = app
-        .call(
-            "StartExecution",
-            json!({"stateMachineArn": machine, "input": input.to_string()}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let arn = body["executionArn"].as_str().unwrap().to_owned();
-    let done = closed(app, &arn).await;
-    (done, history(app, &arn, json!({})).await)
 }
 
 fn output(done: &Value) -> Value {

@@ -26,7 +26,13 @@ async fn app_for(peer: &Peer) -> TestApp {
     .await
 }
 
-async fn run(app: &TestApp, name: &str, definition: Value, input: Value) -> (Value, Vec<Value>) {
+/// Creates a machine, runs one execution of it to its end: its description and history.
+pub(crate) async fn run(
+    app: &TestApp,
+    name: &str,
+    definition: Value,
+    input: Value,
+) -> (Value, Vec<Value>) {
     let machine = create(app, name, &definition.to_string()).await;
     let (status, body, _) = app
         .call(
