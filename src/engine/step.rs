@@ -1679,6 +1679,10 @@ fn retry(
     if let Some(a) = attempts.get_mut(k) {
         *a += 1;
     }
+    env.inspect(
+        "errorDetails",
+        &json!({"retryIndex": k, "retryBackoffIntervalSeconds": delay as u64}),
+    );
     let due = env.after(delay);
     Ok(Flow::Wait(
         Position::Attempt {
@@ -1712,14 +1716,16 @@ fn catch_or_fail(
     let name = error.unwrap_or("");
     let catcher = catchers(state)
         .iter()
-        .find(|c| matches(&c.error_equals, name, task));
-    let Some(c) = catcher else {
+        .enumerate()
+        .find(|(_, c)| matches(&c.error_equals, name, task));
+    let Some((index, c)) = catcher else {
         return Flow::Failed(Fault {
             error: error.map(str::to_owned),
             cause,
             event: failing_event,
         });
     };
+    env.inspect("errorDetails", &json!({"catchIndex": index}));
     let error_output = json!({"Error": error, "Cause": cause});
     if state.query_language == QueryLanguage::Jsonata {
         let states = query::States {
@@ -1948,8 +1954,10 @@ fn run_task(
     let state = visit.state;
     let input = if state.query_language == QueryLanguage::Jsonata {
         let states = query::States::new(visit.input, roots.context);
+        env.inspect("input", visit.input);
         match &task.arguments {
-            Some(t) => query::template(t, "Arguments", &states, roots.variables, env.entropy),
+            Some(t) => query::template(t, "Arguments", &states, roots.variables, env.entropy)
+                .inspect(|v| env.inspect("afterArguments", v)),
             None => Ok(visit.input.clone()),
         }
     } else {
@@ -2530,6 +2538,7 @@ fn task_succeeded(
 ) -> Flow {
     let state = visit.state;
     if state.query_language == QueryLanguage::Jsonata {
+        env.inspect("result", &result);
         let states = query::States {
             input: visit.input,
             context: roots.context,

@@ -292,3 +292,58 @@ async fn mocked_parallel_and_map_states_take_their_result_as_the_branches_output
         (&json!("Boom"), &json!("c"))
     );
 }
+
+#[tokio::test]
+async fn error_details_name_the_retrier_or_catcher_that_decided() {
+    let app = TestApp::spawn().await;
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "Retry": [{"ErrorEquals": ["Other"], "MaxAttempts": 1},
+                  {"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxAttempts": 2}],
+        "Catch": [{"ErrorEquals": ["Other"], "Next": "A"}, {"ErrorEquals": ["States.ALL"], "Next": "B"}],
+        "End": true});
+    let request = |retries: u64| {
+        json!({"definition": task.to_string(), "roleArn": ROLE, "inspectionLevel": "DEBUG",
+            "mock": {"errorOutput": {"error": "Boom", "cause": "c"}},
+            "stateConfiguration": {"retrierRetryCount": retries}})
+    };
+    let (_, body) = test(&app, request(1)).await;
+    assert_eq!(body["status"], "RETRIABLE", "{body}");
+    // The second retrier matched; its second back-off is 2 × 3 s.
+    assert_eq!(
+        body["inspectionData"]["errorDetails"],
+        json!({"retryIndex": 1, "retryBackoffIntervalSeconds": 6})
+    );
+    let (_, body) = test(&app, request(2)).await;
+    assert_eq!(body["status"], "CAUGHT_ERROR", "{body}");
+    assert_eq!(body["nextState"], "B");
+    assert_eq!(
+        body["inspectionData"]["errorDetails"],
+        json!({"catchIndex": 1})
+    );
+}
+
+#[tokio::test]
+async fn a_jsonata_task_shows_its_arguments_and_result() {
+    let app = TestApp::spawn().await;
+    let task = json!({"Type": "Task", "QueryLanguage": "JSONata",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "f", "Payload": "{% $states.input.n + 1 %}"},
+        "Output": "{% $states.result.Payload %}", "End": true});
+    let (_, body) = test(
+        &app,
+        json!({"definition": task.to_string(), "roleArn": ROLE, "inspectionLevel": "DEBUG",
+            "input": "{\"n\": 1}", "mock": {"result": "{\"Payload\": 7}"}}),
+    )
+    .await;
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    let data = &body["inspectionData"];
+    assert_eq!(parsed(&data["input"]), json!({"n": 1}));
+    assert_eq!(
+        parsed(&data["afterArguments"]),
+        json!({"FunctionName": "f", "Payload": 2})
+    );
+    assert_eq!(parsed(&data["result"]), json!({"Payload": 7}));
+    assert!(data.get("afterParameters").is_none(), "{data}");
+    assert_eq!(body["output"], "7");
+}
