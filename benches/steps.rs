@@ -53,6 +53,7 @@ fn benches(c: &mut Criterion) {
         start_ms: 1_764_600_000_000,
         redrive_count: Some(0),
         redrive_ms: None,
+        context: None,
     };
     for (name, def) in [("JSONPath", jsonpath), ("JSONata", jsonata)] {
         let d = asl::parse(&def.to_string(), Flavor::default()).unwrap();

@@ -276,6 +276,7 @@ fn begin(
         start_ms: now,
         redrive_count: Some(0),
         redrive_ms: None,
+        context: None,
     };
     let mut resume = None;
     let mut entropy = SystemEntropy;

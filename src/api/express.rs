@@ -110,6 +110,7 @@ async fn run(
             // Recorded: a synchronous run's context has no RedriveCount, an async one has 0.
             redrive_count: (!sync).then_some(0),
             redrive_ms: None,
+            context: None,
         },
         test_case: p.test_case.clone(),
         mocks,

@@ -3,6 +3,7 @@
 //! `stateName` — through the executions' interpreter ([`crate::engine::testing`]), with an
 //! optional mocked result or error for Task states.
 
+use crate::asl::resource::Pattern;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -286,6 +287,7 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
         start_ms: now,
         redrive_count: Some(0),
         redrive_ms: None,
+        context: given_context(input.context.as_deref(), &state.kind)?,
     };
     let inspect = matches!(input.inspection_level.as_deref(), Some("DEBUG" | "TRACE"));
     let tested = testing::test_state(TestRun {
@@ -344,4 +346,70 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
         next_state: tested.next_state,
         status: tested.status,
     })
+}
+
+/// The fields a given context object may hold, per member (recorded: anything else is
+/// `Field '<name>' is not allowed`; `Map` has its own text).
+const CONTEXT_FIELDS: &[(&str, &[&str])] = &[
+    (
+        "Execution",
+        &[
+            "Id",
+            "Input",
+            "Name",
+            "RoleArn",
+            "StartTime",
+            "RedriveCount",
+            "RedriveTime",
+        ],
+    ),
+    ("State", &["EnteredTime", "Name", "RetryCount"]),
+    ("StateMachine", &["Id", "Name"]),
+    ("Task", &["Token"]),
+];
+
+/// TestState's `context`: a JSON object that replaces the context object (`$$`) of the test,
+/// checked as recorded — known members and fields only, strings where AWS keeps strings, and
+/// `Task` only for a Task with a `.sync` or `.waitForTaskToken` integration.
+fn given_context(text: Option<&str>, kind: &StateKind) -> Result<Option<Value>, ApiError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let invalid = |detail: &str| validation(&format!("Invalid Context object provided: {detail}"));
+    let Ok(Value::Object(members)) = serde_json::from_str::<Value>(text) else {
+        return Err(invalid("the Context object must be a JSON object"));
+    };
+    for (member, v) in &members {
+        if member == "Map" {
+            return Err(invalid(
+                "'Map' field is not supported when mocking a Context object",
+            ));
+        }
+        let Some((_, fields)) = CONTEXT_FIELDS.iter().find(|(m, _)| m == member) else {
+            return Err(invalid(&format!("Field '{member}' is not allowed")));
+        };
+        if member == "Task" {
+            let waits = matches!(kind, StateKind::Task(t) if t.resource.pattern() != Pattern::RequestResponse);
+            if !waits {
+                return Err(invalid("Context object contains 'Task' when state is not a Task state with a '.sync' or '.waitForTaskToken' service integration pattern"));
+            }
+        }
+        let Value::Object(m) = v else {
+            return Err(invalid(&format!("{member} must be an object")));
+        };
+        for (field, value) in m {
+            if !fields.contains(&field.as_str()) {
+                return Err(invalid(&format!("Field '{field}' is not allowed")));
+            }
+            let numeric = matches!(field.as_str(), "RetryCount" | "RedriveCount");
+            let input = field == "Input";
+            if !input && !numeric && !value.is_string() {
+                return Err(invalid(&format!("{member}.{field} must be a string")));
+            }
+            if numeric && !value.is_u64() {
+                return Err(invalid(&format!("{member}.{field} must be an integer")));
+            }
+        }
+    }
+    Ok(Some(Value::Object(members)))
 }

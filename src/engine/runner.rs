@@ -486,6 +486,7 @@ fn step_execution(
                     start_ms: e.start_ms,
                     redrive_count: Some(e.redrive_count),
                     redrive_ms: e.redrive_ms,
+                    context: None,
                 };
                 let mut entropy = SystemEntropy;
                 let exists = |arn: &str| existing.contains(arn);

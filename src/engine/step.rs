@@ -388,6 +388,9 @@ pub struct ExecutionInfo {
     /// and when the last began (the machine's TimeoutSeconds counts from it).
     pub redrive_count: Option<u64>,
     pub redrive_ms: Option<i64>,
+    /// The whole context object, when the caller gives it (TestState's `context`): `$$` is
+    /// exactly that.
+    pub context: Option<Value>,
 }
 
 impl ExecutionInfo {
@@ -868,6 +871,9 @@ fn error_details(error: Option<&str>, cause: Option<&str>) -> Value {
 
 /// The context object of a state entered at `entered_ms` (asl-semantics.md §2.3 order).
 fn context(e: &ExecutionInfo, state: &str, entered_ms: i64) -> Value {
+    if let Some(c) = &e.context {
+        return c.clone();
+    }
     let mut execution = json!({
         "Id": e.execution_arn,
         "Input": e.input,
@@ -1485,8 +1491,9 @@ fn attempt(
     let token = match &state.kind {
         StateKind::Task(t) if takes_token(&t.resource) => {
             let token = new_token(env);
+            // A given context object keeps the token it names.
             if let Value::Object(m) = &mut ctx {
-                m.insert("Task".into(), json!({ "Token": token }));
+                m.entry("Task").or_insert_with(|| json!({ "Token": token }));
             }
             Some(token)
         }
@@ -3349,6 +3356,7 @@ mod tests {
             start_ms: T0,
             redrive_count: Some(0),
             redrive_ms: None,
+            context: None,
         }
     }
 

@@ -347,3 +347,51 @@ async fn a_jsonata_task_shows_its_arguments_and_result() {
     assert!(data.get("afterParameters").is_none(), "{data}");
     assert_eq!(body["output"], "7");
 }
+
+#[tokio::test]
+async fn a_given_context_object_is_the_whole_of_dollar_dollar_and_is_checked_as_recorded() {
+    let app = TestApp::spawn().await;
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f", "Payload": {"Input.$": "$"}},
+        "ResultSelector": {"ContextObjectValue.$": "$$", "LambdaOutput.$": "$"}, "End": true});
+    let with = |context: Value| {
+        json!({"definition": task.to_string(), "roleArn": ROLE, "input": "{}",
+            "mock": {"result": "{\"pokemon\": \"pikachu\"}"}, "context": context.to_string()})
+    };
+    let context = json!({"Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:M:e", "Name": "e"},
+        "State": {"Name": "MyTaskState", "RetryCount": 0}, "StateMachine": {"Name": "M"}});
+    let (status, body) = test(&app, with(context.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        parsed(&body["output"]),
+        json!({"ContextObjectValue": context, "LambdaOutput": {"pokemon": "pikachu"}})
+    );
+    let (_, body) = test(&app, with(json!({}))).await;
+    assert_eq!(parsed(&body["output"])["ContextObjectValue"], json!({}));
+    for (context, message) in [
+        (json!({"Pokedex": {}}), "Invalid Context object provided: Field 'Pokedex' is not allowed"),
+        (json!({"Execution": {"pokemon": 1}}), "Invalid Context object provided: Field 'pokemon' is not allowed"),
+        (json!({"Execution": {"Id": 7}}), "Invalid Context object provided: Execution.Id must be a string"),
+        (json!({"Map": {}}), "Invalid Context object provided: 'Map' field is not supported when mocking a Context object"),
+        (json!({"Task": {"Token": "t"}}), "Invalid Context object provided: Context object contains 'Task' when state is not a Task state with a '.sync' or '.waitForTaskToken' service integration pattern"),
+    ] {
+        let (status, body) = test(&app, with(context)).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["__type"], "ValidationException");
+        assert_eq!(body["message"], message);
+    }
+    // A callback task keeps the token the context names.
+    let wait = json!({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"TaskToken.$": "$$.Task.Token"}}, "End": true});
+    let (_, body) = test(
+        &app,
+        json!({"definition": wait.to_string(), "roleArn": ROLE, "inspectionLevel": "DEBUG",
+            "mock": {"result": "{}"}, "context": json!({"Task": {"Token": "abcd123"}}).to_string()}),
+    )
+    .await;
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    assert_eq!(
+        parsed(&body["inspectionData"]["afterParameters"])["MessageBody"]["TaskToken"],
+        "abcd123"
+    );
+}
