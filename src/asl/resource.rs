@@ -47,6 +47,25 @@ impl Resource {
             Resource::LambdaFunction(_) | Resource::Activity(_) => Pattern::RequestResponse,
         }
     }
+
+    /// The parameters an optimised integration takes, where AWS drops the others before
+    /// scheduling the task (recorded for `sqs:sendMessage`: an unsupported member is absent
+    /// from `TaskScheduled.parameters` and from the call). `None`: all are passed on.
+    pub fn supported_parameters(&self) -> Option<&'static [&'static str]> {
+        match self {
+            Resource::Service {
+                service, action, ..
+            } if service == "sqs" && action == "sendMessage" => Some(&[
+                "QueueUrl",
+                "MessageBody",
+                "DelaySeconds",
+                "MessageAttributes",
+                "MessageDeduplicationId",
+                "MessageGroupId",
+            ]),
+            _ => None,
+        }
+    }
 }
 
 /// The optimised integrations AWS offers, by service, with their actions.

@@ -1970,10 +1970,13 @@ fn run_task(
     } else {
         effective_input(visit, task.parameters.as_ref(), roots, env)
     };
-    let input = match input {
+    let mut input = match input {
         Ok(v) => v,
         Err(f) => return Err((f, attempts)),
     };
+    if let (Some(keep), Value::Object(m)) = (task.resource.supported_parameters(), &mut input) {
+        m.retain(|k, _| keep.contains(&k.as_str()));
+    }
     let resolved = match resolve_timeouts(task, roots, env) {
         Ok(t) => t,
         Err(f) => return Err((f, attempts)),

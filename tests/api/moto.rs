@@ -154,8 +154,18 @@ async fn sqs_send_message_delivers_the_body_as_text_and_returns_its_md5_and_id()
     let queue = moto.queue("orders").await;
     let definition = json!({"StartAt": "Send", "States": {"Send": {"Type": "Task",
         "Resource": "arn:aws:states:::sqs:sendMessage",
-        "Parameters": {"QueueUrl": queue, "MessageBody": {"order.$": "$.order"}}, "End": true}}});
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"order.$": "$.order"},
+            "MessageSystemAttribute": {"AWSTraceHeader": "test"}}, "End": true}}});
     let (done, events) = run(&app, "sqs", definition, json!({"order": 42})).await;
+    // An unsupported member is dropped before scheduling (recorded).
+    let scheduled = events
+        .iter()
+        .find(|e| e["type"] == "TaskScheduled")
+        .unwrap();
+    assert_eq!(
+        parsed(&scheduled["taskScheduledEventDetails"]["parameters"]),
+        json!({"QueueUrl": queue, "MessageBody": {"order": 42}})
+    );
     let out = output(&done);
     let message = moto.receive(&queue).await;
     assert_eq!(message["Body"], r#"{"order":42}"#);
