@@ -317,11 +317,17 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
     })
     .await?;
     // Inspection data members are JSON texts (SensitiveData strings in the model), but for
-    // an HTTP Task's `request` and `response` and the `errorDetails`, which are structures.
+    // an HTTP Task's `request` and `response` and the `errorDetails` (structures) and a Map's
+    // numbers.
     let inspection_data = tested.inspection.map(|m| {
         m.into_iter()
             .map(|(k, v)| match k.as_str() {
-                "request" | "response" | "errorDetails" => (k, v),
+                "request"
+                | "response"
+                | "errorDetails"
+                | "maxConcurrency"
+                | "toleratedFailureCount"
+                | "toleratedFailurePercentage" => (k, v),
                 _ => (k, Value::String(v.to_string())),
             })
             .collect()

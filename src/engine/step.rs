@@ -1510,7 +1510,15 @@ fn attempt(
         (&state.kind, env.mocks)
     {
         if let Some(name) = case.get(&state.name) {
-            env.inspect("input", visit.input);
+            // A mocked JSONPath Map still reads its items (and fails on them as recorded).
+            match &state.kind {
+                StateKind::Map(m) if state.query_language == QueryLanguage::JsonPath => {
+                    if let Err(f) = jsonpath_map_inputs(visit, m, roots, env) {
+                        return attempt_failed(visit, f, attempts, roots, h, env);
+                    }
+                }
+                _ => env.inspect("input", visit.input),
+            }
             return match config.answer(name, 0) {
                 Answer::Mocked(Mocked::Return(Value::Array(outputs))) => {
                     let kind = if matches!(state.kind, StateKind::Map(_)) {
@@ -2714,7 +2722,12 @@ fn jsonpath_map_inputs(
 ) -> Result<(Vec<Value>, usize), Failure> {
     let state = visit.state;
     (|| {
+        // TestState shows the stages a Map has (recorded: the paths only when given).
+        env.inspect("input", visit.input);
         let effective = dataflow::apply_path(state.input_path.as_ref(), roots)?;
+        if state.input_path.is_some() {
+            env.inspect("afterInputPath", &effective);
+        }
         let items = match &m.items_path {
             None => effective.clone(),
             Some(p) => jsonpath::select(p, with_input(roots, &effective))
@@ -2724,6 +2737,9 @@ fn jsonpath_map_inputs(
                     cause: format!("Invalid path '{p}' : {}", miss.jayway_text()),
                 })?,
         };
+        if m.items_path.is_some() {
+            env.inspect("afterItemsPath", &items);
+        }
         let Value::Array(items) = items else {
             return Err(Failure {
                 error: "States.Runtime",
@@ -2736,6 +2752,18 @@ fn jsonpath_map_inputs(
             });
         };
         let limit = max_concurrency(m.max_concurrency.as_ref(), with_input(roots, &effective))?;
+        env.inspect("maxConcurrency", &json!(limit));
+        for (stage, n) in [
+            ("toleratedFailureCount", &m.tolerated_failure_count),
+            (
+                "toleratedFailurePercentage",
+                &m.tolerated_failure_percentage,
+            ),
+        ] {
+            if let Some(Number::Literal(v)) = n {
+                env.inspect(stage, v);
+            }
+        }
         let mut inputs = Vec::with_capacity(items.len());
         for (index, item) in items.into_iter().enumerate() {
             inputs.push(match &m.item_selector {

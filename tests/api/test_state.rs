@@ -282,7 +282,7 @@ async fn mocked_parallel_and_map_states_take_their_result_as_the_branches_output
     );
     let (_, body) = test(
         &app,
-        json!({"definition": map.to_string(), "mock": {"errorOutput": {"error": "Boom", "cause": "c"}}}),
+        json!({"definition": map.to_string(), "input": "[1, 2]", "mock": {"errorOutput": {"error": "Boom", "cause": "c"}}}),
     )
     .await;
     assert_eq!(body["status"], "CAUGHT_ERROR", "{body}");
@@ -394,4 +394,55 @@ async fn a_given_context_object_is_the_whole_of_dollar_dollar_and_is_checked_as_
         parsed(&body["inspectionData"]["afterParameters"])["MessageBody"]["TaskToken"],
         "abcd123"
     );
+}
+
+#[tokio::test]
+async fn a_map_shows_its_items_and_limits_as_recorded() {
+    let app = TestApp::spawn().await;
+    let map = json!({"Type": "Map", "InputPath": "$", "ItemsPath": "$.Values",
+        "ToleratedFailureCount": 2,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "End": true});
+    let (_, body) = test(
+        &app,
+        json!({"definition": map.to_string(), "inspectionLevel": "DEBUG",
+            "input": "{\"Values\": [\"first\", \"second\", \"third\"]}", "mock": {"result": "[1, 1, 1]"}}),
+    )
+    .await;
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    let data = &body["inspectionData"];
+    assert_eq!(
+        parsed(&data["afterItemsPath"]),
+        json!(["first", "second", "third"])
+    );
+    assert_eq!(
+        parsed(&data["afterInputPath"]),
+        json!({"Values": ["first", "second", "third"]})
+    );
+    assert_eq!(data["maxConcurrency"], 0);
+    assert_eq!(data["toleratedFailureCount"], 2);
+    // Without InputPath or ItemsPath, neither stage is shown (recorded).
+    let plain = json!({"Type": "Map",
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true});
+    let (_, body) = test(
+        &app,
+        json!({"definition": plain.to_string(), "inspectionLevel": "DEBUG",
+            "input": "[1, 2]", "mock": {"result": "[1, 2]"}}),
+    )
+    .await;
+    let mut stages: Vec<&String> = body["inspectionData"].as_object().unwrap().keys().collect();
+    stages.sort();
+    assert_eq!(stages, ["input", "maxConcurrency"], "{body}");
+    // Mocked or not, a Map reads its items first (recorded: a non-array fails).
+    let (_, body) = test(
+        &app,
+        json!({"definition": plain.to_string(), "input": "{}", "mock": {"result": "[1]"}}),
+    )
+    .await;
+    assert_eq!(body["status"], "FAILED", "{body}");
+    assert_eq!(body["error"], "States.Runtime");
+    assert!(body["cause"]
+        .as_str()
+        .unwrap()
+        .ends_with("Reference path \"$\" must point to array."));
 }
