@@ -2082,17 +2082,16 @@ fn run_mocked(
             } else {
                 "LambdaFunction"
             };
-            let mut details = Map::new();
-            details.insert("resource".into(), json!(arn));
-            details.insert("input".into(), json!(input.to_string()));
-            details.insert("inputDetails".into(), json!({"truncated": false}));
-            if let Some(t) = literal_seconds(task.timeout_seconds.as_ref()) {
-                details.insert("timeoutInSeconds".into(), t);
-            }
-            let scheduled = h.push(
-                event_kind(upper, "Scheduled"),
+            let scheduled = function_scheduled(
+                (
+                    event_kind(upper, "Scheduled"),
+                    event_member(prefix, "Scheduled"),
+                ),
+                task,
+                arn,
+                input,
                 previous,
-                Some((event_member(prefix, "Scheduled"), Value::Object(details))),
+                h,
             );
             let started_details = if prefix == "activity" {
                 Some((event_member(prefix, "Started"), json!({})))
@@ -2199,6 +2198,29 @@ fn event_member(form: &str, ending: &str) -> &'static str {
 
 /// The LambdaFunctionScheduled event of a Task naming a function ARN.
 fn lambda_scheduled(task: &Task, arn: &str, input: &Value, previous: u64, h: &mut History) -> u64 {
+    function_scheduled(
+        (
+            "LambdaFunctionScheduled",
+            "lambdaFunctionScheduledEventDetails",
+        ),
+        task,
+        arn,
+        input,
+        previous,
+        h,
+    )
+}
+
+/// A `…Scheduled` event naming the resource ARN and the input (function ARNs, and mocked
+/// activities), with a literal TimeoutSeconds.
+fn function_scheduled(
+    (kind, member): (&'static str, &'static str),
+    task: &Task,
+    arn: &str,
+    input: &Value,
+    previous: u64,
+    h: &mut History,
+) -> u64 {
     let mut details = Map::new();
     details.insert("resource".into(), json!(arn));
     details.insert("input".into(), json!(input.to_string()));
@@ -2206,14 +2228,7 @@ fn lambda_scheduled(task: &Task, arn: &str, input: &Value, previous: u64, h: &mu
     if let Some(t) = literal_seconds(task.timeout_seconds.as_ref()) {
         details.insert("timeoutInSeconds".into(), t);
     }
-    h.push(
-        "LambdaFunctionScheduled",
-        previous,
-        Some((
-            "lambdaFunctionScheduledEventDetails",
-            Value::Object(details),
-        )),
-    )
+    h.push(kind, previous, Some((member, Value::Object(details))))
 }
 
 /// The TaskScheduled event of an integration's Task.
