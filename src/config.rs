@@ -148,6 +148,8 @@ settings! {
     call_credentials: String = String::new(), env "SFNLITE_CALL_CREDENTIALS" [value_name = "KEYS", hide_env_values = true];
     /// Longest an outside call may take when its Task has no shorter TimeoutSeconds (HTTP Tasks: at most 60 s).
     call_timeout_ms: u64 = 60_000, env "SFNLITE_CALL_TIMEOUT_MS" [value_name = "MS"];
+    /// Outside calls made at once; more wait for a free slot (bounds sockets and memory under a wide Map).
+    call_concurrency: usize = 256, env "SFNLITE_CALL_CONCURRENCY" [value_name = "N"];
     /// HTTP Task connections by ARN, with the authorization EventBridge would keep (JSON in a flag or variable).
     connections: Connections = Connections::default(), env "SFNLITE_CONNECTIONS" [value_name = "JSON", hide_env_values = true];
     /// How long a write waits for another process's lock on the file before answering 503.
@@ -353,6 +355,9 @@ impl Config {
         if self.call_timeout_ms == 0 {
             bail!("call_timeout_ms must be at least 1");
         }
+        if self.call_concurrency == 0 {
+            bail!("call_concurrency must be at least 1");
+        }
         self.endpoints.check().map_err(|e| anyhow::anyhow!(e))?;
         self.call_signing()?;
         self.keys().map(|_| ())
@@ -409,6 +414,7 @@ impl Config {
             signing: self.call_signing()?,
             connections: self.connections.clone(),
             call_timeout: std::time::Duration::from_millis(self.call_timeout_ms),
+            concurrency: self.call_concurrency,
         })
     }
 

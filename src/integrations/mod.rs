@@ -55,6 +55,8 @@ pub struct Client {
     tokens: Arc<http_task::Tokens>,
     /// Longest a call may take when its task has no shorter TimeoutSeconds.
     call_timeout: Duration,
+    /// Calls on the wire at once; the others wait for a slot.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// What [`Client`] is built from.
@@ -63,6 +65,7 @@ pub struct Options {
     pub signing: Signing,
     pub connections: Connections,
     pub call_timeout: Duration,
+    pub concurrency: usize,
 }
 
 impl Client {
@@ -78,6 +81,7 @@ impl Client {
             connections: o.connections,
             tokens: Arc::default(),
             call_timeout: o.call_timeout,
+            slots: Arc::new(tokio::sync::Semaphore::new(o.concurrency.max(1))),
         }))
     }
 
@@ -107,6 +111,31 @@ impl Client {
             http_task::invoke(&http, &connections, &tokens, request, timeout, trace).await
         })
     }
+
+    /// The call itself, once it holds a slot.
+    fn make(&self, request: Request) -> Answering {
+        let integration = request.integration.clone();
+        let (service, action) = split(&integration);
+        let ctx = aws::Ctx {
+            http: self.http.clone(),
+            endpoints: self.endpoints.clone(),
+            signing: self.signing.clone(),
+        };
+        match (service, action) {
+            ("http", "invoke") => {
+                let answering = self.http_task(request, None);
+                Box::pin(async move { answering.await.0 })
+            }
+            ("lambda", _) => {
+                let timeout = self.deadline(&request, None);
+                Box::pin(async move { lambda::invoke(&ctx, request, timeout).await })
+            }
+            _ => {
+                let timeout = self.deadline(&request, None);
+                Box::pin(async move { aws::call(&ctx, request, timeout).await })
+            }
+        }
+    }
 }
 
 impl Outside for Client {
@@ -135,27 +164,13 @@ impl Outside for Client {
         if let Some(a) = self.answer_now(&request) {
             return Box::pin(async move { a });
         }
-        let integration = request.integration.clone();
-        let (service, action) = split(&integration);
-        let ctx = aws::Ctx {
-            http: self.http.clone(),
-            endpoints: self.endpoints.clone(),
-            signing: self.signing.clone(),
-        };
-        match (service, action) {
-            ("http", "invoke") => {
-                let answering = self.http_task(request, None);
-                Box::pin(async move { answering.await.0 })
-            }
-            ("lambda", _) => {
-                let timeout = self.deadline(&request, None);
-                Box::pin(async move { lambda::invoke(&ctx, request, timeout).await })
-            }
-            _ => {
-                let timeout = self.deadline(&request, None);
-                Box::pin(async move { aws::call(&ctx, request, timeout).await })
-            }
-        }
+        let slots = self.slots.clone();
+        let making = self.make(request);
+        Box::pin(async move {
+            // A closed semaphore never happens (it lives as long as the client).
+            let _slot = slots.acquire_owned().await;
+            making.await
+        })
     }
 
     fn traced(&self, request: Request, reveal: bool) -> Traced {
@@ -164,9 +179,13 @@ impl Outside for Client {
             let answering = self.call(request);
             return Box::pin(async move { (answering.await, None) });
         }
-        self.http_task(request, Some(reveal))
+        let slots = self.slots.clone();
+        let making = self.http_task(request, Some(reveal));
+        Box::pin(async move {
+            let _slot = slots.acquire_owned().await;
+            making.await
+        })
     }
-
     fn lost(&self, integration: &str, resource: &str) -> CallAnswer {
         let (service, _) = split(integration);
         let cause = format!(

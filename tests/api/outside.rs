@@ -562,3 +562,48 @@ async fn an_oauth_connection_fetches_a_token_once_and_sends_it_as_bearer() {
     assert_eq!(refused["error"], "States.Http.StatusCode.401");
     assert_eq!(peer.calls_to("/echo/secure"), 2);
 }
+
+#[tokio::test]
+async fn calls_beyond_call_concurrency_wait_for_a_free_slot() {
+    let peer = Peer::start().await;
+    let url = peer.url.clone();
+    let app = TestApp::spawn_with(move |c| {
+        c.endpoints = format!("default={url}").parse().unwrap();
+        c.call_concurrency = 1;
+    })
+    .await;
+    let call = |path: &str, timeout: u64| {
+        json!({"StartAt": "Call", "States": {"Call": {
+            "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+            "Parameters": {"ApiEndpoint": format!("{}{path}", peer.url), "Method": "POST"},
+            "TimeoutSeconds": timeout,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "End": true},
+            "Done": {"Type": "Pass", "End": true}}})
+    };
+    let hog = create(&app, "hog", &call("/slow", 1).to_string()).await;
+    let (_, started, _) = app
+        .call("StartExecution", json!({"stateMachineArn": hog}))
+        .await;
+    let hog_arn = started["executionArn"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while peer.calls_to("/slow") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first call was never made"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let t0 = std::time::Instant::now();
+    let (done, _) = run(&app, "queued", call("/echo/queued", 30), json!({})).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    // The only slot was held until the first call gave up: its task's 1 s and the 2 s the
+    // client waits beyond it.
+    assert!(
+        t0.elapsed() >= std::time::Duration::from_millis(1500),
+        "the second call did not wait for the slot ({:?})",
+        t0.elapsed()
+    );
+    assert_eq!(peer.calls_to("/echo/queued"), 1);
+    let hog = closed(&app, &hog_arn).await;
+    assert_eq!(hog["status"], "SUCCEEDED");
+}
