@@ -19,16 +19,7 @@ impl Entropy for Counter {
 
 fn run(definition: &asl::Definition, info: &ExecutionInfo) {
     let mut entropy = Counter(0);
-    let mut env = Env {
-        execution: info,
-        now_ms: 1_764_600_000_000,
-        entropy: &mut entropy,
-        time_scale: 1.0,
-        activity_exists: &|_| false,
-        mocks: None,
-        inspection: None,
-        resume: None,
-    };
+    let mut env = Env::new(info, 1_764_600_000_000, &mut entropy);
     let (events, next) = transitions(definition, step::start(), &mut env);
     assert!(matches!(next, step::Next::Succeeded(_)), "{next:?}");
     std::hint::black_box(events);

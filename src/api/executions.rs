@@ -282,14 +282,11 @@ fn begin(
     let mut entropy = SystemEntropy;
     let exists = |arn: &str| existing.contains(arn);
     let mut env = Env {
-        execution: &info,
-        now_ms: now,
-        entropy: &mut entropy,
         time_scale,
         activity_exists: &exists,
         mocks: case.map(|c| (mocks, c)),
-        inspection: None,
         resume: Some(&mut resume),
+        ..Env::new(&info, now, &mut entropy)
     };
     let mut progress = step::start();
     progress.test_case = p.test_case.clone();

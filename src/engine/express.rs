@@ -55,16 +55,10 @@ pub async fn run(definition: &Definition, x: Express<'_>) -> Result<Ended, Store
                 .as_deref()
                 .and_then(|c| x.mocks.test_case(&machine_name, c));
             let mut entropy = SystemEntropy;
-            let exists = |_: &str| false;
             let mut env = Env {
-                execution: &x.info,
-                now_ms: now,
-                entropy: &mut entropy,
                 time_scale: x.time_scale,
-                activity_exists: &exists,
                 mocks: case.map(|c| (&*x.mocks, c)),
-                inspection: None,
-                resume: None,
+                ..Env::new(&x.info, now, &mut entropy)
             };
             transitions(definition, progress, &mut env).1
         };

@@ -495,14 +495,11 @@ fn step_execution(
                     .as_deref()
                     .and_then(|c| mocks.test_case(&machine_name, c));
                 let mut env = Env {
-                    execution: &info,
-                    now_ms: now,
-                    entropy: &mut entropy,
                     time_scale,
                     activity_exists: &exists,
                     mocks: case.map(|c| (mocks, c)),
-                    inspection: None,
                     resume: Some(&mut resume),
+                    ..Env::new(&info, now, &mut entropy)
                 };
                 transitions(&loaded.definition, progress, &mut env)
             }

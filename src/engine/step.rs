@@ -417,6 +417,29 @@ pub struct Env<'a> {
     pub resume: Option<&'a mut Option<Progress>>,
 }
 
+/// For an environment without activities: none exists.
+fn no_activity(_: &str) -> bool {
+    false
+}
+
+impl<'a> Env<'a> {
+    /// An environment at `now_ms` with nothing but the clock and randomness: no time scaling,
+    /// no activities, no mocks, no inspection, no redrive point. Callers set what they have
+    /// with struct update syntax.
+    pub fn new(execution: &'a ExecutionInfo, now_ms: i64, entropy: &'a mut dyn Entropy) -> Env<'a> {
+        Env {
+            execution,
+            now_ms,
+            entropy,
+            time_scale: 1.0,
+            activity_exists: &no_activity,
+            mocks: None,
+            inspection: None,
+            resume: None,
+        }
+    }
+}
+
 impl Env<'_> {
     /// Records a data-flow stage for TestState (nothing when not inspecting).
     fn inspect(&mut self, stage: &str, value: &Value) {
@@ -1215,21 +1238,32 @@ fn run(
                 env.entropy,
             )?;
             let out = output(&effective)?;
-            Ok(Flow::Wait(
-                Position::Waiting {
-                    state: state.name.clone(),
-                    output: out,
-                    entered,
-                    due_ms,
-                    assigned,
-                },
-                due_ms,
-            ))
+            Ok(waiting(state, out, entered, due_ms, assigned))
         }
         StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
             unreachable!("Task, Parallel and Map states run through attempts")
         }
     }
+}
+
+/// A Wait state entered at event `entered`, leaving at `due_ms` with `output`.
+fn waiting(
+    state: &State,
+    output: Value,
+    entered: u64,
+    due_ms: i64,
+    assigned: Option<Variables>,
+) -> Flow {
+    Flow::Wait(
+        Position::Waiting {
+            state: state.name.clone(),
+            output,
+            entered,
+            due_ms,
+            assigned,
+        },
+        due_ms,
+    )
 }
 
 /// A JSONata state's `Assign` template.
@@ -1403,16 +1437,7 @@ fn run_jsonata(
             let due_ms = wait_due(&literal, roots, env)?;
             let assigned = query::assign(own_assign, &states, vars, env.entropy)?;
             let out = jsonata_output(state, state.output.as_ref(), &states, vars, raw, env)?;
-            Ok(Flow::Wait(
-                Position::Waiting {
-                    state: state.name.clone(),
-                    output: out,
-                    entered,
-                    due_ms,
-                    assigned,
-                },
-                due_ms,
-            ))
+            Ok(waiting(state, out, entered, due_ms, assigned))
         }
         StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
             unreachable!("Task, Parallel and Map states run through attempts")
@@ -3416,16 +3441,7 @@ mod tests {
         let mut progress = start();
         let mut events = Vec::new();
         loop {
-            let mut env = Env {
-                execution: &e,
-                now_ms: now,
-                entropy: &mut entropy,
-                time_scale: 1.0,
-                activity_exists: &|_| false,
-                mocks: None,
-                inspection: None,
-                resume: None,
-            };
+            let mut env = Env::new(&e, now, &mut entropy);
             let (new, next) = step(&d, progress, &mut env);
             events.extend(new.into_iter().map(|ev| {
                 (
@@ -3452,16 +3468,7 @@ mod tests {
                         continue;
                     }
                     // Never early: the step before the due time adds nothing.
-                    let mut early = Env {
-                        execution: &e,
-                        now_ms: due - 1,
-                        entropy: &mut entropy,
-                        time_scale: 1.0,
-                        activity_exists: &|_| false,
-                        mocks: None,
-                        inspection: None,
-                        resume: None,
-                    };
+                    let mut early = Env::new(&e, due - 1, &mut entropy);
                     let (none, again) = step(&d, p.clone(), &mut early);
                     assert!(none.is_empty());
                     assert!(matches!(again, Next::WaitUntil(_, d) if d == due));
@@ -3592,16 +3599,8 @@ mod tests {
         let d = crate::asl::parse(&def.to_string(), crate::asl::Flavor::default()).unwrap();
         let input = json!({"t": far(24_855)});
         let e = info(&input);
-        let mut env = Env {
-            execution: &e,
-            now_ms: T0,
-            entropy: &mut Counter(0),
-            time_scale: 1.0,
-            activity_exists: &|_| false,
-            mocks: None,
-            inspection: None,
-            resume: None,
-        };
+        let mut counter = Counter(0);
+        let mut env = Env::new(&e, T0, &mut counter);
         assert!(matches!(step(&d, start(), &mut env).1, Next::WaitUntil(..)));
     }
 
@@ -3980,14 +3979,8 @@ mod tests {
     /// An environment at `now` in which every activity exists.
     fn env_at<'a>(e: &'a ExecutionInfo, entropy: &'a mut Counter, now: i64) -> Env<'a> {
         Env {
-            execution: e,
-            now_ms: now,
-            entropy,
-            time_scale: 1.0,
             activity_exists: &exists,
-            mocks: None,
-            inspection: None,
-            resume: None,
+            ..Env::new(e, now, entropy)
         }
     }
 

@@ -112,14 +112,11 @@ pub async fn test_state(run: TestRun<'_>) -> Result<Tested, StoreError> {
             let mut entropy = SystemEntropy;
             let exists = |_: &str| true;
             let mut env = Env {
-                execution: &run.info,
-                now_ms: run.now_ms,
-                entropy: &mut entropy,
                 time_scale: run.time_scale,
                 activity_exists: &exists,
                 mocks: run.mocks,
                 inspection: inspection.as_mut(),
-                resume: None,
+                ..Env::new(&run.info, run.now_ms, &mut entropy)
             };
             let (more, next) = step::step(run.definition, progress, &mut env);
             events.extend(more);

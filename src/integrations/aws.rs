@@ -125,20 +125,6 @@ const SERVICES: &[(&str, Service)] = &[
         },
     ),
     (
-        "eventbridge",
-        Service {
-            key: "eventbridge",
-            signing: "events",
-            protocol: Protocol::Json {
-                version: "1.1",
-                target: "AWSEvents",
-            },
-            optimised: "EventBridge",
-            sdk: "EventBridge",
-            v1: "AmazonEventBridge",
-        },
-    ),
-    (
         "s3",
         Service {
             key: "s3",
@@ -223,6 +209,13 @@ const SERVICES: &[(&str, Service)] = &[
 ];
 
 fn service(name: &str) -> Option<Service> {
+    // The SDK integration calls EventBridge `eventbridge`, the optimised one `events`; the
+    // endpoint keys are aliases of each other (`Endpoints::resolve`).
+    let name = if name == "eventbridge" {
+        "events"
+    } else {
+        name
+    };
     SERVICES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }
 

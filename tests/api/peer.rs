@@ -1,13 +1,13 @@
 //! A small HTTP service of our own on loopback, the outside service HTTP Tasks and Lambda
 //! Tasks call in these tests: it echoes requests, answers any status, never answers on
-//! `/slow`, answers `/delay/<ms>/…` late, and serves Lambda's Invoke API for three functions (`echo`, `boom`, and any
-//! other name: not found). It records every request it gets.
+//! `/slow`, answers `/delay/<ms>/…` late, and serves Lambda's Invoke API for three functions
+//! (`echo`, `boom`, and any other name: not found). It records every request as it arrives.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -98,14 +98,26 @@ impl Peer {
     }
 }
 
-async fn echo(
-    State(log): State<Log>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let seen = log.push(&method, &uri, &headers, &body);
+/// Every handler's request, recorded in the log as it arrives (before any delay).
+impl FromRequest<Log> for Seen {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, log: &Log) -> Result<Self, Response> {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()).into_response())?;
+        Ok(log.push(&parts.method, &parts.uri, &parts.headers, &body))
+    }
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(Value::as_str)
+    }
+}
+
+async fn echo(seen: Seen) -> Response {
     let answer = json!({
         "method": seen.method,
         "uri": seen.uri,
@@ -119,15 +131,7 @@ async fn echo(
         .into_response()
 }
 
-async fn status(
-    State(log): State<Log>,
-    Path(n): Path<u16>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    log.push(&method, &uri, &headers, &body);
+async fn status(Path(n): Path<u16>, _: Seen) -> Response {
     let code = StatusCode::from_u16(n).unwrap_or(StatusCode::BAD_REQUEST);
     (
         code,
@@ -137,29 +141,15 @@ async fn status(
         .into_response()
 }
 
-async fn slow(
-    State(log): State<Log>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    log.push(&method, &uri, &headers, &body);
+async fn slow(_: Seen) -> Response {
     tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     StatusCode::OK.into_response()
 }
 
 /// An OAuth authorization endpoint: client `c1` with secret `s1` gets token `t-<n>`.
-async fn token(
-    State(log): State<Log>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    log.push(&method, &uri, &headers, &body);
+async fn token(State(log): State<Log>, seen: Seen) -> Response {
     let expected = "Basic YzE6czE="; // c1:s1
-    if headers.get("authorization").is_none_or(|v| v != expected) {
+    if seen.header("authorization") != Some(expected) {
         return (StatusCode::UNAUTHORIZED, r#"{"error":"invalid_client"}"#).into_response();
     }
     let n = log
@@ -178,35 +168,20 @@ async fn token(
 }
 
 /// Echoes after `ms` milliseconds (calls that are in flight for a while).
-async fn delay(
-    State(log): State<Log>,
-    Path((ms, _)): Path<(u64, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn delay(Path((ms, _)): Path<(u64, String)>, seen: Seen) -> Response {
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-    echo(State(log), method, uri, headers, body).await
+    echo(seen).await
 }
 
-async fn invoke(
-    State(log): State<Log>,
-    Path(name): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    log.push(&method, &uri, &headers, &body);
+async fn invoke(Path(name): Path<String>, seen: Seen) -> Response {
     let function = name.rsplit(':').next().unwrap_or(&name).to_owned();
     let request_id = uuid::Uuid::new_v4().to_string();
     match function.as_str() {
         "echo" => {
-            let payload = if body.is_empty() {
+            let payload = if seen.body.is_empty() {
                 "null".to_owned()
             } else {
-                String::from_utf8_lossy(&body).into_owned()
+                seen.body.clone()
             };
             let mut r = (
                 [
@@ -218,7 +193,7 @@ async fn invoke(
             )
                 .into_response();
             // The last 4 KB of the log, base64, when asked for (`LogType: Tail`).
-            if headers.get("x-amz-log-type").is_some_and(|v| v == "Tail") {
+            if seen.header("x-amz-log-type") == Some("Tail") {
                 r.headers_mut()
                     .insert("x-amz-log-result", "U1RBUlQgZWNobw==".parse().unwrap());
             }
