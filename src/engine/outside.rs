@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::step::{self, CallAnswer, Position};
+use super::step::{self, CallAnswer, Position, ServiceCall};
 use crate::asl::resource::Pattern;
 use crate::domain::records::ExecutionKey;
 use crate::store::{StoreError, Tx};
@@ -137,16 +137,30 @@ pub fn answer(
     answer: CallAnswer,
     now: i64,
 ) -> Result<Option<ExecutionKey>, StoreError> {
+    answer_with(tx, token, now, |_, _| answer)
+}
+
+/// [`answer`] with the answer made from the call and its resource ARN, once its task is
+/// found still waiting.
+fn answer_with(
+    tx: &dyn Tx,
+    token: &str,
+    now: i64,
+    make: impl FnOnce(&ServiceCall, &str) -> CallAnswer,
+) -> Result<Option<ExecutionKey>, StoreError> {
     tx.activities().call_answered(token)?;
     let Some(key) = tx.activities().task_execution(token)? else {
         return Ok(None);
     };
-    let reached = super::tasks::with_task(tx, token, now, |t, now| match t.call.as_deref_mut() {
-        Some(c) if c.in_flight() => {
-            c.answer = Some(answer);
-            Ok(Some((now, ())))
+    let reached = super::tasks::with_task(tx, token, now, |t, now| {
+        let resource = t.activity.clone();
+        match t.call.as_deref_mut() {
+            Some(c) if c.in_flight() => {
+                c.answer = Some(make(c, &resource));
+                Ok(Some((now, ())))
+            }
+            _ => Ok::<_, super::tasks::TaskError>(None),
         }
-        _ => Ok::<_, super::tasks::TaskError>(None),
     });
     match reached {
         Ok(Some(())) => Ok(Some(key)),
@@ -166,35 +180,11 @@ pub fn recover(
 ) -> Result<Vec<ExecutionKey>, StoreError> {
     let mut keys = Vec::new();
     for token in tx.activities().calls_in_flight()? {
-        let Some(key) = tx.activities().task_execution(&token)? else {
-            tx.activities().call_answered(&token)?;
-            continue;
+        let lost = |c: &ServiceCall, resource: &str| match outside {
+            Some(o) => o.lost(&c.integration, resource),
+            None => unreachable(resource),
         };
-        let Some(e) = tx.executions().get(key)? else {
-            tx.activities().call_answered(&token)?;
-            continue;
-        };
-        let lost = e
-            .position
-            .as_deref()
-            .and_then(|p| serde_json::from_str::<step::Progress>(p).ok())
-            .and_then(|mut p| {
-                step::task_mut(&mut p.position, &token).and_then(|t| {
-                    let c = t.call.as_deref()?;
-                    Some(match outside {
-                        Some(o) => o.lost(&c.integration, &t.activity),
-                        None => unreachable(&t.activity),
-                    })
-                })
-            });
-        match lost {
-            Some(a) => {
-                if let Some(k) = answer(tx, &token, a, now)? {
-                    keys.push(k);
-                }
-            }
-            None => tx.activities().call_answered(&token)?,
-        }
+        keys.extend(answer_with(tx, &token, now, lost)?);
     }
     Ok(keys)
 }

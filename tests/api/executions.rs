@@ -71,6 +71,16 @@ pub(crate) async fn history(app: &TestApp, execution: &str, extra: Value) -> Vec
     body["events"].as_array().unwrap().clone()
 }
 
+/// The value of a JSON text (outputs, inputs and event details keep JSON as text).
+pub(crate) fn parsed(v: &Value) -> Value {
+    serde_json::from_str(v.as_str().expect("a JSON text")).expect("valid JSON")
+}
+
+/// The type of each event.
+pub(crate) fn kinds(events: &[Value]) -> Vec<String> {
+    chain(events).into_iter().map(|(_, k, _)| k).collect()
+}
+
 /// `(id, type, previousEventId)` of each event.
 pub(crate) fn chain(events: &[Value]) -> Vec<(u64, String, u64)> {
     events

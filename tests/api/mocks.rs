@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::executions::{chain, closed, create, history};
+use crate::executions::{closed, create, history, kinds};
 use crate::helpers::{sfnlite_command, Binary, TestApp};
 
 fn mock_file(dir: &std::path::Path, config: &Value) -> String {
@@ -56,10 +56,6 @@ async fn run(app: &TestApp, machine: &str, name: &str) -> (Value, Vec<Value>) {
     let arn = body["executionArn"].as_str().unwrap().to_owned();
     let done = closed(app, &arn).await;
     (done, history(app, &arn, json!({})).await)
-}
-
-fn kinds(events: &[Value]) -> Vec<String> {
-    chain(events).into_iter().map(|(_, k, _)| k).collect()
 }
 
 #[tokio::test]

@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::executions::{chain, closed, create, history};
+use crate::executions::{chain, closed, create, history, parsed};
 use crate::helpers::TestApp;
 use crate::outside::run;
-use crate::peer::parsed;
 
 /// A moto server for one test, killed when dropped.
 struct Moto {

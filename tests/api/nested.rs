@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::executions::{chain, closed, create, history, start};
+use crate::executions::{chain, closed, create, history, kinds, parsed, start};
 use crate::helpers::TestApp;
 
 const MACHINES: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:";
@@ -30,10 +30,6 @@ fn pass_child() -> String {
     .to_string()
 }
 
-fn kinds(events: &[Value]) -> Vec<String> {
-    chain(events).into_iter().map(|(_, k, _)| k).collect()
-}
-
 fn details<'a>(events: &'a [Value], kind: &str) -> &'a Value {
     let e = events
         .iter()
@@ -46,10 +42,6 @@ fn details<'a>(events: &'a [Value], kind: &str) -> &'a Value {
         .find(|k| k.ends_with("EventDetails"))
         .unwrap();
     &e[member]
-}
-
-fn parsed(v: &Value) -> Value {
-    serde_json::from_str(v.as_str().unwrap()).unwrap()
 }
 
 #[tokio::test]

@@ -6,9 +6,9 @@
 
 use serde_json::{json, Value};
 
-use crate::executions::{chain, closed, create, history};
+use crate::executions::{closed, create, history, kinds, parsed};
 use crate::helpers::TestApp;
-use crate::peer::{parsed, Peer};
+use crate::peer::Peer;
 
 /// A server whose Lambda (and every other AWS service) endpoint is the peer.
 async fn app_for(peer: &Peer) -> TestApp {
@@ -44,10 +44,6 @@ pub(crate) async fn run(
     let arn = body["executionArn"].as_str().unwrap().to_owned();
     let done = closed(app, &arn).await;
     (done, history(app, &arn, json!({})).await)
-}
-
-fn kinds(events: &[Value]) -> Vec<String> {
-    chain(events).into_iter().map(|(_, k, _)| k).collect()
 }
 
 fn event<'a>(events: &'a [Value], kind: &str) -> &'a Value {

@@ -224,8 +224,3 @@ async fn invoke(Path(name): Path<String>, seen: Seen) -> Response {
             .into_response(),
     }
 }
-
-/// The value of a JSON text (event details keep outputs as text).
-pub fn parsed(v: &Value) -> Value {
-    serde_json::from_str(v.as_str().unwrap_or("null")).unwrap_or(Value::Null)
-}

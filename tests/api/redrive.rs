@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::executions::{chain, closed, create, history, start};
+use crate::executions::{chain, closed, create, history, kinds, start};
 use crate::helpers::TestApp;
 
 const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:work";
@@ -17,10 +17,6 @@ async fn take(app: &TestApp) -> String {
             return t.to_owned();
         }
     }
-}
-
-fn kinds(events: &[Value]) -> Vec<String> {
-    chain(events).into_iter().map(|(_, k, _)| k).collect()
 }
 
 #[tokio::test]

@@ -3,15 +3,12 @@
 
 use serde_json::{json, Value};
 
+use crate::executions::parsed;
 use crate::helpers::{TestApp, ROLE};
 
 async fn test(app: &TestApp, body: Value) -> (u16, Value) {
     let (status, body, _) = app.call("TestState", body).await;
     (status, body)
-}
-
-fn parsed(v: &Value) -> Value {
-    serde_json::from_str(v.as_str().unwrap()).unwrap()
 }
 
 #[tokio::test]
