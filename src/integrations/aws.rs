@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Map, Value};
 
-use super::{body_value, failed, split, unconfigured, Endpoints, Signing};
-use crate::engine::outside::Request;
+use super::{body_value, failed, split, Endpoints, Signing};
+use crate::engine::outside::{unreachable, Request};
 use crate::engine::step::CallAnswer;
 
 /// What a call needs from the client.
@@ -492,7 +492,7 @@ fn route(endpoints: &Endpoints, r: &Request) -> Result<(Service, bool, String), 
         ));
     }
     let Some(base) = endpoints.resolve(service.key, &r.region) else {
-        return Err(unconfigured(&r.resource));
+        return Err(unreachable(&r.resource));
     };
     Ok((service, sdk, base))
 }

@@ -13,8 +13,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
 use super::aws::{json_error, refusal, sdk_metadata, send, Ctx, Transport};
-use super::{body_value, failed, unconfigured};
-use crate::engine::outside::{Request, LEGACY_LAMBDA};
+use super::{body_value, failed};
+use crate::engine::outside::{unreachable, Request, LEGACY_LAMBDA};
 use crate::engine::step::CallAnswer;
 
 const NAME: &AsciiSet = &NON_ALPHANUMERIC
@@ -26,7 +26,7 @@ const NAME: &AsciiSet = &NON_ALPHANUMERIC
 pub async fn invoke(ctx: &Ctx, r: Request, timeout: Duration) -> CallAnswer {
     let legacy = r.integration == LEGACY_LAMBDA;
     let Some(base) = ctx.endpoints.resolve("lambda", &r.region) else {
-        return unconfigured(&r.resource);
+        return unreachable(&r.resource);
     };
     let text = |k: &str| {
         r.parameters

@@ -155,7 +155,7 @@ impl Outside for Client {
                 .endpoints
                 .resolve("lambda", &request.region)
                 .is_none()
-                .then(|| unconfigured(&request.resource)),
+                .then(|| outside::unreachable(&request.resource)),
             _ => aws::refuse_now(&self.endpoints, request),
         }
     }
@@ -223,9 +223,4 @@ pub fn failed(error: impl Into<String>, cause: impl Into<String>) -> CallAnswer 
 /// A body as the task sees it: JSON when it parses, else the text.
 pub fn body_value(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
-}
-
-/// No endpoint is configured for a service: the task fails as an unreachable integration.
-pub fn unconfigured(resource: &str) -> CallAnswer {
-    outside::unreachable(resource)
 }
