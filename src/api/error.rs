@@ -10,6 +10,12 @@ pub enum ApiError {
     /// A model constraint (Coral framing) or a documented rule was broken.
     #[error("{0}")]
     ValidationException(String),
+    /// A ValidationException carrying the model's `reason` member (UpdateMapRun).
+    #[error("{message}")]
+    ValidationWithReason {
+        message: String,
+        reason: &'static str,
+    },
     /// A malformed ARN: `Invalid Arn: '<reason>'`.
     #[error("{0}")]
     InvalidArn(String),
@@ -134,7 +140,9 @@ impl ApiError {
     /// The error code clients match on: the `__type` of the body.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::ValidationException(_) => "ValidationException",
+            ApiError::ValidationException(_) | ApiError::ValidationWithReason { .. } => {
+                "ValidationException"
+            }
             ApiError::InvalidArn(_) => "InvalidArn",
             ApiError::InvalidName(_) => "InvalidName",
             ApiError::InvalidDefinition(_) => "InvalidDefinition",

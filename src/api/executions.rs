@@ -286,6 +286,7 @@ fn begin(
         activity_exists: &exists,
         mocks: case.map(|c| (mocks, c)),
         resume: Some(&mut resume),
+        map_runs: true,
         ..Env::new(&info, now, &mut entropy)
     };
     let mut progress = step::start();
@@ -360,9 +361,13 @@ fn commit_start(
         trace_header: p.trace_header.as_deref(),
         start_ms: now,
         parent_token,
+        map_run: None,
     };
     if let Some(key) = tx.executions().start(&new, &events, begin)? {
         runner::index_tasks(tx, key, tasks, now)?;
+        if matches!(&begun.moved, Applied::Advance { map_runs: true, .. }) {
+            crate::engine::map_runs::create_stored(tx, key, now)?;
+        }
         return Ok((begun.execution_arn.clone(), now));
     }
     // The name is taken: idempotent only while running and only for the very same input text.
@@ -514,6 +519,9 @@ pub struct DescribeExecutionOutput {
     pub redrive_status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redrive_status_reason: Option<String>,
+    /// A map run's child names its run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_run_arn: Option<String>,
 }
 
 /// Finds the caller's execution; an ARN of another account or region finds nothing.
@@ -522,7 +530,11 @@ pub(crate) fn owned_execution(
     scope: &Scope,
     arn: &str,
 ) -> Result<Execution, ApiError> {
-    let parsed = parse_execution_arn(arn)?;
+    // A map run's EXPRESS children are stored, and described, as executions.
+    let parsed = match parse_execution_arn(arn) {
+        Ok(p) => p,
+        Err(e) => crate::domain::arn::parse_express_child_arn(arn).ok_or(e)?,
+    };
     let missing = || ApiError::execution_does_not_exist(arn);
     if !scope.owns(&parsed.machine) {
         return Err(missing());
@@ -551,11 +563,21 @@ pub async fn describe_execution(
     let arn = input.execution_arn.unwrap_or_default();
     let metadata_only = input.included_data.as_deref() == Some("METADATA_ONLY");
     let scope = ctx.scope.clone();
-    let e = ctx
+    let (e, run) = ctx
         .store
-        .read(move |tx| owned_execution(tx, &scope, &arn))
+        .read(move |tx| {
+            let e = owned_execution(tx, &scope, &arn)?;
+            let run = match e.map_run {
+                Some(c) => tx.map_runs().get(c.run)?.map(|r| r.arn),
+                None => None,
+            };
+            Ok::<_, ApiError>((e, run))
+        })
         .await?;
-    Ok(describe(e, metadata_only))
+    Ok(DescribeExecutionOutput {
+        map_run_arn: run,
+        ..describe(e, metadata_only)
+    })
 }
 
 /// DescribeExecution's answer for an execution.
@@ -585,6 +607,7 @@ pub(crate) fn describe(e: Execution, metadata_only: bool) -> DescribeExecutionOu
         redrive_date: e.redrive_ms.map(secs),
         redrive_status,
         redrive_status_reason,
+        map_run_arn: None,
     }
 }
 
@@ -714,6 +737,10 @@ pub struct ExecutionListItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_date: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_run_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_machine_version_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_machine_alias_arn: Option<String>,
@@ -728,6 +755,24 @@ pub struct ListExecutionsOutput {
     pub executions: Vec<ExecutionListItem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+/// ListExecutions' item for an execution.
+fn list_item(e: crate::domain::records::ExecutionSummary) -> ExecutionListItem {
+    ExecutionListItem {
+        execution_arn: e.arn,
+        state_machine_arn: e.machine_arn,
+        name: e.name,
+        status: e.status.as_str(),
+        start_date: secs(e.start_ms),
+        stop_date: e.stop_ms.map(secs),
+        map_run_arn: None,
+        item_count: None,
+        state_machine_version_arn: e.version_arn,
+        state_machine_alias_arn: e.alias_arn,
+        redrive_count: e.redrive_count as i64,
+        redrive_date: e.redrive_ms.map(secs),
+    }
 }
 
 /// The keyset position of ListExecutions: the last execution's start time and key.
@@ -749,6 +794,53 @@ impl std::str::FromStr for Cursor {
             ExecutionKey(key.parse().map_err(|_| ())?),
         ))
     }
+}
+
+/// ListExecutions of a map run: its children newest first, each with its run and the items
+/// it ran.
+async fn list_map_run_children(
+    ctx: Ctx,
+    map_run: String,
+    status_filter: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+) -> Result<ListExecutionsOutput, ApiError> {
+    let status = status_filter.as_deref().and_then(ExecutionStatus::parse);
+    let paging: Paging<Cursor> = Paging::start(
+        "ListExecutions",
+        format!("{map_run}|{}", status_filter.as_deref().unwrap_or("")),
+        max_results,
+        next_token.as_deref(),
+    )?;
+    let scope = ctx.scope.clone();
+    ctx.store
+        .read(move |tx| {
+            let run = super::map_runs::owned_run(tx, &scope, &map_run)?;
+            // PENDING_REDRIVE: nothing of a run waits for a redrive.
+            let rows = if status_filter.as_deref() == Some("PENDING_REDRIVE") {
+                Vec::new()
+            } else {
+                tx.executions().list_children(
+                    run.key,
+                    status,
+                    paging.after.map(|c| (c.0, c.1)),
+                    paging.fetch(),
+                )?
+            };
+            let (rows, next_token) = paging.finish(rows, |e| Cursor(e.start_ms, e.key));
+            Ok(ListExecutionsOutput {
+                executions: rows
+                    .into_iter()
+                    .map(|e| ExecutionListItem {
+                        item_count: e.map_run.map(|c| c.items),
+                        map_run_arn: Some(run.arn.clone()),
+                        ..list_item(e)
+                    })
+                    .collect(),
+                next_token,
+            })
+        })
+        .await
 }
 
 /// ListExecutions (§3): newest first by start; by a version ARN only the executions that
@@ -784,8 +876,14 @@ pub async fn list_executions(
     let arn_text = match (input.state_machine_arn, input.map_run_arn) {
         (Some(arn), None) => arn,
         (None, Some(map_run)) => {
-            // Map Runs come with the Distributed Map; until then none exists.
-            return Err(ApiError::resource_not_found(&map_run));
+            return list_map_run_children(
+                ctx,
+                map_run,
+                input.status_filter,
+                input.max_results,
+                input.next_token,
+            )
+            .await;
         }
         _ => {
             return Err(ApiError::ValidationException(
@@ -846,21 +944,7 @@ pub async fn list_executions(
             };
             let (rows, next_token) = paging.finish(rows, |e| Cursor(e.start_ms, e.key));
             Ok(ListExecutionsOutput {
-                executions: rows
-                    .into_iter()
-                    .map(|e| ExecutionListItem {
-                        execution_arn: e.arn,
-                        state_machine_arn: e.machine_arn,
-                        name: e.name,
-                        status: e.status.as_str(),
-                        start_date: secs(e.start_ms),
-                        stop_date: e.stop_ms.map(secs),
-                        state_machine_version_arn: e.version_arn,
-                        state_machine_alias_arn: e.alias_arn,
-                        redrive_count: e.redrive_count as i64,
-                        redrive_date: e.redrive_ms.map(secs),
-                    })
-                    .collect(),
+                executions: rows.into_iter().map(list_item).collect(),
                 next_token,
             })
         })

@@ -10,6 +10,7 @@ pub mod error;
 pub mod executions;
 pub mod express;
 pub mod integrations;
+pub mod map_runs;
 pub mod paging;
 pub mod state_machines;
 pub mod tags;
@@ -119,11 +120,10 @@ operations!(
     StartSyncExecution,
     TestState,
     RedriveExecution,
+    DescribeMapRun,
+    ListMapRuns,
+    UpdateMapRun,
 );
-
-/// The model's operations that sfnlite does not implement (yet): they answer
-/// `UnsupportedOperation`, never 5xx.
-const MODEL_ONLY: &[&str] = &["DescribeMapRun", "ListMapRuns", "UpdateMapRun"];
 
 pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
@@ -134,14 +134,9 @@ pub fn operation_for(target: Option<&str>) -> Result<Operation, ApiError> {
     if let Some(op) = name.and_then(Operation::from_name) {
         return Ok(op);
     }
-    match name {
-        Some(n) if MODEL_ONLY.contains(&n) => Err(ApiError::UnsupportedOperation(format!(
-            "{n} is not supported by sfnlite"
-        ))),
-        _ => Err(ApiError::UnknownOperationException(format!(
-            "Unknown operation: '{target}'"
-        ))),
-    }
+    Err(ApiError::UnknownOperationException(format!(
+        "Unknown operation: '{target}'"
+    )))
 }
 
 /// Runs operation `op` on a raw JSON body; returns the JSON response body.
@@ -190,6 +185,9 @@ pub async fn dispatch(ctx: Ctx, op: Operation, body: &[u8]) -> Result<Bytes, Api
         StartSyncExecution => call(ctx, body, express::start_sync_execution).await,
         TestState => call(ctx, body, test_state::test_state).await,
         RedriveExecution => call(ctx, body, executions::redrive_execution).await,
+        DescribeMapRun => call(ctx, body, map_runs::describe_map_run).await,
+        ListMapRuns => call(ctx, body, map_runs::list_map_runs).await,
+        UpdateMapRun => call(ctx, body, map_runs::update_map_run).await,
     }
 }
 

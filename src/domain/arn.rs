@@ -174,12 +174,66 @@ pub fn parse_execution_arn(value: &str) -> Result<ExecutionArn, ArnError> {
     match p.resource.as_slice() {
         [machine, name]
             if p.kind == "execution"
-                && is_valid_machine_name(machine)
+                && is_valid_run_machine(machine)
                 && is_valid_machine_name(name) =>
         {
             Ok(ExecutionArn {
                 machine: p.machine(machine),
                 name: (*name).to_owned(),
+            })
+        }
+        _ => Err(invalid()),
+    }
+}
+
+/// A machine name as execution and map run ARNs carry it: the machine's, or for a map run's
+/// children `<machine>/<label>` (nested runs add a label each).
+fn is_valid_run_machine(name: &str) -> bool {
+    name.split('/').all(is_valid_machine_name)
+}
+
+/// Parses the ARN of a map run's EXPRESS child,
+/// `arn:<p>:states:<r>:<a>:express:<machine>/<label>:<name>:<id>`; only children are stored,
+/// so only their form is accepted.
+pub fn parse_express_child_arn(value: &str) -> Option<ExecutionArn> {
+    let p = split(value, &|| ArnError(String::new())).ok()?;
+    match p.resource.as_slice() {
+        [machine, name, _id]
+            if p.kind == "express" && machine.contains('/') && is_valid_run_machine(machine) =>
+        {
+            Some(ExecutionArn {
+                machine: p.machine(machine),
+                name: (*name).to_owned(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A map run's ARN: `arn:<p>:states:<r>:<a>:mapRun:<machine>/<label>:<id>`; `machine` is the
+/// ARN of the machine whose execution started it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapRunArn {
+    pub machine: MachineArn,
+}
+
+/// Parses a map run ARN; other Step Functions resources fail with `Resource type not valid in
+/// this context: <type>`, other shapes as machine ARNs do.
+pub fn parse_map_run_arn(value: &str) -> Result<MapRunArn, ArnError> {
+    let invalid = || ArnError(format!("Invalid ARN: {value}"));
+    let p = split(value, &invalid)?;
+    if p.kind != "mapRun" && ["stateMachine", "express", "execution", "activity"].contains(&p.kind)
+    {
+        return Err(ArnError(format!(
+            "Resource type not valid in this context: {}",
+            p.kind
+        )));
+    }
+    match p.resource.as_slice() {
+        [run, _id] if p.kind == "mapRun" && run.contains('/') && is_valid_run_machine(run) => {
+            let machine = run.split('/').next().unwrap_or_default();
+            Ok(MapRunArn {
+                machine: p.machine(machine),
             })
         }
         _ => Err(invalid()),

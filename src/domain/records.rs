@@ -97,6 +97,8 @@ macro_rules! keys {
 keys!(
     /// The store's identity of an execution; executions list newest first by start time, then key.
     ExecutionKey,
+    /// The store's identity of a map run; an execution's runs list in key order.
+    MapRunKey,
     /// The store's identity of a state machine.
     MachineKey,
     /// The store's identity of a revision (the initial configuration included).
@@ -299,6 +301,18 @@ pub struct Execution {
     pub resume: Option<String>,
     pub redrive_count: u64,
     pub redrive_ms: Option<i64>,
+    /// A Distributed Map's child: its run and which of the run's inputs it runs.
+    pub map_run: Option<ChildOf>,
+}
+
+/// Where a map run's child execution stands in its run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildOf {
+    pub run: MapRunKey,
+    /// The position of its input among the run's inputs.
+    pub index: u64,
+    /// Items its input holds (1, or a batch's size).
+    pub items: u64,
 }
 
 impl Execution {
@@ -322,6 +336,8 @@ pub struct ExecutionSummary {
     pub stop_ms: Option<i64>,
     pub redrive_count: u64,
     pub redrive_ms: Option<i64>,
+    /// ListExecutions of a map run shows each child's run and item count.
+    pub map_run: Option<ChildOf>,
 }
 
 /// The fields of an execution being started.
@@ -338,6 +354,8 @@ pub struct NewExecution<'a> {
     pub start_ms: i64,
     /// See [`Execution::parent_token`].
     pub parent_token: Option<&'a str>,
+    /// See [`Execution::map_run`].
+    pub map_run: Option<ChildOf>,
 }
 
 /// How a new execution is recorded: still RUNNING at an engine position (due at `due_ms`), or
@@ -394,4 +412,97 @@ mod tests {
         let only = [route(1, 0), route(2, 100)];
         assert!((0..1000).all(|roll| pick_route(&only, roll).unwrap().number.0 == 2));
     }
+}
+
+/// A map run's status (DescribeMapRun).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapRunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Aborted,
+}
+
+impl MapRunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MapRunStatus::Running => "RUNNING",
+            MapRunStatus::Succeeded => "SUCCEEDED",
+            MapRunStatus::Failed => "FAILED",
+            MapRunStatus::Aborted => "ABORTED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "RUNNING" => MapRunStatus::Running,
+            "SUCCEEDED" => MapRunStatus::Succeeded,
+            "FAILED" => MapRunStatus::Failed,
+            "ABORTED" => MapRunStatus::Aborted,
+            _ => return None,
+        })
+    }
+}
+
+/// How many of a map run's children (or items) are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MapRunCounts {
+    /// Inputs handed to children so far (the rest are pending).
+    pub started: u64,
+    pub running: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub aborted: u64,
+}
+
+/// A Distributed Map's run, as stored: what its children run, its limits (UpdateMapRun
+/// changes them) and its counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapRun {
+    pub key: MapRunKey,
+    pub arn: String,
+    /// The execution whose Map state started it.
+    pub execution: ExecutionKey,
+    pub map_state: String,
+    pub revision: RevisionKey,
+    /// The children's state machine ARN (`…:stateMachine:<machine>/<label>`).
+    pub machine_arn: String,
+    pub express: bool,
+    pub status: MapRunStatus,
+    /// 0: as many as the service allows.
+    pub max_concurrency: u64,
+    pub tolerated_count: Option<u64>,
+    pub tolerated_percentage: Option<f64>,
+    /// Inputs (children) in all, and the items they hold.
+    pub total: u64,
+    pub items: u64,
+    pub counts: MapRunCounts,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+}
+
+/// A map run being created, with its children's inputs (JSON text, and the items each holds).
+#[derive(Debug, Clone)]
+pub struct NewMapRun<'a> {
+    pub arn: &'a str,
+    pub execution: ExecutionKey,
+    pub map_state: &'a str,
+    pub revision: RevisionKey,
+    pub machine_arn: &'a str,
+    pub express: bool,
+    pub max_concurrency: u64,
+    pub tolerated_count: Option<u64>,
+    pub tolerated_percentage: Option<f64>,
+    pub inputs: &'a [(String, u64)],
+    pub start_ms: i64,
+}
+
+/// What a closed child left for its run's result, in input order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildResult {
+    pub status: ExecutionStatus,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
 }

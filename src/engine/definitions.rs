@@ -20,6 +20,42 @@ pub struct Loaded {
     pub role_arn: String,
     /// The activities its Task states name.
     pub activities: Vec<String>,
+    /// What the children of each Distributed Map state run, by the Map state's name (state
+    /// names are unique in a definition): its ItemProcessor as a definition of its own.
+    pub processors: HashMap<String, Definition>,
+}
+
+/// The ItemProcessors of the Distributed Map states in `scope` and the scopes within it.
+fn processors(scope: &asl::model::Scope, out: &mut HashMap<String, Definition>) {
+    for state in &scope.states {
+        match &state.kind {
+            asl::model::StateKind::Map(m) => {
+                if m.processor
+                    .processor
+                    .as_ref()
+                    .is_some_and(|p| p.distributed)
+                {
+                    out.insert(
+                        state.name.clone(),
+                        Definition {
+                            comment: None,
+                            version: None,
+                            timeout_seconds: None,
+                            query_language: state.query_language,
+                            machine: m.processor.clone(),
+                        },
+                    );
+                }
+                processors(&m.processor, out);
+            }
+            asl::model::StateKind::Parallel(p) => {
+                for b in &p.branches {
+                    processors(b, out);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The cache.
@@ -42,8 +78,11 @@ impl Definitions {
         // A revision was valid when it was stored, the kind's extra rules included.
         let definition = asl::parse(&snapshot.definition, asl::Flavor::default())
             .map_err(|e| format!("revision {key} no longer parses: {e:?}"))?;
+        let mut found = HashMap::new();
+        processors(&definition.machine, &mut found);
         let loaded = Arc::new(Loaded {
             text: snapshot.definition.clone(),
+            processors: found,
             activities: asl::references::activity_resources(&definition),
             definition,
             role_arn: snapshot.role_arn.clone(),

@@ -16,6 +16,16 @@ pub trait Entropy {
     fn next_u64(&mut self) -> u64;
 }
 
+/// A version 4 UUID drawn from `entropy`.
+pub fn uuid(entropy: &mut dyn Entropy) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&entropy.next_u64().to_le_bytes());
+    bytes[8..].copy_from_slice(&entropy.next_u64().to_le_bytes());
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 /// Why a call failed (`States.IntrinsicFailure`): the function and a short reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntrinsicError {
@@ -236,16 +246,7 @@ pub fn evaluate(
                     .collect(),
             ))
         }
-        F::Uuid => {
-            let mut bytes = [0u8; 16];
-            bytes[..8].copy_from_slice(&entropy.next_u64().to_le_bytes());
-            bytes[8..].copy_from_slice(&entropy.next_u64().to_le_bytes());
-            Ok(Value::String(
-                uuid::Builder::from_random_bytes(bytes)
-                    .into_uuid()
-                    .to_string(),
-            ))
-        }
+        F::Uuid => Ok(Value::String(uuid(entropy))),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod definitions;
 pub mod express;
 pub mod intrinsics;
 pub mod jsonpath;
+pub mod map_runs;
 pub mod mocks;
 pub mod order;
 pub mod outside;

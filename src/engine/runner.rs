@@ -7,6 +7,7 @@
 //!
 //! The clock is read here, once per pass, and handed to the pure [`super::step`].
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,9 @@ const MAX_TRANSITIONS: usize = 64;
 
 /// Events one run of transitions may add before it commits (a wide Map adds many per step).
 const MAX_EVENTS_AT_ONCE: usize = 512;
+
+/// Children map runs may start in one commit (each with its first transitions).
+const MAX_CHILDREN_AT_ONCE: u64 = 1024;
 
 /// Randomness for intrinsic functions, from the operating system's generator.
 pub struct SystemEntropy;
@@ -101,6 +105,8 @@ pub enum Applied {
         due: i64,
         tasks: Vec<TaskIndex>,
         calls: bool,
+        /// It plans map runs to create in the same commit.
+        map_runs: bool,
     },
     Close(Closing),
 }
@@ -201,22 +207,36 @@ impl Runner {
         // The due executions and, read in the same snapshot, the revisions they run: a
         // revision key can be reused once its machine is deleted, so the cache is checked
         // against the text, never trusted on the key alone.
-        let (due, revisions) = self
+        let (due, revisions, map_states, ready) = self
             .store
             .read(move |tx| {
                 let due = tx.executions().due(now, batch)?;
+                let ready = tx.map_runs().ready(super::map_runs::MAX_RUNNING, batch)?;
                 let mut revisions = HashMap::new();
-                for e in &due {
-                    if let std::collections::hash_map::Entry::Vacant(slot) =
-                        revisions.entry(e.revision)
-                    {
-                        slot.insert(tx.machines().revision(e.revision)?.snapshot);
+                for r in due
+                    .iter()
+                    .map(|e| e.revision)
+                    .chain(ready.iter().map(|r| r.revision))
+                {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = revisions.entry(r) {
+                        slot.insert(tx.machines().revision(r)?.snapshot);
                     }
                 }
-                Ok::<_, StoreError>((due, revisions))
+                // The Map state each due child's run belongs to, read once per run.
+                let mut map_states = HashMap::new();
+                for c in due.iter().filter_map(|e| e.map_run) {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = map_states.entry(c.run)
+                    {
+                        if let Some(run) = tx.map_runs().get(c.run)? {
+                            slot.insert(run.map_state);
+                        }
+                    }
+                }
+                let ready: Vec<_> = ready.into_iter().map(|r| r.key).collect();
+                Ok::<_, StoreError>((due, revisions, map_states, ready))
             })
             .await?;
-        if due.is_empty() {
+        if due.is_empty() && ready.is_empty() {
             return Ok(0);
         }
         let mut loaded = HashMap::new();
@@ -244,9 +264,14 @@ impl Runner {
             let l = loaded.get(&execution.revision).cloned().ok_or_else(|| {
                 StoreError::internal(format!("revision {} not loaded", execution.revision))
             })?;
+            let map_state = execution
+                .map_run
+                .and_then(|c| map_states.get(&c.run))
+                .map(String::as_str);
             outcomes.push(step_execution(
                 execution,
                 &l,
+                map_state,
                 &existing,
                 &mocks,
                 self.options.time_scale,
@@ -256,7 +281,8 @@ impl Runner {
         let steps = outcomes.len();
         let calls = self.calls.clone();
         let outside = self.outside.clone();
-        let (queued, sent) = self
+        let (definitions, time_scale) = (self.definitions.clone(), self.options.time_scale);
+        let (queued, sent, handed) = self
             .store
             .write(move |tx| {
                 // Whether each machine is being deleted, looked up once per commit.
@@ -270,14 +296,29 @@ impl Runner {
                 for o in outcomes {
                     queued |= apply(tx, o, &mut deleting, Some(&mut callers))?;
                 }
-                Ok::<_, StoreError>((queued, callers.sent))
+                // Map runs with inputs to hand out start children, a bounded number per
+                // commit so that one wide run does not hold the writer.
+                let s = Stepping {
+                    definitions: &definitions,
+                    mocks: &mocks,
+                    time_scale,
+                };
+                let mut handed = 0;
+                for run in ready {
+                    let budget = MAX_CHILDREN_AT_ONCE.saturating_sub(handed);
+                    if budget == 0 {
+                        break;
+                    }
+                    handed += super::map_runs::hand_out(tx, &s, run, budget, now)?;
+                }
+                Ok::<_, StoreError>((queued, callers.sent, handed))
             })
             .await?;
         if queued {
             self.tasks.notify_waiters();
         }
         self.dispatch(sent);
-        Ok(steps)
+        Ok(steps + handed as usize)
     }
 
     /// Hands calls marked sent (committed) to the network; each answer is recorded, and its
@@ -461,12 +502,18 @@ impl Deliver {
 fn step_execution(
     e: Execution,
     loaded: &Loaded,
+    map_state: Option<&str>,
     existing: &HashSet<String>,
     mocks: &super::mocks::MockConfig,
     time_scale: f64,
     now: i64,
 ) -> Outcome {
     {
+        // A map run's child runs its Map state's ItemProcessor.
+        let definition = match map_state {
+            Some(m) => loaded.processors.get(m),
+            None => Some(&loaded.definition),
+        };
         let machine_name = e.machine_name().to_owned();
         let progress: Option<Progress> = e
             .position
@@ -474,8 +521,8 @@ fn step_execution(
             .and_then(|p| serde_json::from_str(p).ok());
         let input: Option<Value> = serde_json::from_str(&e.input).ok();
         let mut resume = None;
-        let (events, next) = match (progress, input) {
-            (Some(progress), Some(input)) => {
+        let (events, next) = match (progress, input, definition) {
+            (Some(progress), Some(input), Some(definition)) => {
                 let info = ExecutionInfo {
                     execution_arn: e.arn.clone(),
                     name: e.name.clone(),
@@ -499,9 +546,10 @@ fn step_execution(
                     activity_exists: &exists,
                     mocks: case.map(|c| (mocks, c)),
                     resume: Some(&mut resume),
+                    map_runs: true,
                     ..Env::new(&info, now, &mut entropy)
                 };
-                transitions(&loaded.definition, progress, &mut env)
+                transitions(definition, progress, &mut env)
             }
             // Only a bug (or a hand-edited database) gets here; the execution fails
             // visibly instead of stalling the runner.
@@ -547,7 +595,19 @@ pub fn step_now(
         .load(e.revision, &snapshot)
         .map_err(StoreError::internal)?;
     let existing = existing_activities(tx, &loaded.activities)?;
-    let o = step_execution(e, &loaded, &existing, s.mocks, s.time_scale, now);
+    let map_state = match e.map_run {
+        Some(c) => tx.map_runs().get(c.run)?.map(|r| r.map_state),
+        None => None,
+    };
+    let o = step_execution(
+        e,
+        &loaded,
+        map_state.as_deref(),
+        &existing,
+        s.mocks,
+        s.time_scale,
+        now,
+    );
     apply(tx, o, &mut HashMap::new(), None)
 }
 
@@ -602,6 +662,7 @@ pub fn applied(
             due: now,
             tasks: open_tasks(&p),
             calls: has_calls(&p),
+            map_runs: super::map_runs::planned(&p),
         },
         Next::WaitUntil(p, due) => Applied::Advance {
             position: serde_json::to_string(&p).unwrap_or_default(),
@@ -610,6 +671,7 @@ pub fn applied(
             due: due.max(now),
             tasks: open_tasks(&p),
             calls: has_calls(&p),
+            map_runs: super::map_runs::planned(&p),
         },
         Next::Succeeded(output) => Applied::Close(Closing {
             status: ExecutionStatus::Succeeded,
@@ -788,12 +850,13 @@ fn apply(
     deleting: &mut HashMap<String, bool>,
     callers: Option<&mut Callers<'_>>,
 ) -> Result<bool, StoreError> {
-    let machine_arn = &o.execution.machine_arn;
+    // A map run's child runs its parent's machine.
+    let machine_arn = super::map_runs::owning_machine(&o.execution.machine_arn);
     let machine_deleting = match deleting.get(machine_arn) {
         Some(d) => *d,
         None => {
             let d = tx.machines().find(machine_arn)?.is_none_or(|m| m.deleting);
-            deleting.insert(machine_arn.clone(), d);
+            deleting.insert(machine_arn.to_owned(), d);
             d
         }
     };
@@ -823,14 +886,33 @@ fn apply_outcome(
             due,
             tasks,
             calls: has_calls,
+            map_runs,
         } => {
+            let mut position = Cow::Borrowed(position.as_str());
+            let mut due = *due;
+            let after = if *map_runs || e.position.as_deref().is_some_and(waits_on_runs) {
+                serde_json::from_str::<Progress>(&position).ok()
+            } else {
+                None
+            };
+            if let (true, Some(mut p)) = (*map_runs, after.clone()) {
+                let created = super::map_runs::create(tx, e.key, e.revision, &mut p, o.now)?;
+                if created.answered {
+                    due = o.now;
+                }
+                position = Cow::Owned(
+                    serde_json::to_string(&p)
+                        .map_err(|err| StoreError::internal(format!("position: {err}")))?,
+                );
+            }
+            super::map_runs::abort_gone(tx, e.position.as_deref(), after.as_ref(), o.now)?;
             let moved = advance(
                 tx,
                 e.key,
                 (e.last_event, e.moves),
                 &o.events,
-                position,
-                *due,
+                &position,
+                due,
                 tasks,
                 o.now,
             )?;
@@ -843,7 +925,7 @@ fn apply_outcome(
                     &e.arn,
                     e.key,
                     (last, e.moves + 1),
-                    position,
+                    &position,
                     o.now,
                 )?;
             }
@@ -854,6 +936,11 @@ fn apply_outcome(
             Ok(false)
         }
     }
+}
+
+/// Whether a stored position waits on a map run (cheaply, on its text).
+pub fn waits_on_runs(position: &str) -> bool {
+    position.contains("\"at\":\"mapRun\"")
 }
 
 /// An engine event as the store keeps it.
@@ -928,6 +1015,7 @@ mod tests {
                         trace_header: None,
                         start_ms: T0,
                         parent_token: None,
+                        map_run: None,
                     },
                     &[HistoryEvent {
                         id: 1,
@@ -1058,6 +1146,7 @@ mod tests {
                         trace_header: None,
                         start_ms: T0 + 3_600_000,
                         parent_token: None,
+                        map_run: None,
                     },
                     &[HistoryEvent {
                         id: 1,

@@ -92,6 +92,93 @@ pub enum Position {
     Fork(Box<Fork>),
     /// A Task waiting for an activity worker (or its answer) on a task token.
     Activity(Box<ActivityTask>),
+    /// A Distributed Map state waiting for its map run, whose children are executions of
+    /// their own ([`super::map_runs`]).
+    MapRun(Box<MapRunWait>),
+}
+
+/// A Distributed Map state's run, from the parent's side: created by the runner in the
+/// commit that records MapRunStarted (from `create`, then dropped), answered by the store
+/// when the run ends (`outcome`); the next step records what the answer means.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapRunWait {
+    pub state: String,
+    /// The state's raw input (ResultPath merges into it; a retry starts from it again).
+    pub input: Value,
+    pub entered: u64,
+    pub entered_ms: i64,
+    #[serde(default)]
+    pub after: u64,
+    pub attempts: Vec<u64>,
+    pub arn: String,
+    /// The MapRunStarted event.
+    pub started: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<Box<MapRunPlan>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<MapRunOutcome>,
+}
+
+/// What a map run is created from: its children's inputs (each with the items it holds),
+/// their machine ARN and type, and the run's limits.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapRunPlan {
+    pub inputs: Vec<(Value, u64)>,
+    pub machine_arn: String,
+    pub express: bool,
+    pub max_concurrency: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerated_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerated_percentage: Option<f64>,
+}
+
+/// How a map run ended, for its Map state.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "is", rename_all = "camelCase")]
+pub enum MapRunOutcome {
+    /// The children's outputs in item order.
+    Succeeded { results: Vec<Value> },
+    Failed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<String>,
+    },
+}
+
+/// The map run waits of `position` (inside branches and iterations too).
+pub fn map_runs_mut(position: &mut Position) -> Vec<&mut MapRunWait> {
+    match position {
+        Position::MapRun(w) => vec![w],
+        Position::Fork(f) => f
+            .children
+            .iter_mut()
+            .flat_map(|c| match c {
+                Child::Running { position, .. } => map_runs_mut(position),
+                _ => Vec::new(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The ARNs of the map runs `position` waits on.
+pub fn map_runs_of(position: &Position) -> Vec<&str> {
+    match position {
+        Position::MapRun(w) => vec![w.arn.as_str()],
+        Position::Fork(f) => f
+            .children
+            .iter()
+            .flat_map(|c| match c {
+                Child::Running { position, .. } => map_runs_of(position),
+                _ => Vec::new(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// A scheduled activity task: what the worker gets, what it has said so far, and when the
@@ -415,6 +502,9 @@ pub struct Env<'a> {
     pub inspection: Option<&'a mut Map<String, Value>>,
     /// Where a redrive would resume, set when the step ends the execution unsuccessfully.
     pub resume: Option<&'a mut Option<Progress>>,
+    /// Whether a Distributed Map runs its items as child executions (stored executions);
+    /// otherwise (EXPRESS runs, TestState) it runs them as iterations, like an inline Map.
+    pub map_runs: bool,
 }
 
 /// For an environment without activities: none exists.
@@ -436,6 +526,7 @@ impl<'a> Env<'a> {
             mocks: None,
             inspection: None,
             resume: None,
+            map_runs: false,
         }
     }
 }
@@ -638,6 +729,7 @@ pub fn resume_at(position: &Position) -> Position {
         } => (state.clone(), input.clone()),
         Position::Fork(f) => (f.state.clone(), f.input.clone()),
         Position::Activity(t) => (t.state.clone(), t.input.clone()),
+        Position::MapRun(w) => (w.state.clone(), w.input.clone()),
     };
     Position::Enter {
         state,
@@ -763,6 +855,12 @@ fn step_in(
                 unreachable!("an activity task waits in a state of its scope")
             };
             step_activity(s, *t, variables, h, env)
+        }
+        Position::MapRun(w) => {
+            let Some(s) = scope.state(&w.state) else {
+                unreachable!("a map run waits in a state of its scope")
+            };
+            step_map_run(s, *w, variables, h, env)
         }
     }
 }
@@ -2716,16 +2814,9 @@ fn max_concurrency(n: Option<&Number>, roots: Roots<'_>) -> Result<usize, Failur
             let v = jsonpath::select(p, roots)
                 .map(jsonpath::Selected::into_value)
                 .unwrap_or(Value::Null);
-            v.as_u64().map(|n| n as usize).ok_or_else(|| Failure {
-                error: "States.Runtime",
-                cause: format!(
-                    "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {p}",
-                    match &v {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    }
-                ),
-            })
+            v.as_u64()
+                .map(|n| n as usize)
+                .ok_or_else(|| not_valid("MaxConcurrency", &v, "integer", p))
         }
     }
 }
@@ -2944,6 +3035,14 @@ fn start_map_iterations(
             json!({"length": inputs.len()}),
         )),
     );
+    if env.map_runs
+        && m.processor
+            .processor
+            .as_ref()
+            .is_some_and(|p| p.distributed)
+    {
+        return start_map_run(visit, m, inputs, limit, roots, started, attempts, env, h);
+    }
     let mut children: Vec<Child> = inputs
         .into_iter()
         .map(|input| Child::Pending { input })
@@ -3200,6 +3299,219 @@ fn step_fork(
     }
 }
 
+/// A Distributed Map's attempt after MapStateStarted: its tolerated failures, then
+/// MapRunStarted and a wait for the run, which the runner creates from the plan in the same
+/// commit (asl-semantics.md §6.3).
+#[allow(clippy::too_many_arguments)]
+fn start_map_run(
+    visit: &Visit<'_>,
+    m: &MapState,
+    inputs: Vec<Value>,
+    limit: usize,
+    roots: Roots<'_>,
+    started: u64,
+    attempts: Vec<u64>,
+    env: &mut Env<'_>,
+    h: &mut History,
+) -> Result<Flow, AttemptError> {
+    let (tolerated_count, tolerated_percentage) = match tolerated(visit, m, roots, env) {
+        Ok(t) => t,
+        Err(f) => return Err((f, attempts)),
+    };
+    let label = match &m.label {
+        Some(l) => l.clone(),
+        None => super::intrinsics::uuid(env.entropy),
+    };
+    let machine = &env.execution.state_machine_arn;
+    let arn = format!(
+        "{}/{label}:{}",
+        machine.replacen(":stateMachine:", ":mapRun:", 1),
+        super::intrinsics::uuid(env.entropy)
+    );
+    let express = m
+        .processor
+        .processor
+        .as_ref()
+        .and_then(|p| p.execution_type.as_deref())
+        == Some("EXPRESS");
+    let run = h.push(
+        "MapRunStarted",
+        started,
+        Some(("mapRunStartedEventDetails", json!({ "mapRunArn": arn }))),
+    );
+    let plan = MapRunPlan {
+        inputs: inputs.into_iter().map(|v| (v, 1)).collect(),
+        machine_arn: format!("{machine}/{label}"),
+        express,
+        max_concurrency: limit as u64,
+        tolerated_count,
+        tolerated_percentage,
+    };
+    Ok(Flow::Wait(
+        Position::MapRun(Box::new(MapRunWait {
+            state: visit.state.name.clone(),
+            input: visit.input.clone(),
+            entered: visit.entered,
+            entered_ms: visit.entered_ms,
+            after: visit.after,
+            attempts,
+            arn,
+            started: run,
+            create: Some(Box::new(plan)),
+            outcome: None,
+        })),
+        NEVER,
+    ))
+}
+
+/// ToleratedFailureCount and ToleratedFailurePercentage (literals, paths or JSONata), checked
+/// as AWS checks them at run time.
+fn tolerated(
+    visit: &Visit<'_>,
+    m: &MapState,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<(Option<u64>, Option<f64>), Failure> {
+    let runtime = |cause: &str| Failure {
+        error: "States.Runtime",
+        cause: cause.to_owned(),
+    };
+    let count = match number(
+        m.tolerated_failure_count.as_ref(),
+        "ToleratedFailureCount",
+        visit,
+        roots,
+        env,
+    )? {
+        None => None,
+        Some((v, path)) => match v.as_i64() {
+            Some(n) if n < 0 => return Err(runtime("ToleratedFailureCount cannot be negative.")),
+            Some(n) => Some(n as u64),
+            None => match path {
+                Some(p) => return Err(not_valid("ToleratedFailureCount", &v, "integer", &p)),
+                None => return Err(runtime("ToleratedFailureCount cannot be negative.")),
+            },
+        },
+    };
+    let percentage = match number(
+        m.tolerated_failure_percentage.as_ref(),
+        "ToleratedFailurePercentage",
+        visit,
+        roots,
+        env,
+    )? {
+        None => None,
+        Some((v, path)) => match v.as_f64() {
+            Some(x) if (0.0..=100.0).contains(&x) => Some(x),
+            Some(_) => {
+                return Err(runtime(
+                    "ToleratedFailurePercentage must be between 0 and 100.",
+                ))
+            }
+            None => match path {
+                Some(p) => return Err(not_valid("ToleratedFailurePercentage", &v, "float", &p)),
+                None => {
+                    return Err(runtime(
+                        "ToleratedFailurePercentage must be between 0 and 100.",
+                    ))
+                }
+            },
+        },
+    };
+    Ok((count, percentage))
+}
+
+/// A number field's value and the path it was read from, if any.
+fn number(
+    n: Option<&Number>,
+    field: &str,
+    visit: &Visit<'_>,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<Option<(Value, Option<crate::asl::path::Path>)>, Failure> {
+    Ok(match n {
+        None => None,
+        Some(Number::Literal(v)) => Some((v.clone(), None)),
+        Some(Number::Path(p)) => {
+            let v = jsonpath::select(p, roots)
+                .map(jsonpath::Selected::into_value)
+                .unwrap_or(Value::Null);
+            Some((v, Some(p.clone())))
+        }
+        Some(Number::Jsonata(e)) => {
+            let states = query::States::new(visit.input, roots.context);
+            let inner = query::expression(e).unwrap_or(e);
+            let v = query::evaluate(inner, field, &states, roots.variables, env.entropy)?;
+            Some((v, None))
+        }
+    })
+}
+
+/// AWS's text for a `…Path` field whose value is not of the kind the field takes.
+fn not_valid(field: &str, v: &Value, kind: &str, p: &crate::asl::path::Path) -> Failure {
+    Failure {
+        error: "States.Runtime",
+        cause: format!(
+            "The {field}Path field refers to value \"{}\" which is not a valid {kind}: {p}",
+            match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        ),
+    }
+}
+
+/// A Distributed Map waiting for its run: nothing until the run's end comes back; then
+/// MapRunSucceeded and the results as a Map's, or MapRunFailed and the error handled as a
+/// failed Map's.
+fn step_map_run(
+    state: &State,
+    w: MapRunWait,
+    variables: &Variables,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    let Some(outcome) = w.outcome.clone() else {
+        return Flow::Wait(Position::MapRun(Box::new(w)), NEVER);
+    };
+    let visit = Visit {
+        state,
+        input: &w.input,
+        entered: w.entered,
+        entered_ms: w.entered_ms,
+        after: w.after,
+    };
+    match outcome {
+        MapRunOutcome::Succeeded { results } => {
+            h.push("MapRunSucceeded", w.started, None);
+            finish_fork(&visit, w.attempts, results, variables, h, env)
+        }
+        MapRunOutcome::Failed { error, cause } => {
+            let failed = h.push(
+                "MapRunFailed",
+                w.started,
+                Some((
+                    "mapRunFailedEventDetails",
+                    error_details(error.as_deref(), cause.as_deref()),
+                )),
+            );
+            if let Some(e) = error.as_deref() {
+                if let Ok(flow) = retry(&visit, e, failed, w.attempts.clone(), env) {
+                    return flow;
+                }
+            }
+            let failed_event = h.push("MapStateFailed", failed, None);
+            let ctx = context(env.execution, &state.name, visit.entered_ms);
+            let roots = Roots {
+                input: visit.input,
+                context: &ctx,
+                variables,
+            };
+            catch_or_fail(&visit, error.as_deref(), cause, failed_event, roots, h, env)
+        }
+    }
+}
+
 /// The aborted events of a branch or iteration stopped by a sibling's failure.
 fn abort(scope: &Scope, position: &Position, cause_event: u64, h: &mut History) {
     match position {
@@ -3214,6 +3526,10 @@ fn abort(scope: &Scope, position: &Position, cause_event: u64, h: &mut History) 
         }
         Position::Activity(_) => {
             h.push("TaskStateAborted", cause_event, None);
+        }
+        // The run itself is aborted by the runner, which sees it gone from the position.
+        Position::MapRun(_) => {
+            h.push("MapStateAborted", cause_event, None);
         }
         Position::Fork(f) => {
             if let Some(s) = scope.state(&f.state) {

@@ -100,6 +100,9 @@ pub fn close(
             answer_parent(tx, token, &closed, closing.stop_ms)?;
         }
     }
+    // A map run's child counts in its run; the runs this execution waited on end with it.
+    super::map_runs::child_closed(tx, e, closing.status, closing.stop_ms)?;
+    super::map_runs::abort_gone(tx, e.position.as_deref(), None, closing.stop_ms)?;
     // Only a position holding a `.sync` call can have children to stop; the others are not
     // parsed at all.
     let children = e

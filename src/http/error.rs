@@ -22,6 +22,7 @@ pub fn status(e: &ApiError) -> StatusCode {
         ApiError::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
         // Listed one by one, so a new error has to be given its status on purpose.
         ApiError::ValidationException(_)
+        | ApiError::ValidationWithReason { .. }
         | ApiError::InvalidArn(_)
         | ApiError::InvalidName(_)
         | ApiError::InvalidDefinition(_)
@@ -75,6 +76,9 @@ pub fn body(e: &ApiError) -> Vec<u8> {
             ..
         } => {
             obj.insert("resourceName".into(), json!(name));
+        }
+        ApiError::ValidationWithReason { reason, .. } => {
+            obj.insert("reason".into(), json!(reason));
         }
         _ => {}
     }

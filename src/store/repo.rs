@@ -8,10 +8,10 @@
 
 use super::StoreError;
 use crate::domain::records::{
-    Activity, ActivityKey, Alias, AliasKey, Begin, Closing, Execution, ExecutionKey,
-    ExecutionStatus, ExecutionSummary, HistoryEvent, Machine, MachineKey, NewActivity,
-    NewExecution, NewMachine, Revision, RevisionId, RevisionKey, Route, Snapshot, TagPair, Version,
-    VersionKey, VersionNumber, Weight,
+    Activity, ActivityKey, Alias, AliasKey, Begin, ChildResult, Closing, Execution, ExecutionKey,
+    ExecutionStatus, ExecutionSummary, HistoryEvent, Machine, MachineKey, MapRun, MapRunKey,
+    NewActivity, NewExecution, NewMachine, NewMapRun, Revision, RevisionId, RevisionKey, Route,
+    Snapshot, TagPair, Version, VersionKey, VersionNumber, Weight,
 };
 use crate::domain::scope::Scope;
 
@@ -27,6 +27,34 @@ pub trait Tx {
     fn admin(&self) -> &dyn Admin;
     fn executions(&self) -> &dyn Executions;
     fn activities(&self) -> &dyn Activities;
+    fn map_runs(&self) -> &dyn MapRuns;
+}
+
+/// Distributed Map runs, their pending inputs and their children's results.
+pub trait MapRuns {
+    /// Records a new RUNNING run with every input pending.
+    fn insert(&self, run: &NewMapRun<'_>) -> Result<MapRunKey>;
+    fn find(&self, arn: &str) -> Result<Option<MapRun>>;
+    fn get(&self, key: MapRunKey) -> Result<Option<MapRun>>;
+    /// Writes a run's status, stop time, limits and counts as given.
+    fn save(&self, run: &MapRun) -> Result<()>;
+    /// RUNNING runs with inputs to hand out and fewer than `cap` children running (their
+    /// own MaxConcurrency when it is lower), at most `limit`.
+    fn ready(&self, cap: u64, limit: usize) -> Result<Vec<MapRun>>;
+    /// Removes and returns the pending inputs `from..from + count` (index, JSON text, items).
+    fn take_inputs(&self, run: MapRunKey, from: u64, count: u64)
+        -> Result<Vec<(u64, String, u64)>>;
+    /// An execution's runs in the order they started, after `after`, at most `limit`.
+    fn list(
+        &self,
+        execution: ExecutionKey,
+        after: Option<MapRunKey>,
+        limit: usize,
+    ) -> Result<Vec<MapRun>>;
+    /// The closed children's results in input order.
+    fn results(&self, run: MapRunKey) -> Result<Vec<ChildResult>>;
+    /// The run's RUNNING children.
+    fn running_children(&self, run: MapRunKey) -> Result<Vec<Execution>>;
 }
 
 /// Activities and their tags.
@@ -254,6 +282,15 @@ pub trait Executions {
         &self,
         machine_arn: &str,
         version_or_alias: Option<&str>,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, ExecutionKey)>,
+        limit: usize,
+    ) -> Result<Vec<ExecutionSummary>>;
+    /// A map run's children newest first, after the (start time, key) cursor, optionally
+    /// only those with `status`.
+    fn list_children(
+        &self,
+        run: MapRunKey,
         status: Option<ExecutionStatus>,
         after: Option<(i64, ExecutionKey)>,
         limit: usize,

@@ -69,6 +69,7 @@ async fn start(
                     trace_header: None,
                     start_ms: at,
                     parent_token: None,
+                    map_run: None,
                 },
                 &[event(1, 0, "ExecutionStarted")],
                 Begin::Running {
@@ -205,6 +206,7 @@ async fn a_start_can_store_an_execution_already_finished_and_a_taken_name_is_non
                 trace_header: None,
                 start_ms: 10,
                 parent_token: None,
+                map_run: None,
             },
             &[
                 event(1, 0, "ExecutionStarted"),

@@ -127,7 +127,7 @@ async fn corruption_found_on_first_use_answers_503() {
 
 #[tokio::test]
 async fn a_full_database_answers_503_and_changes_nothing() {
-    let app = TestApp::spawn_with(|c| c.max_db_bytes = 160 * 1024).await;
+    let app = TestApp::spawn_with(|c| c.max_db_bytes = 256 * 1024).await;
     let big_comment = "x".repeat(8 * 1024);
     let mut created = 0;
     let failure = loop {

@@ -14,6 +14,7 @@ mod express;
 mod fuzz;
 mod helpers;
 mod jsonata;
+mod map_runs;
 mod mocks;
 mod moto;
 mod nested;

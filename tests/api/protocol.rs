@@ -30,21 +30,59 @@ async fn missing_target_is_unknown_operation_exception() {
     );
 }
 
+/// The operations of the service model (`stepfunctions-service-2.json`).
+const MODEL_OPERATIONS: [&str; 37] = [
+    "CreateActivity",
+    "CreateStateMachine",
+    "CreateStateMachineAlias",
+    "DeleteActivity",
+    "DeleteStateMachine",
+    "DeleteStateMachineAlias",
+    "DeleteStateMachineVersion",
+    "DescribeActivity",
+    "DescribeExecution",
+    "DescribeMapRun",
+    "DescribeStateMachine",
+    "DescribeStateMachineAlias",
+    "DescribeStateMachineForExecution",
+    "GetActivityTask",
+    "GetExecutionHistory",
+    "ListActivities",
+    "ListExecutions",
+    "ListMapRuns",
+    "ListStateMachineAliases",
+    "ListStateMachineVersions",
+    "ListStateMachines",
+    "ListTagsForResource",
+    "PublishStateMachineVersion",
+    "RedriveExecution",
+    "SendTaskFailure",
+    "SendTaskHeartbeat",
+    "SendTaskSuccess",
+    "StartExecution",
+    "StartSyncExecution",
+    "StopExecution",
+    "TagResource",
+    "TestState",
+    "UntagResource",
+    "UpdateMapRun",
+    "UpdateStateMachine",
+    "UpdateStateMachineAlias",
+    "ValidateStateMachineDefinition",
+];
+
 #[tokio::test]
-async fn model_operation_not_implemented_is_unsupported_operation() {
+async fn every_operation_of_the_model_is_served() {
     let app = TestApp::spawn().await;
-    let r = app
-        .call(
-            "DescribeMapRun",
-            json!({"mapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:m/l:x"}),
-        )
-        .await;
-    assert_error(
-        &r,
-        400,
-        "UnsupportedOperation",
-        "DescribeMapRun is not supported by sfnlite",
-    );
+    for name in MODEL_OPERATIONS {
+        let r = app.call(name, json!({})).await;
+        assert_ne!(
+            r.1["__type"], "UnknownOperationException",
+            "{name}: {:?}",
+            r.1
+        );
+        assert_ne!(r.1["__type"], "UnsupportedOperation", "{name}: {:?}", r.1);
+    }
 }
 
 #[tokio::test]

@@ -4,13 +4,26 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::domain::records::{
-    Begin, Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary, HistoryEvent,
-    NewExecution, RevisionKey,
+    Begin, ChildOf, Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary,
+    HistoryEvent, MapRunKey, NewExecution, RevisionKey,
 };
 use crate::store::repo::{self, Result};
 use crate::store::StoreError;
 
-const COLUMNS: &str = "id, arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause, trace_header, start_ms, stop_ms, position, due_ms, last_event, moves, parent_token, resume, redrive_count, redrive_ms";
+const COLUMNS: &str = "id, arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause, trace_header, start_ms, stop_ms, position, due_ms, last_event, moves, parent_token, resume, redrive_count, redrive_ms, map_run_id, item_index, item_count";
+
+/// The run, index and item count of a child (columns `at`, `at + 1`, `at + 2`).
+fn child_of(r: &Row<'_>, at: usize) -> rusqlite::Result<Option<ChildOf>> {
+    let run: Option<i64> = r.get(at)?;
+    Ok(match run {
+        Some(run) => Some(ChildOf {
+            run: MapRunKey(run),
+            index: r.get::<_, Option<i64>>(at + 1)?.unwrap_or(0) as u64,
+            items: r.get::<_, Option<i64>>(at + 2)?.unwrap_or(1) as u64,
+        }),
+        None => None,
+    })
+}
 
 fn execution(r: &Row<'_>) -> rusqlite::Result<Execution> {
     let status: String = r.get(7)?;
@@ -39,6 +52,7 @@ fn execution(r: &Row<'_>) -> rusqlite::Result<Execution> {
         resume: r.get(20)?,
         redrive_count: r.get::<_, i64>(21)? as u64,
         redrive_ms: r.get(22)?,
+        map_run: child_of(r, 23)?,
     })
 }
 
@@ -57,6 +71,7 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<ExecutionSummary> {
         stop_ms: r.get(8)?,
         redrive_count: r.get::<_, i64>(9)? as u64,
         redrive_ms: r.get(10)?,
+        map_run: child_of(r, 11)?,
     })
 }
 
@@ -176,8 +191,9 @@ impl repo::Executions for Repo<'_> {
             .0
             .prepare_cached(
                 "INSERT INTO executions (arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause,
-                                         trace_header, start_ms, stop_ms, position, due_ms, last_event, parent_token, resume)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                                         trace_header, start_ms, stop_ms, position, due_ms, last_event, parent_token, resume,
+                                         map_run_id, item_index, item_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             )?
             .execute(params![
                 e.arn,
@@ -198,7 +214,10 @@ impl repo::Executions for Repo<'_> {
                 due_ms,
                 last_of(events, 0) as i64,
                 e.parent_token,
-                resume
+                resume,
+                e.map_run.map(|c| c.run.0),
+                e.map_run.map(|c| c.index as i64),
+                e.map_run.map(|c| c.items as i64)
             ]);
         match inserted {
             Ok(_) => {}
@@ -380,7 +399,8 @@ impl repo::Executions for Repo<'_> {
         limit: usize,
     ) -> Result<Vec<ExecutionSummary>> {
         let mut st = self.0.prepare_cached(
-            "SELECT id, arn, machine_arn, name, version_arn, alias_arn, status, start_ms, stop_ms, redrive_count, redrive_ms FROM executions
+            "SELECT id, arn, machine_arn, name, version_arn, alias_arn, status, start_ms, stop_ms, redrive_count, redrive_ms,
+                    map_run_id, item_index, item_count FROM executions
              WHERE machine_arn = ?1
                AND (?2 IS NULL OR version_arn = ?2 OR alias_arn = ?2)
                AND (?3 IS NULL OR status = ?3)
@@ -392,6 +412,35 @@ impl repo::Executions for Repo<'_> {
             params![
                 machine_arn,
                 version_or_alias,
+                status.map(ExecutionStatus::as_str),
+                start,
+                key,
+                limit as i64
+            ],
+            summary,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn list_children(
+        &self,
+        run: MapRunKey,
+        status: Option<ExecutionStatus>,
+        after: Option<(i64, ExecutionKey)>,
+        limit: usize,
+    ) -> Result<Vec<ExecutionSummary>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT id, arn, machine_arn, name, version_arn, alias_arn, status, start_ms, stop_ms, redrive_count, redrive_ms,
+                    map_run_id, item_index, item_count FROM executions
+             WHERE map_run_id = ?1
+               AND (?2 IS NULL OR status = ?2)
+               AND (start_ms < ?3 OR (start_ms = ?3 AND id < ?4))
+             ORDER BY start_ms DESC, id DESC LIMIT ?5",
+        )?;
+        let (start, key) = after.map_or((i64::MAX, i64::MAX), |(s, k)| (s, k.0));
+        let rows = st.query_map(
+            params![
+                run.0,
                 status.map(ExecutionStatus::as_str),
                 start,
                 key,

@@ -7,6 +7,7 @@ mod admin;
 mod aliases;
 mod executions;
 mod machines;
+mod map_runs;
 mod tags;
 pub mod transfer;
 mod versions;
@@ -42,6 +43,7 @@ pub(super) struct SqliteTx<'a> {
     admin: admin::Repo<'a>,
     executions: executions::Repo<'a>,
     activities: activities::Repo<'a>,
+    map_runs: map_runs::Repo<'a>,
 }
 
 impl<'a> SqliteTx<'a> {
@@ -54,6 +56,7 @@ impl<'a> SqliteTx<'a> {
             admin: admin::Repo(c),
             executions: executions::Repo(c),
             activities: activities::Repo(c),
+            map_runs: map_runs::Repo(c),
         }
     }
 }
@@ -79,6 +82,9 @@ impl repo::Tx for SqliteTx<'_> {
     }
     fn activities(&self) -> &dyn repo::Activities {
         &self.activities
+    }
+    fn map_runs(&self) -> &dyn repo::MapRuns {
+        &self.map_runs
     }
 }
 

@@ -1,0 +1,495 @@
+//! Distributed Map runs (executions-api.md §9, asl-semantics.md §6.3): the run a Map state in
+//! DISTRIBUTED mode plans is created in the commit that records its MapRunStarted event; its
+//! inputs are handed to child executions as MaxConcurrency allows, each child's first
+//! transitions computed and stored with its start (a Pass processor's child is stored once,
+//! finished); every child's close counts it in its run in the same commit, and the close that
+//! decides the run (the last child, or one failure too many) ends it and answers the Map state
+//! waiting in the parent's position. So the run's state is always the sum of its committed
+//! children, and a crash between two commits neither loses nor repeats an item.
+//!
+//! Knows the engine's positions and the store's transaction; nothing of HTTP.
+
+use serde_json::{json, Value};
+
+use super::definitions::Loaded;
+use super::runner::{self, Stepping, SystemEntropy};
+use super::step::{self, Env, ExecutionInfo, MapRunOutcome, Progress};
+use crate::domain::records::{
+    Begin, ChildOf, Execution, ExecutionKey, ExecutionStatus, HistoryEvent, MapRun, MapRunKey,
+    MapRunStatus, NewExecution, NewMapRun, RevisionKey,
+};
+use crate::store::{StoreError, Tx};
+
+/// Children of one run running at once when its MaxConcurrency is 0 (or higher): AWS's limit.
+pub const MAX_RUNNING: u64 = 10_000;
+
+/// The error and cause of a run that failed more children than it tolerates (recorded).
+pub const THRESHOLD_ERROR: &str = "States.ExceedToleratedFailureThreshold";
+pub const THRESHOLD_CAUSE: &str = "The specified tolerated failure threshold was exceeded";
+
+/// What [`create`] did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Created {
+    pub any: bool,
+    /// A run without items ended at once: the position holds its outcome and is due now.
+    pub answered: bool,
+}
+
+/// Creates the runs `progress` plans for `execution` (running `revision`), dropping the plans
+/// from it; a run without items ends at once, its outcome set in `progress`.
+pub fn create(
+    tx: &dyn Tx,
+    execution: ExecutionKey,
+    revision: RevisionKey,
+    progress: &mut Progress,
+    now: i64,
+) -> Result<Created, StoreError> {
+    let mut done = Created::default();
+    for w in step::map_runs_mut(&mut progress.position) {
+        let Some(plan) = w.create.take() else {
+            continue;
+        };
+        let inputs: Vec<(String, u64)> = plan
+            .inputs
+            .iter()
+            .map(|(v, n)| (v.to_string(), *n))
+            .collect();
+        let key = tx.map_runs().insert(&NewMapRun {
+            arn: &w.arn,
+            execution,
+            map_state: &w.state,
+            revision,
+            machine_arn: &plan.machine_arn,
+            express: plan.express,
+            max_concurrency: plan.max_concurrency,
+            tolerated_count: plan.tolerated_count,
+            tolerated_percentage: plan.tolerated_percentage,
+            inputs: &inputs,
+            start_ms: now,
+        })?;
+        done.any = true;
+        if inputs.is_empty() {
+            done.answered = true;
+            if let Some(mut run) = tx.map_runs().get(key)? {
+                run.status = MapRunStatus::Succeeded;
+                run.stop_ms = Some(now);
+                tx.map_runs().save(&run)?;
+            }
+            w.outcome = Some(MapRunOutcome::Succeeded {
+                results: Vec::new(),
+            });
+        }
+    }
+    Ok(done)
+}
+
+/// Whether `progress` plans runs not yet created.
+pub fn planned(progress: &Progress) -> bool {
+    fn any(p: &step::Position) -> bool {
+        match p {
+            step::Position::MapRun(w) => w.create.is_some(),
+            step::Position::Fork(f) => f.children.iter().any(|c| match c {
+                step::Child::Running { position, .. } => any(position),
+                _ => false,
+            }),
+            _ => false,
+        }
+    }
+    any(&progress.position)
+}
+
+/// Creates the runs planned in the stored position of `key` (an execution whose first
+/// transitions, computed before it was stored, started a Distributed Map).
+pub fn create_stored(tx: &dyn Tx, key: ExecutionKey, now: i64) -> Result<(), StoreError> {
+    let Some(e) = tx.executions().get(key)? else {
+        return Ok(());
+    };
+    let Some(mut progress) = e
+        .position
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Progress>(p).ok())
+    else {
+        return Ok(());
+    };
+    let created = create(tx, key, e.revision, &mut progress, now)?;
+    if !created.any {
+        return Ok(());
+    }
+    let position = serde_json::to_string(&progress)
+        .map_err(|err| StoreError::internal(format!("position: {err}")))?;
+    let due = match (created.answered, e.due_ms) {
+        (true, _) | (false, None) => now,
+        (false, Some(d)) => d,
+    };
+    tx.executions()
+        .advance(key, e.last_event, e.moves, &[], &position, due)?;
+    Ok(())
+}
+
+/// The child machine ARN's owner: `…:stateMachine:<machine>` of `…:stateMachine:<machine>/<label>`.
+pub fn owning_machine(machine_arn: &str) -> &str {
+    machine_arn.split_once('/').map_or(machine_arn, |(m, _)| m)
+}
+
+/// Hands up to `budget` pending inputs of run `key` to new children, as its MaxConcurrency
+/// allows; returns how many children were started.
+pub fn hand_out(
+    tx: &dyn Tx,
+    s: &Stepping<'_>,
+    key: MapRunKey,
+    budget: u64,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let Some(mut run) = tx.map_runs().get(key)? else {
+        return Ok(0);
+    };
+    if run.status != MapRunStatus::Running {
+        return Ok(0);
+    }
+    let cap = match run.max_concurrency {
+        0 => MAX_RUNNING,
+        n => n.min(MAX_RUNNING),
+    };
+    let room = cap
+        .saturating_sub(run.counts.running)
+        .min(budget)
+        .min(run.total - run.counts.started);
+    if room == 0 {
+        return Ok(0);
+    }
+    let snapshot = tx.machines().revision(run.revision)?.snapshot;
+    let loaded = s
+        .definitions
+        .load(run.revision, &snapshot)
+        .map_err(StoreError::internal)?;
+    let Some(definition) = loaded.processors.get(&run.map_state) else {
+        return Err(StoreError::internal(format!(
+            "map run {} names no Distributed Map {}",
+            run.arn, run.map_state
+        )));
+    };
+    let existing = runner::existing_activities(tx, &loaded.activities)?;
+    let inputs = tx.map_runs().take_inputs(key, run.counts.started, room)?;
+    let mut started = 0;
+    for (index, input, items) in inputs {
+        run.counts.started = run.counts.started.max(index + 1);
+        started += 1;
+        let status = start_child(
+            tx,
+            s,
+            &run,
+            &loaded,
+            definition,
+            &existing,
+            ChildOf {
+                run: key,
+                index,
+                items,
+            },
+            &input,
+            now,
+        )?;
+        match status {
+            ExecutionStatus::Running => run.counts.running += 1,
+            other => count(&mut run, other),
+        }
+        if exceeded(&run) {
+            break;
+        }
+    }
+    tx.map_runs().save(&run)?;
+    settle(tx, run, now)?;
+    Ok(started)
+}
+
+/// The ARN of a new child named `name`: `…:execution:<machine>/<label>:<name>` (STANDARD) or
+/// `…:express:<machine>/<label>:<name>:<id>` (EXPRESS).
+fn child_arn(run: &MapRun, name: &str, entropy: &mut SystemEntropy) -> String {
+    if run.express {
+        format!(
+            "{}:{name}:{}",
+            run.machine_arn.replacen(":stateMachine:", ":express:", 1),
+            super::intrinsics::uuid(entropy)
+        )
+    } else {
+        format!(
+            "{}:{name}",
+            run.machine_arn.replacen(":stateMachine:", ":execution:", 1)
+        )
+    }
+}
+
+/// Starts one child with its first transitions; returns its status once stored.
+#[allow(clippy::too_many_arguments)]
+fn start_child(
+    tx: &dyn Tx,
+    s: &Stepping<'_>,
+    run: &MapRun,
+    loaded: &Loaded,
+    definition: &crate::asl::Definition,
+    existing: &std::collections::HashSet<String>,
+    child: ChildOf,
+    input_text: &str,
+    now: i64,
+) -> Result<ExecutionStatus, StoreError> {
+    let mut entropy = SystemEntropy;
+    let name = super::intrinsics::uuid(&mut entropy);
+    let arn = child_arn(run, &name, &mut entropy);
+    let input: Value = serde_json::from_str(input_text).unwrap_or(Value::Null);
+    let info = ExecutionInfo {
+        execution_arn: arn.clone(),
+        name: name.clone(),
+        state_machine_arn: run.machine_arn.clone(),
+        state_machine_name: run
+            .machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        role_arn: loaded.role_arn.clone(),
+        input,
+        start_ms: now,
+        redrive_count: Some(0),
+        redrive_ms: None,
+        context: None,
+    };
+    let mut resume = None;
+    let exists = |a: &str| existing.contains(a);
+    let mut env = Env {
+        time_scale: s.time_scale,
+        activity_exists: &exists,
+        resume: Some(&mut resume),
+        map_runs: true,
+        ..Env::new(&info, now, &mut entropy)
+    };
+    let (first, next) = runner::transitions(definition, step::start(), &mut env);
+    let (first, moved) = runner::applied(first, next, now, resume);
+    let details = json!({"executionStartedEventDetails": {
+        "input": input_text,
+        "inputDetails": {"truncated": false},
+        "roleArn": loaded.role_arn,
+    }});
+    let mut events = Vec::with_capacity(1 + first.len());
+    events.push(HistoryEvent {
+        id: 1,
+        previous_id: 0,
+        kind: "ExecutionStarted".into(),
+        timestamp_ms: now,
+        details: Some(details.to_string()),
+    });
+    events.extend(first);
+    let (begin, status) = match &moved {
+        runner::Applied::Advance { position, due, .. } => (
+            Begin::Running {
+                position,
+                due_ms: *due,
+            },
+            ExecutionStatus::Running,
+        ),
+        runner::Applied::Close(c) => (Begin::Closed(c), c.status),
+    };
+    let new = NewExecution {
+        arn: &arn,
+        machine_arn: &run.machine_arn,
+        name: &name,
+        version_arn: None,
+        alias_arn: None,
+        revision: run.revision,
+        input: input_text,
+        trace_header: None,
+        start_ms: now,
+        parent_token: None,
+        map_run: Some(child),
+    };
+    let Some(key) = tx.executions().start(&new, &events, begin)? else {
+        return Err(StoreError::internal(format!(
+            "a map run child's fresh name is taken: {arn}"
+        )));
+    };
+    if let runner::Applied::Advance {
+        tasks, map_runs, ..
+    } = &moved
+    {
+        runner::index_tasks(tx, key, tasks, now)?;
+        if *map_runs {
+            create_stored(tx, key, now)?;
+        }
+    }
+    Ok(status)
+}
+
+/// Counts a closed child under its status.
+fn count(run: &mut MapRun, status: ExecutionStatus) {
+    let c = &mut run.counts;
+    match status {
+        ExecutionStatus::Succeeded => c.succeeded += 1,
+        ExecutionStatus::Failed => c.failed += 1,
+        ExecutionStatus::TimedOut => c.timed_out += 1,
+        ExecutionStatus::Aborted => c.aborted += 1,
+        ExecutionStatus::Running => c.running += 1,
+    }
+}
+
+/// Counts a child that just closed (`child` as read before its close) in its run, and ends
+/// the run if that decides it.
+pub fn child_closed(
+    tx: &dyn Tx,
+    child: &Execution,
+    status: ExecutionStatus,
+    now: i64,
+) -> Result<(), StoreError> {
+    let Some(of) = child.map_run else {
+        return Ok(());
+    };
+    let Some(mut run) = tx.map_runs().get(of.run)? else {
+        return Ok(());
+    };
+    run.counts.running = run.counts.running.saturating_sub(1);
+    count(&mut run, status);
+    tx.map_runs().save(&run)?;
+    settle(tx, run, now)
+}
+
+/// Whether more children failed than the run tolerates: with neither tolerance given, any
+/// failure; otherwise more than the count, or a larger share of the items than the
+/// percentage (executions-api.md §9).
+pub fn exceeded(run: &MapRun) -> bool {
+    let c = &run.counts;
+    let failed = c.failed + c.timed_out + c.aborted;
+    if failed == 0 {
+        return false;
+    }
+    match (run.tolerated_count, run.tolerated_percentage) {
+        (None, None) => true,
+        (count, percentage) => {
+            count.is_some_and(|n| failed > n)
+                || percentage.is_some_and(|p| (failed as f64) * 100.0 / (run.total as f64) > p)
+        }
+    }
+}
+
+/// Ends a RUNNING run its counts decide: failed (its running children aborted) when too many
+/// children failed, succeeded when every child has closed.
+fn settle(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<(), StoreError> {
+    if run.status != MapRunStatus::Running {
+        return Ok(());
+    }
+    if exceeded(&run) {
+        run.status = MapRunStatus::Failed;
+        run.stop_ms = Some(now);
+        tx.map_runs().save(&run)?;
+        stop_children(tx, run.key, now)?;
+        return answer(
+            tx,
+            &run,
+            MapRunOutcome::Failed {
+                error: Some(THRESHOLD_ERROR.into()),
+                cause: Some(THRESHOLD_CAUSE.into()),
+            },
+            now,
+        );
+    }
+    if run.counts.started < run.total || run.counts.running > 0 {
+        return Ok(());
+    }
+    run.status = MapRunStatus::Succeeded;
+    run.stop_ms = Some(now);
+    tx.map_runs().save(&run)?;
+    let results = tx
+        .map_runs()
+        .results(run.key)?
+        .into_iter()
+        .map(|r| match r.status {
+            ExecutionStatus::Succeeded => r
+                .output
+                .as_deref()
+                .and_then(|o| serde_json::from_str(o).ok())
+                .unwrap_or(Value::Null),
+            // A tolerated failure leaves its error where its output would be.
+            _ => json!({"Error": r.error, "Cause": r.cause}),
+        })
+        .collect();
+    answer(tx, &run, MapRunOutcome::Succeeded { results }, now)
+}
+
+/// Saves a RUNNING run's new limits (UpdateMapRun); a lower tolerance may end it at once.
+pub fn update(tx: &dyn Tx, run: MapRun, now: i64) -> Result<(), StoreError> {
+    tx.map_runs().save(&run)?;
+    settle(tx, run, now)
+}
+
+/// Stops a run's RUNNING children (each close counts itself as aborted).
+fn stop_children(tx: &dyn Tx, run: MapRunKey, now: i64) -> Result<(), StoreError> {
+    for child in tx.map_runs().running_children(run)? {
+        super::tasks::stop(tx, &child, None, None, now)?;
+    }
+    Ok(())
+}
+
+/// Hands a run's end to the Map state waiting for it; a parent no longer waiting (stopped,
+/// or its state left) is left alone.
+fn answer(tx: &dyn Tx, run: &MapRun, outcome: MapRunOutcome, now: i64) -> Result<(), StoreError> {
+    let Some(parent) = tx.executions().get(run.execution)? else {
+        return Ok(());
+    };
+    if parent.status != ExecutionStatus::Running {
+        return Ok(());
+    }
+    let Some(mut progress) = parent
+        .position
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Progress>(p).ok())
+    else {
+        return Ok(());
+    };
+    let Some(w) = step::map_runs_mut(&mut progress.position)
+        .into_iter()
+        .find(|w| w.arn == run.arn)
+    else {
+        return Ok(());
+    };
+    w.outcome = Some(outcome);
+    let position = serde_json::to_string(&progress)
+        .map_err(|e| StoreError::internal(format!("position: {e}")))?;
+    let due = parent.due_ms.map_or(now, |d| d.min(now));
+    tx.executions().advance(
+        parent.key,
+        parent.last_event,
+        parent.moves,
+        &[],
+        &position,
+        due,
+    )?;
+    Ok(())
+}
+
+/// Aborts the RUNNING runs named in `before` that `after` no longer waits on (their Map state
+/// was aborted, or the execution closed), with their running children.
+pub fn abort_gone(
+    tx: &dyn Tx,
+    before: Option<&str>,
+    after: Option<&Progress>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let Some(before) = before.filter(|p| p.contains("\"at\":\"mapRun\"")) else {
+        return Ok(());
+    };
+    let Ok(before) = serde_json::from_str::<Progress>(before) else {
+        return Ok(());
+    };
+    let kept: Vec<&str> = after.map_or_else(Vec::new, |p| step::map_runs_of(&p.position));
+    for arn in step::map_runs_of(&before.position) {
+        if kept.contains(&arn) {
+            continue;
+        }
+        if let Some(mut run) = tx.map_runs().find(arn)? {
+            if run.status == MapRunStatus::Running {
+                run.status = MapRunStatus::Aborted;
+                run.stop_ms = Some(now);
+                tx.map_runs().save(&run)?;
+                stop_children(tx, run.key, now)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! SQL for map runs (migration V14): the runs, their pending inputs, and reading their
+//! children's results.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::domain::records::{
+    ChildResult, Execution, ExecutionKey, ExecutionStatus, MapRun, MapRunCounts, MapRunKey,
+    MapRunStatus, NewMapRun, RevisionKey,
+};
+use crate::store::repo::{self, Result};
+
+const COLUMNS: &str = "id, arn, execution_id, map_state, revision, machine_arn, express, status, max_concurrency, tolerated_count, tolerated_percentage, total, items, started, running, succeeded, failed, timed_out, aborted, start_ms, stop_ms";
+
+fn map_run(r: &Row<'_>) -> rusqlite::Result<MapRun> {
+    let status: String = r.get(7)?;
+    let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+    Ok(MapRun {
+        key: MapRunKey(r.get(0)?),
+        arn: r.get(1)?,
+        execution: ExecutionKey(r.get(2)?),
+        map_state: r.get(3)?,
+        revision: RevisionKey(r.get(4)?),
+        machine_arn: r.get(5)?,
+        express: r.get::<_, i64>(6)? != 0,
+        // The CHECK constraint admits only the four statuses.
+        status: MapRunStatus::parse(&status).unwrap_or(MapRunStatus::Running),
+        max_concurrency: n(8)?,
+        tolerated_count: r.get::<_, Option<i64>>(9)?.map(|v| v.max(0) as u64),
+        tolerated_percentage: r.get(10)?,
+        total: n(11)?,
+        items: n(12)?,
+        counts: MapRunCounts {
+            started: n(13)?,
+            running: n(14)?,
+            succeeded: n(15)?,
+            failed: n(16)?,
+            timed_out: n(17)?,
+            aborted: n(18)?,
+        },
+        start_ms: r.get(19)?,
+        stop_ms: r.get(20)?,
+    })
+}
+
+pub(super) struct Repo<'a>(pub &'a Connection);
+
+impl Repo<'_> {
+    fn by(&self, clause: &str, p: impl rusqlite::Params) -> Result<Option<MapRun>> {
+        let mut st = self
+            .0
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM map_runs WHERE {clause}"))?;
+        Ok(st.query_row(p, map_run).optional()?)
+    }
+}
+
+impl repo::MapRuns for Repo<'_> {
+    fn insert(&self, run: &NewMapRun<'_>) -> Result<MapRunKey> {
+        let items: u64 = run.inputs.iter().map(|(_, n)| n).sum();
+        self.0
+            .prepare_cached(
+                "INSERT INTO map_runs (arn, execution_id, map_state, revision, machine_arn, express, status, max_concurrency,
+                                       tolerated_count, tolerated_percentage, total, items, start_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'RUNNING', ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                run.arn,
+                run.execution.0,
+                run.map_state,
+                run.revision.0,
+                run.machine_arn,
+                run.express as i64,
+                run.max_concurrency as i64,
+                run.tolerated_count.map(|v| v as i64),
+                run.tolerated_percentage,
+                run.inputs.len() as i64,
+                items as i64,
+                run.start_ms
+            ])?;
+        let key = MapRunKey(self.0.last_insert_rowid());
+        let mut st = self.0.prepare_cached(
+            "INSERT INTO map_run_items (map_run_id, item_index, input, item_count) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (index, (input, count)) in run.inputs.iter().enumerate() {
+            st.execute(params![key.0, index as i64, input, *count as i64])?;
+        }
+        Ok(key)
+    }
+
+    fn find(&self, arn: &str) -> Result<Option<MapRun>> {
+        self.by("arn = ?1", [arn])
+    }
+
+    fn get(&self, key: MapRunKey) -> Result<Option<MapRun>> {
+        self.by("id = ?1", [key.0])
+    }
+
+    fn save(&self, run: &MapRun) -> Result<()> {
+        let c = &run.counts;
+        self.0
+            .prepare_cached(
+                "UPDATE map_runs SET status = ?2, stop_ms = ?3, max_concurrency = ?4, tolerated_count = ?5,
+                        tolerated_percentage = ?6, started = ?7, running = ?8, succeeded = ?9, failed = ?10,
+                        timed_out = ?11, aborted = ?12
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                run.key.0,
+                run.status.as_str(),
+                run.stop_ms,
+                run.max_concurrency as i64,
+                run.tolerated_count.map(|v| v as i64),
+                run.tolerated_percentage,
+                c.started as i64,
+                c.running as i64,
+                c.succeeded as i64,
+                c.failed as i64,
+                c.timed_out as i64,
+                c.aborted as i64
+            ])?;
+        Ok(())
+    }
+
+    fn ready(&self, cap: u64, limit: usize) -> Result<Vec<MapRun>> {
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM map_runs
+             WHERE status = 'RUNNING' AND started < total
+               AND running < CASE WHEN max_concurrency = 0 OR max_concurrency > ?1 THEN ?1 ELSE max_concurrency END
+             ORDER BY id LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![cap as i64, limit as i64], map_run)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn take_inputs(
+        &self,
+        run: MapRunKey,
+        from: u64,
+        count: u64,
+    ) -> Result<Vec<(u64, String, u64)>> {
+        let end = from.saturating_add(count) as i64;
+        let inputs = self
+            .0
+            .prepare_cached(
+                "SELECT item_index, input, item_count FROM map_run_items
+                 WHERE map_run_id = ?1 AND item_index >= ?2 AND item_index < ?3 ORDER BY item_index",
+            )?
+            .query_map(params![run.0, from as i64, end], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        self.0
+            .prepare_cached(
+                "DELETE FROM map_run_items WHERE map_run_id = ?1 AND item_index >= ?2 AND item_index < ?3",
+            )?
+            .execute(params![run.0, from as i64, end])?;
+        Ok(inputs)
+    }
+
+    fn list(
+        &self,
+        execution: ExecutionKey,
+        after: Option<MapRunKey>,
+        limit: usize,
+    ) -> Result<Vec<MapRun>> {
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM map_runs WHERE execution_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        ))?;
+        let rows = st.query_map(
+            params![execution.0, after.map_or(0, |k| k.0), limit as i64],
+            map_run,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn results(&self, run: MapRunKey) -> Result<Vec<ChildResult>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT status, output, error, cause FROM executions
+             WHERE map_run_id = ?1 AND status != 'RUNNING' ORDER BY item_index",
+        )?;
+        let rows = st.query_map([run.0], |r| {
+            let status: String = r.get(0)?;
+            Ok(ChildResult {
+                status: ExecutionStatus::parse(&status).unwrap_or(ExecutionStatus::Failed),
+                output: r.get(1)?,
+                error: r.get(2)?,
+                cause: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn running_children(&self, run: MapRunKey) -> Result<Vec<Execution>> {
+        let mut keys = self
+            .0
+            .prepare_cached(
+                "SELECT id FROM executions WHERE map_run_id = ?1 AND status = 'RUNNING' ORDER BY item_index",
+            )?
+            .query_map([run.0], |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys.drain(..) {
+            if let Some(e) =
+                repo::Executions::get(&super::executions::Repo(self.0), ExecutionKey(k))?
+            {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+}
