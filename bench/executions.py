@@ -2,7 +2,7 @@
 """sfnlite's execution benchmark: one command, one table.
 
     python3 bench/executions.py [--runs 3] [--duration 5] [--peers] [--waiting 100000] [--stored 1000000]
-                                [--activities 1000] [--pending 10000] [--against BIN] [--http N]
+                                [--activities 1000] [--pending 10000] [--against BIN] [--http N] [--map N]
 
 1. Throughput: a STANDARD machine of three Pass states, started through an alias by wrk
    (-t1, 16 connections) for --duration seconds; then the time until the last execution has
@@ -421,6 +421,60 @@ def http_task(args, tmp, notes):
     return med
 
 
+def distributed(items, kind):
+    """A Distributed Map of `items` inline items ($range in JSONata) over a Pass processor with
+    `kind` children; the Map's output is the count of results (the array itself would pass
+    the 256 KiB payload limit)."""
+    return json.dumps({"QueryLanguage": "JSONata", "StartAt": "Map", "States": {"Map": {
+        "Type": "Map", "Items": "{%% [1..%d] %%}" % items,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        "Output": "{% $count($states.result) %}", "End": True}}})
+
+
+def finished(addr, arn, limit=600):
+    t0 = time.perf_counter()
+    while True:
+        d = bench.call(addr, "DescribeExecution", {"executionArn": arn})
+        if d["status"] != "RUNNING":
+            return d
+        if time.perf_counter() - t0 > limit:
+            raise RuntimeError(f"{arn} still running after {limit} s")
+        time.sleep(0.02)
+
+
+def map_run(args, tmp, notes):
+    """--map N: a Distributed Map of N items over a Pass processor (STANDARD and EXPRESS
+    children), StartExecution until the parent has finished; beside it, in the same runs, the
+    same N one-Pass executions started through the API (8 connections) until all finished."""
+    n = args.map
+    p = bench.sfnlite(os.path.join(tmp, "map.db"))
+    one_pass = bench.call(p.addr, "CreateStateMachine", {"name": "one-pass", "roleArn": ROLE, "definition": json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})})["stateMachineArn"]
+    machines = {kind: bench.call(p.addr, "CreateStateMachine", {"name": f"map-{kind.lower()}", "roleArn": ROLE, "definition": distributed(n, kind)})["stateMachineArn"] for kind in ("STANDARD", "EXPRESS")}
+    times = {"STANDARD": [], "EXPRESS": [], "api": []}
+    for run in range(args.runs):
+        for kind, m in machines.items():
+            t0 = time.perf_counter()
+            e = bench.call(p.addr, "StartExecution", {"stateMachineArn": m})["executionArn"]
+            d = finished(p.addr, e)
+            took = time.perf_counter() - t0
+            if d["status"] != "SUCCEEDED" or json.loads(d["output"]) != n:
+                raise RuntimeError(f"map run of {n} items: {d}")
+            times[kind].append(took)
+            log(f"run {run + 1}/{args.runs} Distributed Map of {n:,} items, {kind} children: {took:.2f} s")
+        t0 = time.perf_counter()
+        errors = start_many(p.addr, one_pass, n)
+        drain(p.addr, one_pass)
+        took = time.perf_counter() - t0
+        times["api"].append(took)
+        log(f"run {run + 1}/{args.runs} {n:,} one-Pass StartExecutions until finished: {took:.2f} s ({errors} errors)")
+    rss = p.rss_mib()
+    db_mib = os.path.getsize(os.path.join(tmp, "map.db")) / 2**20
+    p.stop()
+    notes.append(f"map workload: RSS {rss:.1f} MiB after the runs, database {db_mib:.0f} MiB")
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -434,6 +488,7 @@ def main():
     ap.add_argument("--jsonata", action="store_true", help="the JSONata three-Pass workload beside its JSONPath twin")
     ap.add_argument("--no-throughput", action="store_true", help="skip the throughput workload (to run only others)")
     ap.add_argument("--http", type=int, default=0, metavar="N", help="HTTP Task overhead over its raw call, N calls per run (0 skips)")
+    ap.add_argument("--map", type=int, default=0, metavar="N", help="a Distributed Map of N inline items over a Pass processor (0 skips)")
     ap.add_argument("--against", metavar="BIN", help="an earlier sfnlite binary measured on the throughput workload in the same runs")
     args = ap.parse_args()
     bench.ensure_wrk()
@@ -460,6 +515,13 @@ def main():
         print(f"| StartSyncExecution, EXPRESS machine of one HTTP Task making that POST | {m['sync'][0]:.3f} | {m['sync'][1]:.3f} | {m['sync'][0] - m['raw'][0]:.3f} |")
         print(f"| STANDARD one-Pass machine, StartExecution until finished | {m['pass'][0]:.3f} | {m['pass'][1]:.3f} | |")
         print(f"| STANDARD one-HTTP-Task machine, StartExecution until finished | {m['task'][0]:.3f} | {m['task'][1]:.3f} | {m['task'][0] - m['pass'][0] - m['raw'][0]:.3f} (over the one-Pass run and the raw call) |")
+    if args.map:
+        m = map_run(args, tmp, notes)
+        print(f"\n| {args.map:,} items, medians of {args.runs} | seconds until finished | items/s | ratio to the API starts |")
+        print("|---|---:|---:|---|")
+        print(f"| {args.map:,} one-Pass StartExecutions (8 connections) | {m['api']:.2f} | {args.map / m['api']:,.0f} | 1.00 |")
+        for kind in ("STANDARD", "EXPRESS"):
+            print(f"| Distributed Map, Pass processor, {kind} children | {m[kind]:.2f} | {args.map / m[kind]:,.0f} | {m['api'] / m[kind]:.2f}x faster |")
     if args.jsonata:
         print("\n| workload | executions/s | StartExecution rps | p50 ms | p99 ms | errors | drain s | ratio |")
         print("|---|---:|---:|---:|---:|---:|---:|---|")

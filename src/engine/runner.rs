@@ -39,7 +39,7 @@ const MAX_TRANSITIONS: usize = 64;
 const MAX_EVENTS_AT_ONCE: usize = 512;
 
 /// Children map runs may start in one commit (each with its first transitions).
-const MAX_CHILDREN_AT_ONCE: u64 = 1024;
+const MAX_CHILDREN_AT_ONCE: u64 = 512;
 
 /// Randomness for intrinsic functions, from the operating system's generator.
 pub struct SystemEntropy;

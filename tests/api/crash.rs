@@ -1228,3 +1228,178 @@ async fn sigkill_while_calls_are_in_flight_makes_each_call_at_most_once() {
     );
     server.kill();
 }
+
+/// Every execution listed by `filter` (a `stateMachineArn` or `mapRunArn` member), any order.
+async fn listed_by(http: &reqwest::Client, url: &str, filter: Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut body = filter.clone();
+        body["maxResults"] = json!(1000);
+        if let Some(t) = &token {
+            body["nextToken"] = json!(t);
+        }
+        let page = call(http, url, "ListExecutions", body).await.unwrap();
+        out.extend(page["executions"].as_array().unwrap().iter().cloned());
+        match page["nextToken"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+/// A Distributed Map of `SFNLITE_CRASH_MAP_ITEMS` items (default 10,000) whose children wait,
+/// SIGKILLed again and again while they run: after the restarts every item has run in exactly
+/// one child, the run counts each once, and the results come back in item order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_while_a_distributed_map_runs_hands_each_item_to_exactly_one_child() {
+    let (cycles, seed, bin) = settings();
+    let items: u64 = std::env::var("SFNLITE_CRASH_MAP_ITEMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    println!("map crash harness: {items} items, {cycles} cycles, seed {seed}, binary {bin}");
+    let mut rng = Rng(seed | 1);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sfnlite.db");
+    let http = reqwest::Client::new();
+    let args = ["--time-scale", "0.01"];
+    let mut server = Server::start_with(&bin, &db, &args);
+    let definition = json!({"StartAt": "Map", "States": {"Map": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1000,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "W",
+            "States": {
+                "W": {"Type": "Wait", "Seconds": 20, "Next": "P"},
+                "P": {"Type": "Pass", "Parameters": {"i.$": "$"}, "End": true}}},
+        "End": true}}});
+    let machine = call(
+        &http,
+        &server.url,
+        "CreateStateMachine",
+        json!({"name": "wide", "definition": definition.to_string(), "roleArn": ROLE}),
+    )
+    .await
+    .unwrap()["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let input = json!({"items": (0..items).collect::<Vec<u64>>()}).to_string();
+    let execution = call(
+        &http,
+        &server.url,
+        "StartExecution",
+        json!({"stateMachineArn": machine, "name": "wide", "input": input}),
+    )
+    .await
+    .unwrap()["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Kills that land while the run is part done: a harness that never does proves nothing.
+    let mut mid_run = 0;
+    for _ in 0..cycles {
+        tokio::time::sleep(Duration::from_millis(30 + rng.below(200))).await;
+        let runs = call(
+            &http,
+            &server.url,
+            "ListMapRuns",
+            json!({"executionArn": execution}),
+        )
+        .await;
+        if let Some(run) = runs
+            .as_ref()
+            .and_then(|r| r["mapRuns"][0]["mapRunArn"].as_str())
+        {
+            let r = call(
+                &http,
+                &server.url,
+                "DescribeMapRun",
+                json!({"mapRunArn": run}),
+            )
+            .await;
+            let done = r
+                .as_ref()
+                .and_then(|r| r["executionCounts"]["succeeded"].as_u64());
+            if done.is_some_and(|n| n > 0 && n < items) {
+                mid_run += 1;
+            }
+        }
+        server.kill();
+        integrity_check(&db);
+        server = Server::start_with(&bin, &db, &args);
+    }
+    assert!(mid_run > 0, "no SIGKILL landed while the run was part done");
+    let deadline = std::time::Instant::now() + Duration::from_secs(600);
+    let d = loop {
+        let d = call(
+            &http,
+            &server.url,
+            "DescribeExecution",
+            json!({"executionArn": execution}),
+        )
+        .await
+        .unwrap();
+        if d["status"] != "RUNNING" {
+            break d;
+        }
+        assert!(std::time::Instant::now() < deadline, "the map still runs");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    let output: Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();
+    let expected: Vec<Value> = (0..items).map(|i| json!({"i": i})).collect();
+    assert!(
+        output == json!(expected),
+        "results out of item order or missing"
+    );
+    let runs = call(
+        &http,
+        &server.url,
+        "ListMapRuns",
+        json!({"executionArn": execution}),
+    )
+    .await
+    .unwrap();
+    let runs = runs["mapRuns"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "one run for one Map state");
+    let run = runs[0]["mapRunArn"].as_str().unwrap();
+    let r = call(
+        &http,
+        &server.url,
+        "DescribeMapRun",
+        json!({"mapRunArn": run}),
+    )
+    .await
+    .unwrap();
+    let c = &r["executionCounts"];
+    assert_eq!(r["status"], "SUCCEEDED", "{r}");
+    assert_eq!(
+        (c["succeeded"].as_u64(), c["total"].as_u64()),
+        (Some(items), Some(items)),
+        "{r}"
+    );
+    assert_eq!(
+        (
+            c["running"].as_u64(),
+            c["pending"].as_u64(),
+            c["failed"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{r}"
+    );
+    // Exactly one child per item: as many children as items, each finished once.
+    let children = listed_by(&http, &server.url, json!({"mapRunArn": run})).await;
+    assert_eq!(children.len() as u64, items, "children started for the run");
+    assert!(children.iter().all(|c| c["status"] == "SUCCEEDED"));
+    let counts = type_counts(&full_history(&http, &server.url, &execution).await);
+    for kind in ["MapRunStarted", "MapRunSucceeded", "ExecutionSucceeded"] {
+        assert_eq!(counts.get(kind), Some(&1), "{counts:?}");
+    }
+    integrity_check(&db);
+    println!(
+        "map crash harness: {items} items over {cycles} SIGKILLs ({mid_run} while the run was part done), each run by exactly one child"
+    );
+    server.kill();
+}
