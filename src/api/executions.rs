@@ -1100,6 +1100,38 @@ pub struct DescribeStateMachineForExecutionOutput {
     pub revision_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variable_references: Option<super::state_machines::VariableReferences>,
+    /// A map run's child: its run, and the label its machine ARN ends with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_run_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// The `ItemProcessor` (or `Iterator`) of the Map state called `name` anywhere in a
+/// definition, as JSON text.
+fn processor_text(definition: &Value, name: &str) -> Option<String> {
+    let states = definition.get("States")?.as_object()?;
+    for (state_name, state) in states {
+        let processor = state.get("ItemProcessor").or_else(|| state.get("Iterator"));
+        if state_name == name {
+            if let Some(p) = processor {
+                return Some(p.to_string());
+            }
+        }
+        let inner = processor.into_iter().chain(
+            state
+                .get("Branches")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+        for scope in inner {
+            if let Some(t) = processor_text(scope, name) {
+                return Some(t);
+            }
+        }
+    }
+    None
 }
 
 /// DescribeStateMachineForExecution (§6.1): the revision the execution runs, even after
@@ -1129,14 +1161,31 @@ pub async fn describe_state_machine_for_execution(
                 super::state_machines::variable_references(&definitions, &revision, metadata_only);
             let s = revision.snapshot;
             let json = super::state_machines::parse_json;
+            // A map run's child runs its Map state's ItemProcessor.
+            let run = match e.map_run {
+                Some(c) => tx.map_runs().get(c.run)?,
+                None => None,
+            };
+            let definition = match &run {
+                Some(r) => serde_json::from_str::<Value>(&s.definition)
+                    .ok()
+                    .and_then(|d| processor_text(&d, &r.map_state))
+                    .unwrap_or_else(|| s.definition.clone()),
+                None => s.definition.clone(),
+            };
+            let label = run
+                .as_ref()
+                .and_then(|r| r.machine_arn.rsplit_once('/').map(|(_, l)| l.to_owned()));
             Ok(DescribeStateMachineForExecutionOutput {
                 state_machine_arn: e.machine_arn,
                 name,
                 definition: if metadata_only {
                     "{}".into()
                 } else {
-                    s.definition
+                    definition
                 },
+                map_run_arn: run.map(|r| r.arn),
+                label,
                 role_arn: s.role_arn,
                 update_date: secs(revision.created_ms),
                 logging_configuration: json(&s.logging),

@@ -11,7 +11,7 @@ use super::paging::Paging;
 use super::validate::{Violations, ARN, LONG_ARN, PAGE_TOKEN};
 use super::{secs, ApiError, Ctx};
 use crate::domain::arn::parse_map_run_arn;
-use crate::domain::records::{MapRun, MapRunKey, MapRunStatus};
+use crate::domain::records::{ExecutionStatus, MapRun, MapRunKey, MapRunStatus};
 use crate::domain::scope::Scope;
 use crate::engine::map_runs;
 use crate::store::Tx;
@@ -49,20 +49,54 @@ pub struct DescribeMapRunOutput {
     pub redrive_count: u64,
 }
 
-/// A run's children by state, as DescribeMapRun counts them (the same for items and
-/// executions: each child runs one item). Results count as written once a child closed.
-fn counts(run: &MapRun) -> Value {
+/// A run's children by state, as DescribeMapRun counts them. Results count as written once a
+/// child closed.
+fn execution_counts(run: &MapRun) -> Value {
     let c = &run.counts;
-    let closed = c.succeeded + c.failed + c.timed_out + c.aborted;
+    counts_of(
+        run.total - c.started,
+        [c.running, c.succeeded, c.failed, c.timed_out, c.aborted],
+        run.total,
+    )
+}
+
+/// The items by the state of the child holding them (an ItemBatcher puts several in one).
+fn item_counts(run: &MapRun, by_status: &[(ExecutionStatus, u64)]) -> Value {
+    let of = |s: ExecutionStatus| {
+        by_status
+            .iter()
+            .filter(|(k, _)| *k == s)
+            .map(|(_, n)| n)
+            .sum::<u64>()
+    };
+    let started: u64 = by_status.iter().map(|(_, n)| n).sum();
+    counts_of(
+        run.items.saturating_sub(started),
+        [
+            of(ExecutionStatus::Running),
+            of(ExecutionStatus::Succeeded),
+            of(ExecutionStatus::Failed),
+            of(ExecutionStatus::TimedOut),
+            of(ExecutionStatus::Aborted),
+        ],
+        run.items,
+    )
+}
+
+fn counts_of(
+    pending: u64,
+    [running, succeeded, failed, timed_out, aborted]: [u64; 5],
+    total: u64,
+) -> Value {
     json!({
-        "pending": run.total - c.started,
-        "running": c.running,
-        "succeeded": c.succeeded,
-        "failed": c.failed,
-        "timedOut": c.timed_out,
-        "aborted": c.aborted,
-        "total": run.total,
-        "resultsWritten": closed,
+        "pending": pending,
+        "running": running,
+        "succeeded": succeeded,
+        "failed": failed,
+        "timedOut": timed_out,
+        "aborted": aborted,
+        "total": total,
+        "resultsWritten": succeeded + failed + timed_out + aborted,
         "failuresNotRedrivable": 0,
         "pendingRedrive": 0,
     })
@@ -93,8 +127,8 @@ pub async fn describe_map_run(
                 max_concurrency: run.max_concurrency,
                 tolerated_failure_percentage: run.tolerated_percentage.unwrap_or(0.0),
                 tolerated_failure_count: run.tolerated_count.unwrap_or(0),
-                item_counts: counts(&run),
-                execution_counts: counts(&run),
+                item_counts: item_counts(&run, &tx.map_runs().item_counts(run.key)?),
+                execution_counts: execution_counts(&run),
                 redrive_count: 0,
             })
         })

@@ -1105,6 +1105,15 @@ impl Builder<'_> {
         let tolerated_failure_percentage = self.percentage(f);
         let label = self.label(f);
         let batcher_ok = self.item_batcher(f);
+        let batch_input = match f.state.get("ItemBatcher").and_then(|b| b.get("BatchInput")) {
+            None => None,
+            Some(_) if f.language == QueryLanguage::Jsonata => f
+                .state
+                .get("ItemBatcher")
+                .and_then(|b| b.get("BatchInput"))
+                .map(|v| Template::Value(v.clone())),
+            Some(v) => self.template(v, &format!("{}/ItemBatcher/BatchInput", f.at)),
+        };
         let retry = self.retriers(f);
         let catch = self.catchers(f, targets);
         batcher_ok?;
@@ -1122,6 +1131,7 @@ impl Builder<'_> {
             label,
             item_reader: f.state.get("ItemReader").cloned(),
             item_batcher: f.state.get("ItemBatcher").cloned(),
+            batch_input,
             result_writer: f.state.get("ResultWriter").cloned(),
             retry: retry?,
             catch: catch?,

@@ -183,6 +183,8 @@ pub struct MapState {
     pub label: Option<String>,
     pub item_reader: Option<Value>,
     pub item_batcher: Option<Value>,
+    /// `ItemBatcher.BatchInput`, a payload template (literal in JSONata states).
+    pub batch_input: Option<Template>,
     pub result_writer: Option<Value>,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,

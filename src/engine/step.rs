@@ -3339,8 +3339,12 @@ fn start_map_run(
         started,
         Some(("mapRunStartedEventDetails", json!({ "mapRunArn": arn }))),
     );
+    let inputs = match batches(visit, m, inputs, roots, env) {
+        Ok(b) => b,
+        Err(f) => return Err((f, attempts)),
+    };
     let plan = MapRunPlan {
-        inputs: inputs.into_iter().map(|v| (v, 1)).collect(),
+        inputs,
         machine_arn: format!("{machine}/{label}"),
         express,
         max_concurrency: limit as u64,
@@ -3362,6 +3366,107 @@ fn start_map_run(
         })),
         NEVER,
     ))
+}
+
+/// The children's inputs: one per item, or with an ItemBatcher one `{"BatchInput", "Items"}`
+/// per batch of at most MaxItemsPerBatch items and MaxInputBytesPerBatch bytes (each with the
+/// number of items it holds).
+fn batches(
+    visit: &Visit<'_>,
+    m: &MapState,
+    items: Vec<Value>,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<Vec<(Value, u64)>, Failure> {
+    let Some(b) = &m.item_batcher else {
+        return Ok(items.into_iter().map(|v| (v, 1)).collect());
+    };
+    let max_items = batch_limit(b, "MaxItemsPerBatch", visit, roots, env)?;
+    let max_bytes = batch_limit(b, "MaxInputBytesPerBatch", visit, roots, env)?;
+    let batch_input = match &m.batch_input {
+        None => None,
+        Some(t) if visit.state.query_language == QueryLanguage::Jsonata => {
+            let states = query::States::new(visit.input, roots.context);
+            let t = template_value(t).unwrap_or(Value::Null);
+            Some(query::template(
+                &t,
+                "BatchInput",
+                &states,
+                roots.variables,
+                env.entropy,
+            )?)
+        }
+        Some(t) => Some(dataflow::evaluate(t, roots, env.entropy)?),
+    };
+    // {"BatchInput":…,"Items":[…]}: the fixed part, then each item and its comma.
+    let fixed = batch_input.as_ref().map_or(0, |v| v.to_string().len() + 14) + 12;
+    let batch = |items: Vec<Value>| {
+        let n = items.len() as u64;
+        let mut o = Map::new();
+        if let Some(v) = &batch_input {
+            o.insert("BatchInput".into(), v.clone());
+        }
+        o.insert("Items".into(), Value::Array(items));
+        (Value::Object(o), n)
+    };
+    let mut out = Vec::new();
+    let (mut current, mut bytes) = (Vec::new(), fixed);
+    for item in items {
+        let size = item.to_string().len() + 1;
+        let full = max_items.is_some_and(|n| current.len() as u64 >= n)
+            || max_bytes.is_some_and(|n| bytes + size > n as usize);
+        if full && !current.is_empty() {
+            out.push(batch(std::mem::take(&mut current)));
+            bytes = fixed;
+        }
+        current.push(item);
+        bytes += size;
+    }
+    if !current.is_empty() {
+        out.push(batch(current));
+    }
+    Ok(out)
+}
+
+/// An ItemBatcher limit from `field` (an integer or JSONata) or `<field>Path`; 0 or absent:
+/// no limit.
+fn batch_limit(
+    b: &Value,
+    field: &str,
+    visit: &Visit<'_>,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<Option<u64>, Failure> {
+    let path_field = format!("{field}Path");
+    let (v, path) = match (b.get(field), b.get(&path_field).and_then(Value::as_str)) {
+        (Some(Value::String(e)), _) => {
+            let states = query::States::new(visit.input, roots.context);
+            let inner = query::expression(e).unwrap_or(e);
+            (
+                query::evaluate(inner, field, &states, roots.variables, env.entropy)?,
+                None,
+            )
+        }
+        (Some(v), _) => (v.clone(), None),
+        (None, Some(p)) => {
+            let Ok(path) = crate::asl::path::parse(p) else {
+                return Ok(None);
+            };
+            let v = jsonpath::select(&path, roots)
+                .map(jsonpath::Selected::into_value)
+                .unwrap_or(Value::Null);
+            (v, Some(path))
+        }
+        (None, None) => return Ok(None),
+    };
+    match (v.as_u64(), path) {
+        (Some(n), _) => Ok((n > 0).then_some(n)),
+        (None, Some(p)) => Err(not_valid(field, &v, "integer", &p)),
+        (None, None) => Err(Failure {
+            error: "States.Runtime",
+            cause: format!("{field} must be a non-negative integer"),
+        }),
+    }
 }
 
 /// ToleratedFailureCount and ToleratedFailurePercentage (literals, paths or JSONata), checked

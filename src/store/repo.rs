@@ -55,6 +55,8 @@ pub trait MapRuns {
     fn results(&self, run: MapRunKey) -> Result<Vec<ChildResult>>;
     /// The run's RUNNING children.
     fn running_children(&self, run: MapRunKey) -> Result<Vec<Execution>>;
+    /// The items the run's children hold, summed by the children's status.
+    fn item_counts(&self, run: MapRunKey) -> Result<Vec<(ExecutionStatus, u64)>>;
 }
 
 /// Activities and their tags.

@@ -154,6 +154,16 @@ async fn a_distributed_map_runs_each_item_as_a_child_and_shows_only_map_run_even
             .await;
         assert_eq!(d["mapRunArn"], json!(run));
         assert_eq!(d["input"], d["output"]);
+        // The child's state machine is the Map state's ItemProcessor.
+        let (_, sm, _) = app
+            .call(
+                "DescribeStateMachineForExecution",
+                json!({"executionArn": arn}),
+            )
+            .await;
+        assert_eq!(sm["mapRunArn"], json!(run));
+        assert_eq!(sm["label"], "TestMap");
+        assert_eq!(parsed(&sm["definition"])["StartAt"], "Item", "{sm}");
         inputs.push(parsed(&d["input"]));
         assert_eq!(
             kinds(&history(&app, arn, json!({})).await),
@@ -477,4 +487,73 @@ async fn unknown_map_runs_are_resource_not_found() {
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "ExecutionDoesNotExist");
+}
+
+#[tokio::test]
+async fn an_item_batcher_hands_each_child_a_batch_with_its_batch_input() {
+    let app = TestApp::spawn().await;
+    let m = create(
+        &app,
+        "batched",
+        &distributed(
+            pass(),
+            json!({"ItemBatcher": {"MaxItemsPerBatch": 2,
+                                   "BatchInput": {"job.$": "$.job", "fixed": 1}}}),
+        ),
+    )
+    .await;
+    let e = start(&app, &m, "run", Some(r#"{"job":"j1","items":[1,2,3,4,5]}"#)).await;
+    let d = closed(&app, &e).await;
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    let batch = |items: Value| json!({"BatchInput": {"job": "j1", "fixed": 1}, "Items": items});
+    assert_eq!(
+        parsed(&d["output"]),
+        json!([
+            batch(json!([1, 2])),
+            batch(json!([3, 4])),
+            batch(json!([5]))
+        ])
+    );
+    let h = history(&app, &e, json!({})).await;
+    assert_eq!(h[2]["mapStateStartedEventDetails"]["length"], 5);
+    let run = map_run_of(&app, &e).await;
+    let r = describe_run(&app, &run).await;
+    // Three children hold the five items.
+    assert_eq!(r["executionCounts"]["total"], 3, "{r}");
+    assert_eq!(r["executionCounts"]["succeeded"], 3, "{r}");
+    assert_eq!(r["itemCounts"]["total"], 5, "{r}");
+    assert_eq!(r["itemCounts"]["succeeded"], 5, "{r}");
+    let (_, children, _) = app.call("ListExecutions", json!({"mapRunArn": run})).await;
+    let mut counts: Vec<u64> = children["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["itemCount"].as_u64().unwrap())
+        .collect();
+    counts.sort_unstable();
+    assert_eq!(counts, [1, 2, 2]);
+
+    // A byte limit cuts batches too: each item here is 12 bytes with its comma.
+    let m = create(
+        &app,
+        "by-bytes",
+        &distributed(
+            pass(),
+            json!({"ItemBatcher": {"MaxInputBytesPerBatchPath": "$.bytes"}}),
+        ),
+    )
+    .await;
+    let e = start(
+        &app,
+        &m,
+        "run",
+        Some(r#"{"bytes":40,"items":["aaaaaaaaa","bbbbbbbbb","ccccccccc"]}"#),
+    )
+    .await;
+    let d = closed(&app, &e).await;
+    assert_eq!(
+        parsed(&d["output"]),
+        json!([{"Items": ["aaaaaaaaa", "bbbbbbbbb"]}, {"Items": ["ccccccccc"]}]),
+        "{d}"
+    );
 }

@@ -211,4 +211,18 @@ impl repo::MapRuns for Repo<'_> {
         }
         Ok(out)
     }
+
+    fn item_counts(&self, run: MapRunKey) -> Result<Vec<(ExecutionStatus, u64)>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT status, sum(coalesce(item_count, 1)) FROM executions WHERE map_run_id = ?1 GROUP BY status",
+        )?;
+        let rows = st.query_map([run.0], |r| {
+            let status: String = r.get(0)?;
+            Ok((
+                ExecutionStatus::parse(&status).unwrap_or(ExecutionStatus::Failed),
+                r.get::<_, i64>(1)?.max(0) as u64,
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }
