@@ -680,23 +680,11 @@ async fn listed(
     machine: &str,
     status: Option<&str>,
 ) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut body = json!({"stateMachineArn": machine, "maxResults": 1000});
-        if let Some(t) = &token {
-            body["nextToken"] = json!(t);
-        }
-        if let Some(s) = status {
-            body["statusFilter"] = json!(s);
-        }
-        let page = call(http, url, "ListExecutions", body).await.unwrap();
-        out.extend(page["executions"].as_array().unwrap().iter().cloned());
-        match page["nextToken"].as_str() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return out,
-        }
+    let mut filter = json!({"stateMachineArn": machine});
+    if let Some(s) = status {
+        filter["statusFilter"] = json!(s);
     }
+    listed_by(http, url, filter).await
 }
 
 /// The event types of a history, counted.

@@ -351,17 +351,6 @@ async fn express_children_have_express_arns_and_can_be_described() {
     }
 }
 
-async fn take(app: &TestApp) -> String {
-    loop {
-        let (_, body, _) = app
-            .call("GetActivityTask", json!({"activityArn": ACTIVITY}))
-            .await;
-        if let Some(t) = body["taskToken"].as_str() {
-            return t.to_owned();
-        }
-    }
-}
-
 #[tokio::test]
 async fn max_concurrency_bounds_running_children_and_update_map_run_raises_it() {
     let app = TestApp::spawn().await;
@@ -387,7 +376,7 @@ async fn max_concurrency_bounds_running_children_and_update_map_run_raises_it() 
     assert_eq!(d["executionCounts"]["pending"], 3, "{d}");
     assert_eq!(d["status"], "RUNNING");
     // Answer the first child: only then does the next one start.
-    let token = take(&app).await;
+    let token = crate::redrive::take_from(&app, ACTIVITY).await;
     app.call(
         "SendTaskSuccess",
         json!({"taskToken": token, "output": "\"one\""}),

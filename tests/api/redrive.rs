@@ -9,9 +9,14 @@ use crate::helpers::TestApp;
 const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:work";
 
 async fn take(app: &TestApp) -> String {
+    take_from(app, ACTIVITY).await
+}
+
+/// The next task of `activity`, polling until one comes.
+pub(crate) async fn take_from(app: &TestApp, activity: &str) -> String {
     loop {
         let (_, body, _) = app
-            .call("GetActivityTask", json!({"activityArn": ACTIVITY}))
+            .call("GetActivityTask", json!({"activityArn": activity}))
             .await;
         if let Some(t) = body["taskToken"].as_str() {
             return t.to_owned();
