@@ -901,13 +901,17 @@ pub async fn list_executions(
         .status_filter
         .as_deref()
         .and_then(ExecutionStatus::parse);
-    // Nothing has been redriven (RedriveExecution comes later).
-    let redriven_only = input.redrive_filter.as_deref() == Some("REDRIVEN");
+    let redriven = match input.redrive_filter.as_deref() {
+        Some("REDRIVEN") => Some(true),
+        Some("NOT_REDRIVEN") => Some(false),
+        _ => None,
+    };
     let paging: Paging<Cursor> = Paging::start(
         "ListExecutions",
         format!(
-            "{arn_text}|{}",
-            input.status_filter.as_deref().unwrap_or("")
+            "{arn_text}|{}|{}",
+            input.status_filter.as_deref().unwrap_or(""),
+            input.redrive_filter.as_deref().unwrap_or("")
         ),
         input.max_results,
         input.next_token.as_deref(),
@@ -931,17 +935,14 @@ pub async fn list_executions(
                     Some(arn_text.as_str())
                 }
             };
-            let rows = if redriven_only {
-                Vec::new()
-            } else {
-                tx.executions().list(
-                    &m.arn,
-                    qualifier,
-                    status,
-                    paging.after.map(|c| (c.0, c.1)),
-                    paging.fetch(),
-                )?
-            };
+            let rows = tx.executions().list(
+                &m.arn,
+                qualifier,
+                status,
+                redriven,
+                paging.after.map(|c| (c.0, c.1)),
+                paging.fetch(),
+            )?;
             let (rows, next_token) = paging.finish(rows, |e| Cursor(e.start_ms, e.key));
             Ok(ListExecutionsOutput {
                 executions: rows.into_iter().map(list_item).collect(),

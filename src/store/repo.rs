@@ -279,12 +279,15 @@ pub trait Executions {
         limit: usize,
     ) -> Result<Vec<HistoryEvent>>;
     /// A machine's executions newest first, after the (start time, key) cursor, optionally
-    /// only those with `status`, and only those started through `version_or_alias`.
+    /// only those with `status`, only those started through `version_or_alias`, and only
+    /// those redriven (or never redriven).
+    #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
         machine_arn: &str,
         version_or_alias: Option<&str>,
         status: Option<ExecutionStatus>,
+        redriven: Option<bool>,
         after: Option<(i64, ExecutionKey)>,
         limit: usize,
     ) -> Result<Vec<ExecutionSummary>>;

@@ -325,7 +325,7 @@ async fn executions_list_newest_first_with_a_stable_cursor() {
         let store = store.clone();
         async move {
             store
-                .read(move |tx| tx.executions().list(MACHINE, None, None, after, 3))
+                .read(move |tx| tx.executions().list(MACHINE, None, None, None, after, 3))
                 .await
                 .unwrap()
         }
@@ -341,8 +341,14 @@ async fn executions_list_newest_first_with_a_stable_cursor() {
     );
     let running = store
         .read(|tx| {
-            tx.executions()
-                .list(MACHINE, None, Some(ExecutionStatus::Succeeded), None, 10)
+            tx.executions().list(
+                MACHINE,
+                None,
+                Some(ExecutionStatus::Succeeded),
+                None,
+                None,
+                10,
+            )
         })
         .await
         .unwrap();

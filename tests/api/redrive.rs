@@ -69,6 +69,24 @@ async fn a_failed_execution_resumes_at_its_failed_state_with_its_variables() {
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     let out: Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();
     assert_eq!(out, json!({"x": 1, "r": "ok", "n": 1}));
+    // ListExecutions' redriveFilter: the redriven one, and a never-redriven one apart.
+    let other = start(&app, &m, "other", Some("{}")).await;
+    for (filter, expected) in [("REDRIVEN", &e), ("NOT_REDRIVEN", &other)] {
+        let (status, page, _) = app
+            .call(
+                "ListExecutions",
+                json!({"stateMachineArn": m, "redriveFilter": filter}),
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let arns: Vec<&str> = page["executions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["executionArn"].as_str().unwrap())
+            .collect();
+        assert_eq!(arns, [expected.as_str()], "{filter}");
+    }
     let events = history(&app, &e, json!({})).await;
     let k = kinds(&events);
     // A ran once; T was scheduled again after the redrive.

@@ -395,6 +395,7 @@ impl repo::Executions for Repo<'_> {
         machine_arn: &str,
         version_or_alias: Option<&str>,
         status: Option<ExecutionStatus>,
+        redriven: Option<bool>,
         after: Option<(i64, ExecutionKey)>,
         limit: usize,
     ) -> Result<Vec<ExecutionSummary>> {
@@ -404,6 +405,7 @@ impl repo::Executions for Repo<'_> {
              WHERE machine_arn = ?1
                AND (?2 IS NULL OR version_arn = ?2 OR alias_arn = ?2)
                AND (?3 IS NULL OR status = ?3)
+               AND (?7 IS NULL OR (redrive_count > 0) = ?7)
                AND (start_ms < ?4 OR (start_ms = ?4 AND id < ?5))
              ORDER BY start_ms DESC, id DESC LIMIT ?6",
         )?;
@@ -415,7 +417,8 @@ impl repo::Executions for Repo<'_> {
                 status.map(ExecutionStatus::as_str),
                 start,
                 key,
-                limit as i64
+                limit as i64,
+                redriven
             ],
             summary,
         )?;
