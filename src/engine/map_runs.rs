@@ -85,17 +85,15 @@ pub fn create(
 
 /// Whether `progress` plans runs not yet created.
 pub fn planned(progress: &Progress) -> bool {
-    fn any(p: &step::Position) -> bool {
-        match p {
-            step::Position::MapRun(w) => w.create.is_some(),
-            step::Position::Fork(f) => f.children.iter().any(|c| match c {
-                step::Child::Running { position, .. } => any(position),
-                _ => false,
-            }),
-            _ => false,
-        }
-    }
-    any(&progress.position)
+    step::map_runs(&progress.position)
+        .iter()
+        .any(|w| w.create.is_some())
+}
+
+/// Whether a stored position waits on a map run (cheaply, on its text: most positions are
+/// not parsed at all).
+pub fn waits_on_runs(position: &str) -> bool {
+    position.contains("\"at\":\"mapRun\"")
 }
 
 /// Creates the runs planned in the stored position of `key` (an execution whose first
@@ -484,14 +482,22 @@ pub fn abort_gone(
     after: Option<&Progress>,
     now: i64,
 ) -> Result<(), StoreError> {
-    let Some(before) = before.filter(|p| p.contains("\"at\":\"mapRun\"")) else {
+    let Some(before) = before.filter(|p| waits_on_runs(p)) else {
         return Ok(());
     };
     let Ok(before) = serde_json::from_str::<Progress>(before) else {
         return Ok(());
     };
-    let kept: Vec<&str> = after.map_or_else(Vec::new, |p| step::map_runs_of(&p.position));
-    for arn in step::map_runs_of(&before.position) {
+    let kept: Vec<&str> = after.map_or_else(Vec::new, |p| {
+        step::map_runs(&p.position)
+            .into_iter()
+            .map(|w| w.arn.as_str())
+            .collect()
+    });
+    for arn in step::map_runs(&before.position)
+        .into_iter()
+        .map(|w| w.arn.as_str())
+    {
         if kept.contains(&arn) {
             continue;
         }

@@ -890,7 +890,11 @@ fn apply_outcome(
         } => {
             let mut position = Cow::Borrowed(position.as_str());
             let mut due = *due;
-            let after = if *map_runs || e.position.as_deref().is_some_and(waits_on_runs) {
+            let after = if *map_runs
+                || e.position
+                    .as_deref()
+                    .is_some_and(super::map_runs::waits_on_runs)
+            {
                 serde_json::from_str::<Progress>(&position).ok()
             } else {
                 None
@@ -936,11 +940,6 @@ fn apply_outcome(
             Ok(false)
         }
     }
-}
-
-/// Whether a stored position waits on a map run (cheaply, on its text).
-pub fn waits_on_runs(position: &str) -> bool {
-    position.contains("\"at\":\"mapRun\"")
 }
 
 /// An engine event as the store keeps it.

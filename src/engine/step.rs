@@ -165,15 +165,15 @@ pub fn map_runs_mut(position: &mut Position) -> Vec<&mut MapRunWait> {
     }
 }
 
-/// The ARNs of the map runs `position` waits on.
-pub fn map_runs_of(position: &Position) -> Vec<&str> {
+/// The map run waits of `position`, read only.
+pub fn map_runs(position: &Position) -> Vec<&MapRunWait> {
     match position {
-        Position::MapRun(w) => vec![w.arn.as_str()],
+        Position::MapRun(w) => vec![w],
         Position::Fork(f) => f
             .children
             .iter()
             .flat_map(|c| match c {
-                Child::Running { position, .. } => map_runs_of(position),
+                Child::Running { position, .. } => map_runs(position),
                 _ => Vec::new(),
             })
             .collect(),

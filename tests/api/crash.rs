@@ -660,7 +660,12 @@ async fn start_and_kill(
 
 /// The description of execution `arn` once it is no longer RUNNING (at most 60 s).
 async fn ended(http: &reqwest::Client, url: &str, arn: &str) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    ended_within(http, url, arn, Duration::from_secs(60)).await
+}
+
+/// The description of execution `arn` once it is no longer RUNNING (at most `limit`).
+async fn ended_within(http: &reqwest::Client, url: &str, arn: &str, limit: Duration) -> Value {
+    let deadline = std::time::Instant::now() + limit;
     loop {
         let d = call(http, url, "DescribeExecution", json!({"executionArn": arn}))
             .await
@@ -1023,22 +1028,7 @@ async fn sigkill_while_tasks_wait_at_workers_loses_none_and_hands_out_each_once(
     }
     for i in 0..total {
         let arn = format!("{}:t{i}", machine.replace(":stateMachine:", ":execution:"));
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let d = loop {
-            let d = call(
-                &http,
-                &server.url,
-                "DescribeExecution",
-                json!({"executionArn": arn}),
-            )
-            .await
-            .unwrap();
-            if d["status"] != "RUNNING" {
-                break d;
-            }
-            assert!(std::time::Instant::now() < deadline, "t{i} still running");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        };
+        let d = ended_within(&http, &server.url, &arn, Duration::from_secs(30)).await;
         assert_eq!(d["status"], "SUCCEEDED", "t{i}: {d}");
         assert_eq!(
             serde_json::from_str::<Value>(d["output"].as_str().unwrap()).unwrap(),
@@ -1319,22 +1309,7 @@ async fn sigkill_while_a_distributed_map_runs_hands_each_item_to_exactly_one_chi
         server = Server::start_with(&bin, &db, &args);
     }
     assert!(mid_run > 0, "no SIGKILL landed while the run was part done");
-    let deadline = std::time::Instant::now() + Duration::from_secs(600);
-    let d = loop {
-        let d = call(
-            &http,
-            &server.url,
-            "DescribeExecution",
-            json!({"executionArn": execution}),
-        )
-        .await
-        .unwrap();
-        if d["status"] != "RUNNING" {
-            break d;
-        }
-        assert!(std::time::Instant::now() < deadline, "the map still runs");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let d = ended_within(&http, &server.url, &execution, Duration::from_secs(600)).await;
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     let output: Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();
     let expected: Vec<Value> = (0..items).map(|i| json!({"i": i})).collect();
