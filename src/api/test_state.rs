@@ -209,11 +209,17 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
     }
     if let (Some(m), true) = (&mock, forks) {
         if let Some(r) = m.get("Return") {
-            let Value::Array(items) = r else {
+            let writes = matches!(&state.kind, StateKind::Map(m) if m.writes_results());
+            if writes {
+                if !r.is_object() {
+                    return Err(validation("Mocked result must be a JSON object."));
+                }
+            } else if !r.is_array() {
                 return Err(validation("Mocked result must be an array."));
-            };
+            }
+            let items = r.as_array().map_or(0, Vec::len);
             if let StateKind::Parallel(p) = &state.kind {
-                if items.len() != p.branches.len() {
+                if items != p.branches.len() {
                     return Err(validation(
                         "Mocked result must contain the same number of items as number of Parallel branches.",
                     ));
@@ -313,6 +319,10 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
         outside: Some(ctx.outside.clone()),
         trace: (input.inspection_level.as_deref() == Some("TRACE"))
             .then_some(input.reveal_secrets == Some(true)),
+        reader_data: input
+            .state_configuration
+            .as_ref()
+            .and_then(|c| c.map_item_reader_data.as_deref()),
         now_ms: now,
     })
     .await?;

@@ -1129,10 +1129,10 @@ impl Builder<'_> {
             tolerated_failure_count,
             tolerated_failure_percentage,
             label,
-            item_reader: f.state.get("ItemReader").cloned(),
+            item_reader: self.s3_io(f, "ItemReader", "ReaderConfig"),
             item_batcher: f.state.get("ItemBatcher").cloned(),
             batch_input,
-            result_writer: f.state.get("ResultWriter").cloned(),
+            result_writer: self.s3_io(f, "ResultWriter", "WriterConfig"),
             retry: retry?,
             catch: catch?,
         })))
@@ -1282,6 +1282,28 @@ impl Builder<'_> {
     }
 
     /// A Map `Label`: at most 40 characters, none of the forbidden ones, unique.
+    /// `ItemReader` / `ResultWriter`: its resource, its parameters as a payload template
+    /// (`Arguments`, literal, in JSONata states) and its config as written.
+    fn s3_io(&mut self, f: &Fields<'_>, field: &str, config: &str) -> Option<S3Io> {
+        let Value::Object(o) = f.state.get(field)? else {
+            return None;
+        };
+        let (name, parameters) = match f.language {
+            QueryLanguage::Jsonata => ("Arguments", o.get("Arguments")),
+            QueryLanguage::JsonPath => ("Parameters", o.get("Parameters")),
+        };
+        let parameters = match parameters {
+            None => None,
+            Some(v) if f.language == QueryLanguage::Jsonata => Some(Template::Value(v.clone())),
+            Some(v) => self.template(v, &format!("{}/{field}/{name}", f.at)),
+        };
+        Some(S3Io {
+            resource: o.get("Resource").and_then(Value::as_str).map(str::to_owned),
+            parameters,
+            config: o.get(config).cloned().unwrap_or(Value::Null),
+        })
+    }
+
     fn label(&mut self, f: &Fields<'_>) -> Option<String> {
         let v = f.state.get("Label")?;
         let at = format!("{}/Label", f.at);

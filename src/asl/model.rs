@@ -181,13 +181,33 @@ pub struct MapState {
     pub tolerated_failure_count: Option<Number>,
     pub tolerated_failure_percentage: Option<Number>,
     pub label: Option<String>,
-    pub item_reader: Option<Value>,
+    pub item_reader: Option<S3Io>,
     pub item_batcher: Option<Value>,
     /// `ItemBatcher.BatchInput`, a payload template (literal in JSONata states).
     pub batch_input: Option<Template>,
-    pub result_writer: Option<Value>,
+    pub result_writer: Option<S3Io>,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+}
+
+impl MapState {
+    /// Whether its results go to S3 (a ResultWriter with a Resource): then its result is
+    /// where they went, an object, instead of the array of results.
+    pub fn writes_results(&self) -> bool {
+        self.result_writer
+            .as_ref()
+            .is_some_and(|w| w.resource.is_some())
+    }
+}
+
+/// A Distributed Map's `ItemReader` or `ResultWriter`: the S3 resource, its `Parameters` (a
+/// payload template; in JSONata states `Arguments`, kept literal) and its `ReaderConfig` or
+/// `WriterConfig` as written (their values may be paths or JSONata, read at run time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct S3Io {
+    pub resource: Option<String>,
+    pub parameters: Option<Template>,
+    pub config: Value,
 }
 
 /// How a Wait state waits.

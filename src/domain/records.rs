@@ -480,6 +480,12 @@ pub struct MapRun {
     pub counts: MapRunCounts,
     pub start_ms: i64,
     pub stop_ms: Option<i64>,
+    /// What to read its items from (engine-defined JSON), until they are read.
+    pub reader: Option<String>,
+    /// Where to write its results (engine-defined JSON), when it has a ResultWriter.
+    pub writer: Option<String>,
+    /// Its outcome (engine-defined JSON), decided and waiting for the results to be written.
+    pub ending: Option<String>,
 }
 
 /// A map run being created, with its children's inputs (JSON text, and the items each holds).
@@ -496,6 +502,8 @@ pub struct NewMapRun<'a> {
     pub tolerated_percentage: Option<f64>,
     pub inputs: &'a [(String, u64)],
     pub start_ms: i64,
+    pub reader: Option<&'a str>,
+    pub writer: Option<&'a str>,
 }
 
 /// What a closed child left for its run's result, in input order.

@@ -45,15 +45,37 @@ pub fn create(
     now: i64,
 ) -> Result<Created, StoreError> {
     let mut done = Created::default();
+    let texts = |inputs: &[(Value, u64)]| -> Vec<(String, u64)> {
+        inputs.iter().map(|(v, n)| (v.to_string(), *n)).collect()
+    };
     for w in step::map_runs_mut(&mut progress.position) {
+        if let Some(inputs) = w.fill.take() {
+            let Some(run) = tx.map_runs().find(&w.arn)? else {
+                continue;
+            };
+            if run.status != MapRunStatus::Running || run.reader.is_none() {
+                continue;
+            }
+            let inputs = texts(&inputs);
+            tx.map_runs().add_inputs(run.key, &inputs)?;
+            done.any = true;
+            if inputs.is_empty() {
+                if let Some(mut run) = tx.map_runs().get(run.key)? {
+                    run.reader = None;
+                    if let Some(outcome) = end_empty(tx, run, now)? {
+                        w.outcome = Some(outcome);
+                        done.answered = true;
+                    }
+                }
+            }
+            continue;
+        }
         let Some(plan) = w.create.take() else {
             continue;
         };
-        let inputs: Vec<(String, u64)> = plan
-            .inputs
-            .iter()
-            .map(|(v, n)| (v.to_string(), *n))
-            .collect();
+        let inputs = texts(&plan.inputs);
+        let reader = plan.reader.as_ref().map(text);
+        let writer = plan.writer.as_ref().map(text);
         let key = tx.map_runs().insert(&NewMapRun {
             arn: &w.arn,
             execution,
@@ -66,28 +88,49 @@ pub fn create(
             tolerated_percentage: plan.tolerated_percentage,
             inputs: &inputs,
             start_ms: now,
+            reader: reader.as_deref(),
+            writer: writer.as_deref(),
         })?;
         done.any = true;
-        if inputs.is_empty() {
-            done.answered = true;
-            if let Some(mut run) = tx.map_runs().get(key)? {
-                run.status = MapRunStatus::Succeeded;
-                run.stop_ms = Some(now);
-                tx.map_runs().save(&run)?;
+        if inputs.is_empty() && plan.reader.is_none() {
+            if let Some(run) = tx.map_runs().get(key)? {
+                if let Some(outcome) = end_empty(tx, run, now)? {
+                    w.outcome = Some(outcome);
+                    done.answered = true;
+                }
             }
-            w.outcome = Some(MapRunOutcome::Succeeded {
-                results: Vec::new(),
-            });
         }
     }
     Ok(done)
+}
+
+/// Ends a run without items: succeeded at once, or (with a ResultWriter) once its empty
+/// results are written. Returns the outcome when the Map state has it now.
+fn end_empty(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<Option<MapRunOutcome>, StoreError> {
+    let outcome = MapRunOutcome::Succeeded {
+        results: Vec::new(),
+    };
+    if run.writer.is_some() {
+        run.ending = Some(text(&outcome));
+        tx.map_runs().save(&run)?;
+        return Ok(None);
+    }
+    run.status = MapRunStatus::Succeeded;
+    run.stop_ms = Some(now);
+    tx.map_runs().save(&run)?;
+    Ok(Some(outcome))
+}
+
+/// A spec or outcome as the store keeps it.
+fn text(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// Whether `progress` plans runs not yet created.
 pub fn planned(progress: &Progress) -> bool {
     step::map_runs(&progress.position)
         .iter()
-        .any(|w| w.create.is_some())
+        .any(|w| w.create.is_some() || w.fill.is_some())
 }
 
 /// Whether a stored position waits on a map run (cheaply, on its text: most positions are
@@ -382,25 +425,37 @@ pub fn exceeded(run: &MapRun) -> bool {
 /// Ends a RUNNING run its counts decide: failed (its running children aborted) when too many
 /// children failed, succeeded when every child has closed.
 fn settle(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<(), StoreError> {
-    if run.status != MapRunStatus::Running {
+    // Items still to read, or an end already decided (its results being written).
+    if run.status != MapRunStatus::Running || run.reader.is_some() || run.ending.is_some() {
         return Ok(());
     }
     if exceeded(&run) {
-        run.status = MapRunStatus::Failed;
-        run.stop_ms = Some(now);
+        let outcome = MapRunOutcome::Failed {
+            error: Some(THRESHOLD_ERROR.into()),
+            cause: Some(THRESHOLD_CAUSE.into()),
+        };
+        if run.writer.is_some() {
+            run.ending = Some(text(&outcome));
+        } else {
+            run.status = MapRunStatus::Failed;
+            run.stop_ms = Some(now);
+        }
         tx.map_runs().save(&run)?;
         stop_children(tx, run.key, now)?;
-        return answer(
-            tx,
-            &run,
-            MapRunOutcome::Failed {
-                error: Some(THRESHOLD_ERROR.into()),
-                cause: Some(THRESHOLD_CAUSE.into()),
-            },
-            now,
-        );
+        if run.writer.is_some() {
+            return Ok(());
+        }
+        return answer(tx, &run, outcome, now);
     }
     if run.counts.started < run.total || run.counts.running > 0 {
+        return Ok(());
+    }
+    if run.writer.is_some() {
+        // The results are read again when they are written.
+        run.ending = Some(text(&MapRunOutcome::Succeeded {
+            results: Vec::new(),
+        }));
+        tx.map_runs().save(&run)?;
         return Ok(());
     }
     run.status = MapRunStatus::Succeeded;
@@ -440,26 +495,37 @@ fn stop_children(tx: &dyn Tx, run: MapRunKey, now: i64) -> Result<(), StoreError
 /// Hands a run's end to the Map state waiting for it; a parent no longer waiting (stopped,
 /// or its state left) is left alone.
 fn answer(tx: &dyn Tx, run: &MapRun, outcome: MapRunOutcome, now: i64) -> Result<(), StoreError> {
+    deliver(tx, run, now, |w| w.outcome = Some(outcome)).map(|_| ())
+}
+
+/// Changes the wait for `run` in its parent's stored position with `change` and makes the
+/// parent due now; returns the parent when it was still waiting.
+fn deliver(
+    tx: &dyn Tx,
+    run: &MapRun,
+    now: i64,
+    change: impl FnOnce(&mut step::MapRunWait),
+) -> Result<Option<ExecutionKey>, StoreError> {
     let Some(parent) = tx.executions().get(run.execution)? else {
-        return Ok(());
+        return Ok(None);
     };
     if parent.status != ExecutionStatus::Running {
-        return Ok(());
+        return Ok(None);
     }
     let Some(mut progress) = parent
         .position
         .as_deref()
         .and_then(|p| serde_json::from_str::<Progress>(p).ok())
     else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(w) = step::map_runs_mut(&mut progress.position)
         .into_iter()
         .find(|w| w.arn == run.arn)
     else {
-        return Ok(());
+        return Ok(None);
     };
-    w.outcome = Some(outcome);
+    change(w);
     let position = serde_json::to_string(&progress)
         .map_err(|e| StoreError::internal(format!("position: {e}")))?;
     let due = parent.due_ms.map_or(now, |d| d.min(now));
@@ -471,7 +537,7 @@ fn answer(tx: &dyn Tx, run: &MapRun, outcome: MapRunOutcome, now: i64) -> Result
         &position,
         due,
     )?;
-    Ok(())
+    Ok(Some(parent.key))
 }
 
 /// Aborts the RUNNING runs named in `before` that `after` no longer waits on (their Map state
@@ -511,4 +577,75 @@ pub fn abort_gone(
         }
     }
     Ok(())
+}
+
+/// Records what a run's ItemReader read: the items go to the Map state waiting in the
+/// parent's position (its next step makes them the children's inputs and clears the reader);
+/// a failed read fails the run with `States.ItemReaderFailed`. Returns the parent to step.
+pub fn read_done(
+    tx: &dyn Tx,
+    key: MapRunKey,
+    read: Result<Vec<Value>, String>,
+    now: i64,
+) -> Result<Option<ExecutionKey>, StoreError> {
+    let Some(mut run) = tx.map_runs().get(key)? else {
+        return Ok(None);
+    };
+    if run.status != MapRunStatus::Running || run.reader.is_none() {
+        return Ok(None);
+    }
+    match read {
+        Ok(items) => deliver(tx, &run, now, |w| w.items = Some(items)),
+        Err(cause) => {
+            run.reader = None;
+            run.status = MapRunStatus::Failed;
+            run.stop_ms = Some(now);
+            tx.map_runs().save(&run)?;
+            let outcome = MapRunOutcome::Failed {
+                error: Some(super::items::READER_FAILED.into()),
+                cause: Some(cause),
+            };
+            deliver(tx, &run, now, |w| w.outcome = Some(outcome))
+        }
+    }
+}
+
+/// Ends a run whose results were written (`Ok(manifest key)`) or could not be
+/// (`States.ResultWriterFailed`), as its decided ending says, and answers its Map state.
+pub fn written(
+    tx: &dyn Tx,
+    key: MapRunKey,
+    result: Result<String, String>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let Some(mut run) = tx.map_runs().get(key)? else {
+        return Ok(());
+    };
+    if run.status != MapRunStatus::Running {
+        return Ok(());
+    }
+    let (Some(ending), Some(writer)) = (run.ending.take(), run.writer.as_deref()) else {
+        return Ok(());
+    };
+    let ending: MapRunOutcome = serde_json::from_str(&ending)
+        .map_err(|e| StoreError::internal(format!("map run ending: {e}")))?;
+    let spec: super::items::WriteSpec = serde_json::from_str(writer)
+        .map_err(|e| StoreError::internal(format!("map run writer: {e}")))?;
+    let outcome = match (result, ending) {
+        (Err(cause), _) => MapRunOutcome::Failed {
+            error: Some(super::items::WRITER_FAILED.into()),
+            cause: Some(cause),
+        },
+        (Ok(_), failed @ MapRunOutcome::Failed { .. }) => failed,
+        (Ok(manifest), _) => MapRunOutcome::Written {
+            output: super::items::written_output(&spec, &run.arn, &manifest),
+        },
+    };
+    run.status = match outcome {
+        MapRunOutcome::Failed { .. } => MapRunStatus::Failed,
+        _ => MapRunStatus::Succeeded,
+    };
+    run.stop_ms = Some(now);
+    tx.map_runs().save(&run)?;
+    answer(tx, &run, outcome, now)
 }

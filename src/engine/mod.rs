@@ -9,6 +9,8 @@
 //! - [`runner`]: takes the executions that are due from the store, runs their steps and
 //!   commits the events with the new positions in one write; with [`definitions`] (the
 //!   parsed-definition cache) the only part that reads the clock or touches storage.
+//! - A Distributed Map's runs: [`map_runs`] (their life in the store), [`items`] (pure: items
+//!   from S3 objects, result files) and [`map_io`] (the S3 reads and writes the runner makes).
 //!
 //! Knows the definition model of [`crate::asl`] and the store's repositories; nothing of HTTP.
 
@@ -18,7 +20,9 @@ pub mod dataflow;
 pub mod definitions;
 pub mod express;
 pub mod intrinsics;
+pub mod items;
 pub mod jsonpath;
+pub mod map_io;
 pub mod map_runs;
 pub mod mocks;
 pub mod order;

@@ -88,6 +88,23 @@ fn scope(execution_arn: &str) -> (String, String) {
     (region, account)
 }
 
+/// A request-response call the engine makes for itself (a Distributed Map's S3 reads and
+/// writes), in the region and account of `arn` (any ARN of the execution's scope).
+pub fn own_request(arn: &str, integration: &str, resource: &str, parameters: Value) -> Request {
+    let (region, account) = scope(arn);
+    Request {
+        integration: integration.to_owned(),
+        pattern: Pattern::RequestResponse,
+        resource: resource.to_owned(),
+        parameters,
+        region,
+        account,
+        execution_arn: arn.to_owned(),
+        token: String::new(),
+        timeout_ms: None,
+    }
+}
+
 /// Marks every unsent outside call of `position` sent and returns them as requests.
 pub fn mark_sent(position: &mut Position, execution_arn: &str, now_ms: i64) -> Vec<Request> {
     let (region, account) = scope(execution_arn);

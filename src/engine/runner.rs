@@ -22,7 +22,9 @@ use super::mocks::Mocks;
 use super::outside::{self, Outside};
 use super::step::{self, Env, Event, ExecutionInfo, Next, Progress};
 use crate::asl::Definition;
-use crate::domain::records::{Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent};
+use crate::domain::records::{
+    Closing, Execution, ExecutionKey, ExecutionStatus, HistoryEvent, MapRun, MapRunKey,
+};
 use crate::store::{Store, StoreError, Tx};
 
 /// Longest the runner sleeps without looking at the store: bounds the lateness a jump of
@@ -137,7 +139,12 @@ pub struct Runner {
     /// Outside calls in flight with their answers' writes: a graceful stop waits for them
     /// (within the shutdown grace), so only a crash leaves calls whose fate is unknown.
     in_flight: tokio::task::JoinSet<()>,
+    /// Map runs whose S3 read or write is being made (so that a pass does not start it twice).
+    io_busy: Arc<std::sync::Mutex<HashSet<MapRunKey>>>,
 }
+
+/// Map runs whose S3 I/O one pass starts at most.
+const IO_AT_ONCE: usize = 16;
 
 /// Milliseconds since the epoch, from the system clock.
 pub fn system_clock() -> i64 {
@@ -166,6 +173,7 @@ impl Runner {
             outside: None,
             wake: None,
             in_flight: tokio::task::JoinSet::new(),
+            io_busy: Arc::default(),
         }
     }
 
@@ -207,10 +215,11 @@ impl Runner {
         // The due executions and, read in the same snapshot, the revisions they run: a
         // revision key can be reused once its machine is deleted, so the cache is checked
         // against the text, never trusted on the key alone.
-        let (due, revisions, map_states, ready) = self
+        let (due, revisions, map_states, ready, io) = self
             .store
             .read(move |tx| {
                 let due = tx.executions().due(now, batch)?;
+                let io = tx.map_runs().waiting_for_io(IO_AT_ONCE)?;
                 let ready = tx.map_runs().ready(super::map_runs::MAX_RUNNING, batch)?;
                 let mut revisions = HashMap::new();
                 for r in due
@@ -233,9 +242,10 @@ impl Runner {
                     }
                 }
                 let ready: Vec<_> = ready.into_iter().map(|r| r.key).collect();
-                Ok::<_, StoreError>((due, revisions, map_states, ready))
+                Ok::<_, StoreError>((due, revisions, map_states, ready, io))
             })
             .await?;
+        self.dispatch_io(io);
         if due.is_empty() && ready.is_empty() {
             return Ok(0);
         }
@@ -345,6 +355,31 @@ impl Runner {
         }
     }
 
+    /// Starts the S3 reads and writes of map runs waiting for them (not already under way);
+    /// each records its result, and steps the Map state it answers, in a write of its own.
+    fn dispatch_io(&mut self, runs: Vec<MapRun>) {
+        for run in runs {
+            let fresh = self
+                .io_busy
+                .lock()
+                .map(|mut busy| busy.insert(run.key))
+                .unwrap_or(false);
+            if !fresh {
+                continue;
+            }
+            let io = RunIo {
+                store: self.store.clone(),
+                outside: self.outside.clone(),
+                definitions: self.definitions.clone(),
+                mocks: self.mocks.clone(),
+                time_scale: self.options.time_scale,
+                wake: self.wake.clone(),
+                busy: self.io_busy.clone(),
+            };
+            self.in_flight.spawn(io.run(run));
+        }
+    }
+
     /// Fails the tasks whose outside calls were in flight when sfnlite last stopped.
     pub async fn recover_lost_calls(&self) -> Result<usize, RunnerError> {
         let o = self.outside.clone();
@@ -446,6 +481,97 @@ struct Deliver {
     time_scale: f64,
     wake: Option<Arc<Notify>>,
     tasks: Arc<Notify>,
+}
+
+/// A map run's S3 read or write, made outside any transaction, its result recorded after.
+struct RunIo {
+    store: Store,
+    outside: Option<Arc<dyn Outside>>,
+    definitions: Arc<Definitions>,
+    mocks: Mocks,
+    time_scale: f64,
+    wake: Option<Arc<Notify>>,
+    busy: Arc<std::sync::Mutex<HashSet<MapRunKey>>>,
+}
+
+impl RunIo {
+    async fn run(self, run: MapRun) {
+        let key = run.key;
+        if let Err(e) = self.io(run).await {
+            // Nothing was recorded: a later pass makes the read or write again.
+            tracing::warn!(error = %e, "a map run's S3 read or write could not be recorded");
+        }
+        if let Ok(mut busy) = self.busy.lock() {
+            busy.remove(&key);
+        }
+        if let Some(w) = &self.wake {
+            w.notify_one();
+        }
+    }
+
+    async fn io(&self, run: MapRun) -> Result<(), StoreError> {
+        let outside = self.outside.as_deref();
+        let key = run.key;
+        if let Some(reader) = run.reader.as_deref() {
+            let read = match serde_json::from_str::<super::items::ReadSpec>(reader) {
+                Ok(spec) => super::map_io::read(outside, &run.arn, &spec).await,
+                Err(e) => Err(format!("the run's ItemReader cannot be read back: {e}")),
+            };
+            let (definitions, mocks, time_scale) = (
+                self.definitions.clone(),
+                self.mocks.current(),
+                self.time_scale,
+            );
+            return self
+                .store
+                .write(move |tx| {
+                    let now = system_clock();
+                    if let Some(parent) = super::map_runs::read_done(tx, key, read, now)? {
+                        let s = Stepping {
+                            definitions: &definitions,
+                            mocks: &mocks,
+                            time_scale,
+                        };
+                        step_now(tx, &s, parent, now)?;
+                    }
+                    Ok(())
+                })
+                .await;
+        }
+        let (Some(_), Some(writer)) = (run.ending.as_deref(), run.writer.as_deref()) else {
+            return Ok(());
+        };
+        let result = match serde_json::from_str::<super::items::WriteSpec>(writer) {
+            Ok(spec) => {
+                let children = self
+                    .store
+                    .read(move |tx| tx.map_runs().children(key))
+                    .await?;
+                let records: Vec<_> = children
+                    .iter()
+                    .map(|c| super::items::ChildRecord {
+                        arn: &c.arn,
+                        name: &c.name,
+                        machine_arn: &c.machine_arn,
+                        status: c.status.as_str(),
+                        input: &c.input,
+                        output: c.output.as_deref(),
+                        error: c.error.as_deref(),
+                        cause: c.cause.as_deref(),
+                        start_ms: c.start_ms,
+                        stop_ms: c.stop_ms,
+                        redrive_count: c.redrive_count,
+                    })
+                    .collect();
+                let files = super::items::result_files(&spec, &run.arn, &records);
+                super::map_io::write(outside, &run.arn, &spec, files).await
+            }
+            Err(e) => Err(format!("the run's ResultWriter cannot be read back: {e}")),
+        };
+        self.store
+            .write(move |tx| super::map_runs::written(tx, key, result, system_clock()))
+            .await
+    }
 }
 
 /// Attempts at recording an answer while the store refuses writes (disk full, busy).

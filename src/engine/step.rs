@@ -21,11 +21,12 @@ use serde_json::{json, Map, Value};
 use super::choice;
 use super::dataflow::{self, Failure};
 use super::intrinsics::{self, Entropy};
+use super::items::{self, ReadSpec, WriteSpec};
 use super::jsonpath::{self, Roots};
 use super::mocks::{Answer, MockConfig, Mocked, TestCase};
 use super::query;
 use crate::asl::model::{
-    Catcher, Definition, MapState, Number, Parallel, QueryLanguage, Retrier, Scope, State,
+    Catcher, Definition, MapState, Number, Parallel, QueryLanguage, Retrier, S3Io, Scope, State,
     StateKind, Task, Template, Text, Transition, WaitFor,
 };
 use crate::asl::resource::{Pattern, Resource};
@@ -116,6 +117,14 @@ pub struct MapRunWait {
     pub started: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create: Option<Box<MapRunPlan>>,
+    /// The items an ItemReader read, delivered by the runner; the next step makes them
+    /// the children's inputs (ItemSelector, ItemBatcher) in `fill`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<Value>>,
+    /// Inputs for the created run (from its read items), added by the runner in the same
+    /// commit as the step that made them (then dropped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill: Option<Vec<(Value, u64)>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<MapRunOutcome>,
 }
@@ -133,6 +142,12 @@ pub struct MapRunPlan {
     pub tolerated_count: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerated_percentage: Option<f64>,
+    /// Items to read from S3 first (then `inputs` is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<ReadSpec>,
+    /// Where the results go when the run ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<WriteSpec>,
 }
 
 /// How a map run ended, for its Map state.
@@ -141,6 +156,8 @@ pub struct MapRunPlan {
 pub enum MapRunOutcome {
     /// The children's outputs in item order.
     Succeeded { results: Vec<Value> },
+    /// The results went to S3 (ResultWriter): the Map's result is where.
+    Written { output: Value },
     Failed {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
@@ -505,6 +522,9 @@ pub struct Env<'a> {
     /// Whether a Distributed Map runs its items as child executions (stored executions);
     /// otherwise (EXPRESS runs, TestState) it runs them as iterations, like an inline Map.
     pub map_runs: bool,
+    /// An ItemReader's data as found at its source, for runs that read nothing themselves
+    /// (TestState's `mapItemReaderData`).
+    pub reader_data: Option<&'a str>,
 }
 
 /// For an environment without activities: none exists.
@@ -527,6 +547,7 @@ impl<'a> Env<'a> {
             inspection: None,
             resume: None,
             map_runs: false,
+            reader_data: None,
         }
     }
 }
@@ -1635,22 +1656,42 @@ fn attempt(
         if let Some(name) = case.get(&state.name) {
             // A mocked JSONPath Map still reads its items (and fails on them as recorded).
             match &state.kind {
-                StateKind::Map(m) if state.query_language == QueryLanguage::JsonPath => {
-                    if let Err(f) = jsonpath_map_inputs(visit, m, roots, env) {
+                StateKind::Map(m)
+                    if m.item_reader.is_some()
+                        || state.query_language == QueryLanguage::JsonPath =>
+                {
+                    let read = match &m.item_reader {
+                        Some(r) => reader_map_inputs(visit, m, r, roots, env).map(|_| ()),
+                        None => jsonpath_map_inputs(visit, m, roots, env).map(|_| ()),
+                    };
+                    if let Err(f) = read {
                         return attempt_failed(visit, f, attempts, roots, h, env);
                     }
                 }
                 _ => env.inspect("input", visit.input),
             }
+            // A Map with a ResultWriter answers where its results went: an object.
+            let writes = matches!(&state.kind, StateKind::Map(m) if m.writes_results());
             return match config.answer(name, 0) {
-                Answer::Mocked(Mocked::Return(Value::Array(outputs))) => {
+                Answer::Mocked(Mocked::Return(result @ Value::Object(_))) if writes => {
+                    h.push("MapStateStarted", previous, None);
+                    finish_fork(visit, attempts, result.clone(), variables, h, env)
+                }
+                Answer::Mocked(Mocked::Return(Value::Array(outputs))) if !writes => {
                     let kind = if matches!(state.kind, StateKind::Map(_)) {
                         "MapStateStarted"
                     } else {
                         "ParallelStateStarted"
                     };
                     h.push(kind, previous, None);
-                    finish_fork(visit, attempts, outputs.clone(), variables, h, env)
+                    finish_fork(
+                        visit,
+                        attempts,
+                        Value::Array(outputs.clone()),
+                        variables,
+                        h,
+                        env,
+                    )
                 }
                 Answer::Mocked(Mocked::Throw(t)) => {
                     let failed = h.push(
@@ -2832,16 +2873,212 @@ fn start_map(
     env: &mut Env<'_>,
 ) -> Result<Flow, AttemptError> {
     let state = visit.state;
-    let prepared = if state.query_language == QueryLanguage::Jsonata {
-        jsonata_map_inputs(visit, m, roots, env)
-    } else {
-        jsonpath_map_inputs(visit, m, roots, env)
+    let prepared = match &m.item_reader {
+        Some(reader) => reader_map_inputs(visit, m, reader, roots, env),
+        None if state.query_language == QueryLanguage::Jsonata => {
+            jsonata_map_inputs(visit, m, roots, env).map(|(i, l)| (MapItems::Inputs(i), l))
+        }
+        None => jsonpath_map_inputs(visit, m, roots, env).map(|(i, l)| (MapItems::Inputs(i), l)),
     };
-    let (inputs, limit) = match prepared {
+    let (items, limit) = match prepared {
         Ok(p) => p,
         Err(f) => return Err((f, attempts)),
     };
-    start_map_iterations(visit, m, inputs, limit, roots, previous, attempts, h, env)
+    let (inputs, reader) = match items {
+        MapItems::Inputs(inputs) => (inputs, None),
+        MapItems::Read(spec) => (Vec::new(), Some(spec)),
+    };
+    start_map_iterations(
+        visit, m, inputs, reader, limit, roots, previous, attempts, h, env,
+    )
+}
+
+/// A Map's items: known now, or to be read by its run first.
+enum MapItems {
+    Inputs(Vec<Value>),
+    Read(ReadSpec),
+}
+
+/// A Map with an ItemReader: what to read, evaluated now (Parameters or Arguments, and
+/// ReaderConfig's MaxItems). A stored execution's run reads it; a run that reads nothing
+/// itself (TestState) takes the items from the data it was given.
+fn reader_map_inputs(
+    visit: &Visit<'_>,
+    m: &MapState,
+    reader: &S3Io,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<(MapItems, usize), Failure> {
+    env.inspect("input", visit.input);
+    let effective = effective_map_input(visit, roots)?;
+    let at = with_input(roots, &effective);
+    let parameters = s3_parameters(visit, reader, at, env)?;
+    let max_items = reader_max_items(&reader.config, visit, at, env)?;
+    let reader_failed = |cause| Failure {
+        error: items::READER_FAILED,
+        cause,
+    };
+    let spec = items::read_spec(
+        reader.resource.as_deref(),
+        parameters,
+        &reader.config,
+        max_items,
+    )
+    .map_err(reader_failed)?;
+    let limit = map_limit(visit, m, at, env)?;
+    let distributed = m
+        .processor
+        .processor
+        .as_ref()
+        .is_some_and(|p| p.distributed);
+    if env.map_runs && distributed {
+        return Ok((MapItems::Read(spec), limit));
+    }
+    let Some(data) = env.reader_data else {
+        return Err(reader_failed(
+            "sfnlite reads an ItemReader's items in STANDARD executions of a Distributed Map; elsewhere they come from TestState's stateConfiguration.mapItemReaderData".to_owned(),
+        ));
+    };
+    let read = if spec.action == "listObjectsV2" {
+        serde_json::from_str::<Value>(data)
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .ok_or_else(|| items::NOT_ITERABLE.to_owned())
+    } else {
+        items::object_items(&spec, data)
+    };
+    let read = read.map_err(reader_failed)?;
+    let inputs = select_items(visit, m, roots, &effective, read, env)?;
+    Ok((MapItems::Inputs(inputs), limit))
+}
+
+/// The input a Map's items and selectors see: after InputPath (JSONPath), the input itself
+/// (JSONata).
+fn effective_map_input(visit: &Visit<'_>, roots: Roots<'_>) -> Result<Value, Failure> {
+    if visit.state.query_language == QueryLanguage::Jsonata {
+        return Ok(visit.input.clone());
+    }
+    dataflow::apply_path(visit.state.input_path.as_ref(), roots)
+}
+
+/// An ItemReader's or ResultWriter's Parameters (JSONPath) or Arguments (JSONata), evaluated.
+fn s3_parameters(
+    visit: &Visit<'_>,
+    io: &S3Io,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<Value, Failure> {
+    Ok(match &io.parameters {
+        None => Value::Object(Map::new()),
+        Some(t) if visit.state.query_language == QueryLanguage::Jsonata => {
+            let states = query::States::new(visit.input, roots.context);
+            let t = template_value(t).unwrap_or(Value::Null);
+            query::template(&t, "Arguments", &states, roots.variables, env.entropy)?
+        }
+        Some(t) => dataflow::evaluate(t, roots, env.entropy)?,
+    })
+}
+
+/// ReaderConfig's MaxItems (an integer or JSONata) or MaxItemsPath.
+fn reader_max_items(
+    config: &Value,
+    visit: &Visit<'_>,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<Option<i64>, Failure> {
+    let n = match (config.get("MaxItems"), config.get("MaxItemsPath")) {
+        (Some(Value::String(e)), _) => Some(Number::Jsonata(e.clone())),
+        (Some(v), _) => Some(Number::Literal(v.clone())),
+        (None, Some(Value::String(p))) => crate::asl::path::parse(p).ok().map(Number::Path),
+        _ => None,
+    };
+    let Some((v, path)) = number(n.as_ref(), "MaxItems", visit, roots, env)? else {
+        return Ok(None);
+    };
+    match (v.as_i64(), path) {
+        (Some(n), _) => Ok(Some(n)),
+        (None, Some(p)) => Err(not_valid("MaxItems", &v, "integer", &p)),
+        (None, None) => Ok(Some(0)),
+    }
+}
+
+/// MaxConcurrency (literal, path, or JSONata) against the Map's effective input.
+fn map_limit(
+    visit: &Visit<'_>,
+    m: &MapState,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<usize, Failure> {
+    match &m.max_concurrency {
+        Some(Number::Jsonata(e)) => {
+            let states = query::States::new(visit.input, roots.context);
+            let inner = query::expression(e).unwrap_or(e);
+            Ok(query::evaluate(
+                inner,
+                "MaxConcurrency",
+                &states,
+                roots.variables,
+                env.entropy,
+            )?
+            .as_u64()
+            .unwrap_or(0) as usize)
+        }
+        other => max_concurrency(other.as_ref(), roots),
+    }
+}
+
+/// Each item as its iteration or child receives it: through the ItemSelector, which sees
+/// the item as `$$.Map.Item` (`$states.context.Map.Item`) with its index.
+fn select_items(
+    visit: &Visit<'_>,
+    m: &MapState,
+    roots: Roots<'_>,
+    effective: &Value,
+    items: Vec<Value>,
+    env: &mut Env<'_>,
+) -> Result<Vec<Value>, Failure> {
+    let Some(selector) = &m.item_selector else {
+        return Ok(items);
+    };
+    let jsonata = visit.state.query_language == QueryLanguage::Jsonata;
+    let literal = if jsonata {
+        template_value(selector)
+    } else {
+        None
+    };
+    let mut inputs = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let mut ctx = roots.context.clone();
+        if let Value::Object(c) = &mut ctx {
+            c.insert(
+                "Map".into(),
+                json!({"Item": {"Index": index, "Value": item}}),
+            );
+        }
+        inputs.push(if jsonata {
+            let item_states = query::States::new(visit.input, &ctx);
+            let t = literal.clone().unwrap_or(Value::Null);
+            query::template(
+                &t,
+                "ItemSelector",
+                &item_states,
+                roots.variables,
+                env.entropy,
+            )?
+        } else {
+            dataflow::evaluate(
+                selector,
+                Roots {
+                    input: effective,
+                    context: &ctx,
+                    variables: roots.variables,
+                },
+                env.entropy,
+            )?
+        });
+    }
+    env.inspect("afterItemSelector", &Value::Array(inputs.clone()));
+    Ok(inputs)
 }
 
 /// A JSONPath Map's iteration inputs (ItemsPath, ItemSelector) and MaxConcurrency.
@@ -2895,30 +3132,7 @@ fn jsonpath_map_inputs(
                 env.inspect(stage, v);
             }
         }
-        let mut inputs = Vec::with_capacity(items.len());
-        for (index, item) in items.into_iter().enumerate() {
-            inputs.push(match &m.item_selector {
-                None => item,
-                Some(t) => {
-                    let mut ctx = roots.context.clone();
-                    if let Value::Object(c) = &mut ctx {
-                        c.insert(
-                            "Map".into(),
-                            json!({"Item": {"Index": index, "Value": item}}),
-                        );
-                    }
-                    dataflow::evaluate(
-                        t,
-                        Roots {
-                            input: &effective,
-                            context: &ctx,
-                            variables: roots.variables,
-                        },
-                        env.entropy,
-                    )?
-                }
-            });
-        }
+        let inputs = select_items(visit, m, roots, &effective, items, env)?;
         Ok((inputs, limit))
     })()
 }
@@ -2950,45 +3164,8 @@ fn jsonata_map_inputs(
             ),
         });
     };
-    let limit = match &m.max_concurrency {
-        Some(Number::Jsonata(e)) => {
-            let inner = query::expression(e).unwrap_or(e);
-            query::evaluate(
-                inner,
-                "MaxConcurrency",
-                &states,
-                roots.variables,
-                env.entropy,
-            )?
-            .as_u64()
-            .unwrap_or(0) as usize
-        }
-        other => max_concurrency(other.as_ref(), roots)?,
-    };
-    let selector = m.item_selector.as_ref().and_then(template_value);
-    let mut inputs = Vec::with_capacity(items.len());
-    for (index, item) in items.into_iter().enumerate() {
-        inputs.push(match &selector {
-            None => item,
-            Some(t) => {
-                let mut ctx = roots.context.clone();
-                if let Value::Object(c) = &mut ctx {
-                    c.insert(
-                        "Map".into(),
-                        json!({"Item": {"Index": index, "Value": item}}),
-                    );
-                }
-                let item_states = query::States::new(visit.input, &ctx);
-                query::template(
-                    t,
-                    "ItemSelector",
-                    &item_states,
-                    roots.variables,
-                    env.entropy,
-                )?
-            }
-        });
-    }
+    let limit = map_limit(visit, m, roots, env)?;
+    let inputs = select_items(visit, m, roots, visit.input, items, env)?;
     Ok((inputs, limit))
 }
 
@@ -3019,6 +3196,7 @@ fn start_map_iterations(
     visit: &Visit<'_>,
     m: &MapState,
     inputs: Vec<Value>,
+    reader: Option<ReadSpec>,
     limit: usize,
     roots: Roots<'_>,
     previous: u64,
@@ -3041,7 +3219,13 @@ fn start_map_iterations(
             .as_ref()
             .is_some_and(|p| p.distributed)
     {
-        return start_map_run(visit, m, inputs, limit, roots, started, attempts, env, h);
+        let run = MapRunStart {
+            inputs,
+            reader,
+            limit,
+            started,
+        };
+        return start_map_run(visit, m, run, roots, attempts, env, h);
     }
     let mut children: Vec<Child> = inputs
         .into_iter()
@@ -3055,7 +3239,7 @@ fn start_map_iterations(
         return Ok(finish_fork(
             visit,
             attempts,
-            Vec::new(),
+            Value::Array(Vec::new()),
             roots.variables,
             h,
             env,
@@ -3287,7 +3471,7 @@ fn step_fork(
                 _ => Value::Null,
             })
             .collect();
-        return finish_fork(&visit, f.attempts, outputs, variables, h, env);
+        return finish_fork(&visit, f.attempts, Value::Array(outputs), variables, h, env);
     }
     if go {
         return Flow::Go(Position::Fork(Box::new(f)));
@@ -3302,20 +3486,27 @@ fn step_fork(
 /// A Distributed Map's attempt after MapStateStarted: its tolerated failures, then
 /// MapRunStarted and a wait for the run, which the runner creates from the plan in the same
 /// commit (asl-semantics.md §6.3).
-#[allow(clippy::too_many_arguments)]
 fn start_map_run(
     visit: &Visit<'_>,
     m: &MapState,
-    inputs: Vec<Value>,
-    limit: usize,
+    run: MapRunStart,
     roots: Roots<'_>,
-    started: u64,
     attempts: Vec<u64>,
     env: &mut Env<'_>,
     h: &mut History,
 ) -> Result<Flow, AttemptError> {
+    let MapRunStart {
+        inputs,
+        reader,
+        limit,
+        started,
+    } = run;
     let (tolerated_count, tolerated_percentage) = match tolerated(visit, m, roots, env) {
         Ok(t) => t,
+        Err(f) => return Err((f, attempts)),
+    };
+    let writer = match result_writer(visit, m, roots, env) {
+        Ok(w) => w,
         Err(f) => return Err((f, attempts)),
     };
     let label = match &m.label {
@@ -3350,6 +3541,8 @@ fn start_map_run(
         max_concurrency: limit as u64,
         tolerated_count,
         tolerated_percentage,
+        reader,
+        writer,
     };
     Ok(Flow::Wait(
         Position::MapRun(Box::new(MapRunWait {
@@ -3362,10 +3555,42 @@ fn start_map_run(
             arn,
             started: run,
             create: Some(Box::new(plan)),
+            items: None,
+            fill: None,
             outcome: None,
         })),
         NEVER,
     ))
+}
+
+/// What a Distributed Map's run starts from.
+struct MapRunStart {
+    inputs: Vec<Value>,
+    reader: Option<ReadSpec>,
+    limit: usize,
+    /// The MapStateStarted event.
+    started: u64,
+}
+
+/// Where a ResultWriter puts the run's results; none without one (or without a Resource:
+/// then the results stay the Map's output).
+fn result_writer(
+    visit: &Visit<'_>,
+    m: &MapState,
+    roots: Roots<'_>,
+    env: &mut Env<'_>,
+) -> Result<Option<WriteSpec>, Failure> {
+    let Some(w) = m.result_writer.as_ref().filter(|w| w.resource.is_some()) else {
+        return Ok(None);
+    };
+    let effective = effective_map_input(visit, roots)?;
+    let parameters = s3_parameters(visit, w, with_input(roots, &effective), env)?;
+    items::write_spec(&parameters, &w.config)
+        .map(Some)
+        .map_err(|cause| Failure {
+            error: items::WRITER_FAILED,
+            cause,
+        })
 }
 
 /// The children's inputs: one per item, or with an ItemBatcher one `{"BatchInput", "Items"}`
@@ -3571,11 +3796,25 @@ fn not_valid(field: &str, v: &Value, kind: &str, p: &crate::asl::path::Path) -> 
 /// failed Map's.
 fn step_map_run(
     state: &State,
-    w: MapRunWait,
+    mut w: MapRunWait,
     variables: &Variables,
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Flow {
+    if let Some(items) = w.items.take() {
+        match read_inputs(state, &w, items, variables, env) {
+            Ok(inputs) => {
+                w.fill = Some(inputs);
+                return Flow::Wait(Position::MapRun(Box::new(w)), NEVER);
+            }
+            Err(f) => {
+                w.outcome = Some(MapRunOutcome::Failed {
+                    error: Some(f.error.to_owned()),
+                    cause: Some(f.cause),
+                })
+            }
+        }
+    }
     let Some(outcome) = w.outcome.clone() else {
         return Flow::Wait(Position::MapRun(Box::new(w)), NEVER);
     };
@@ -3589,7 +3828,11 @@ fn step_map_run(
     match outcome {
         MapRunOutcome::Succeeded { results } => {
             h.push("MapRunSucceeded", w.started, None);
-            finish_fork(&visit, w.attempts, results, variables, h, env)
+            finish_fork(&visit, w.attempts, Value::Array(results), variables, h, env)
+        }
+        MapRunOutcome::Written { output } => {
+            h.push("MapRunSucceeded", w.started, None);
+            finish_fork(&visit, w.attempts, output, variables, h, env)
         }
         MapRunOutcome::Failed { error, cause } => {
             let failed = h.push(
@@ -3615,6 +3858,36 @@ fn step_map_run(
             catch_or_fail(&visit, error.as_deref(), cause, failed_event, roots, h, env)
         }
     }
+}
+
+/// The children's inputs from the items a run read: through the ItemSelector and the
+/// ItemBatcher, as for items from the input.
+fn read_inputs(
+    state: &State,
+    w: &MapRunWait,
+    items: Vec<Value>,
+    variables: &Variables,
+    env: &mut Env<'_>,
+) -> Result<Vec<(Value, u64)>, Failure> {
+    let StateKind::Map(m) = &state.kind else {
+        return Ok(Vec::new());
+    };
+    let visit = Visit {
+        state,
+        input: &w.input,
+        entered: w.entered,
+        entered_ms: w.entered_ms,
+        after: w.after,
+    };
+    let ctx = context(env.execution, &state.name, w.entered_ms);
+    let roots = Roots {
+        input: &w.input,
+        context: &ctx,
+        variables,
+    };
+    let effective = effective_map_input(&visit, roots)?;
+    let inputs = select_items(&visit, m, roots, &effective, items, env)?;
+    batches(&visit, m, inputs, roots, env)
 }
 
 /// The aborted events of a branch or iteration stopped by a sibling's failure.
@@ -3663,7 +3936,7 @@ fn aborted_kind(state: &State) -> &'static str {
 fn finish_fork(
     visit: &Visit<'_>,
     attempts: Vec<u64>,
-    outputs: Vec<Value>,
+    result: Value,
     variables: &Variables,
     h: &mut History,
     env: &mut Env<'_>,
@@ -3692,7 +3965,6 @@ fn finish_fork(
         context: &ctx,
         variables,
     };
-    let result = Value::Array(outputs);
     if state.query_language == QueryLanguage::Jsonata {
         let states = query::States {
             input: visit.input,

@@ -46,6 +46,8 @@ pub struct TestRun<'a> {
     /// TRACE level: HTTP Tasks' `request` and `response` go into the inspection data
     /// (`Some(reveal secrets)`).
     pub trace: Option<bool>,
+    /// An ItemReader's data as found at its source (`stateConfiguration.mapItemReaderData`).
+    pub reader_data: Option<&'a str>,
     pub now_ms: i64,
 }
 
@@ -116,6 +118,7 @@ pub async fn test_state(run: TestRun<'_>) -> Result<Tested, StoreError> {
                 activity_exists: &exists,
                 mocks: run.mocks,
                 inspection: inspection.as_mut(),
+                reader_data: run.reader_data,
                 ..Env::new(&run.info, run.now_ms, &mut entropy)
             };
             let (more, next) = step::step(run.definition, progress, &mut env);

@@ -849,6 +849,12 @@ async fn s3(
         .remove(b'.')
         .remove(b'~')
         .remove(b'/');
+    // Query values: unreserved characters as they are, `/` encoded too.
+    const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
     let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     let bucket = text("Bucket");
     let key = text("Key");
@@ -875,8 +881,16 @@ async fn s3(
         }
         "listObjectsV2" => {
             let mut url = format!("{base}/{}?list-type=2", utf8_percent_encode(&bucket, KEY));
-            if let Some(prefix) = p.get("Prefix").and_then(Value::as_str) {
-                url.push_str(&format!("&prefix={}", utf8_percent_encode(prefix, KEY)));
+            for (member, query) in [
+                ("Prefix", "prefix"),
+                ("ContinuationToken", "continuation-token"),
+                ("MaxKeys", "max-keys"),
+                ("StartAfter", "start-after"),
+            ] {
+                if let Some(v) = p.get(member).and_then(Value::as_str) {
+                    let v = utf8_percent_encode(v, QUERY);
+                    url.push_str(&format!("&{query}={v}"));
+                }
             }
             ("GET", url, Vec::new(), Vec::new())
         }

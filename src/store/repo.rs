@@ -36,7 +36,7 @@ pub trait MapRuns {
     fn insert(&self, run: &NewMapRun<'_>) -> Result<MapRunKey>;
     fn find(&self, arn: &str) -> Result<Option<MapRun>>;
     fn get(&self, key: MapRunKey) -> Result<Option<MapRun>>;
-    /// Writes a run's status, stop time, limits and counts as given.
+    /// Writes a run's status, stop time, limits, counts, reader and ending as given.
     fn save(&self, run: &MapRun) -> Result<()>;
     /// RUNNING runs with inputs to hand out and fewer than `cap` children running (their
     /// own MaxConcurrency when it is lower), at most `limit`.
@@ -55,6 +55,12 @@ pub trait MapRuns {
     fn results(&self, run: MapRunKey) -> Result<Vec<ChildResult>>;
     /// The run's RUNNING children.
     fn running_children(&self, run: MapRunKey) -> Result<Vec<Execution>>;
+    /// All the run's children, in input order.
+    fn children(&self, run: MapRunKey) -> Result<Vec<Execution>>;
+    /// Appends inputs to a run whose items were just read (and marks them read).
+    fn add_inputs(&self, run: MapRunKey, inputs: &[(String, u64)]) -> Result<()>;
+    /// RUNNING runs waiting for their items to be read or their results to be written.
+    fn waiting_for_io(&self, limit: usize) -> Result<Vec<MapRun>>;
     /// The items the run's children hold, summed by the children's status.
     fn item_counts(&self, run: MapRunKey) -> Result<Vec<(ExecutionStatus, u64)>>;
 }

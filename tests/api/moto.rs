@@ -102,6 +102,23 @@ impl Moto {
         resp.text().await.unwrap()
     }
 
+    /// Puts an S3 object (path-style `/<bucket>/<key>`) directly.
+    async fn put_object(&self, path: &str, body: &str) {
+        let resp = self
+            .http
+            .put(format!("{}{path}", self.url))
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .header("content-type", "application/octet-stream")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    }
+
     async fn queue(&self, name: &str) -> String {
         self.json(
             "sqs",
@@ -390,4 +407,239 @@ async fn s3_objects_are_written_and_read_through_the_sdk_integration() {
         (Some("putObject"), Some("aws-sdk:s3"))
     );
     assert_eq!(parsed(&d["parameters"])["Bucket"], "reports");
+}
+
+/// A Distributed Map whose items come from `reader` and whose children are Pass states.
+fn s3_map(reader: Value, extra: Value) -> Value {
+    let mut map = json!({"Type": "Map", "ItemReader": reader,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": true}}},
+        "End": true});
+    for (k, v) in extra.as_object().unwrap() {
+        map[k] = v.clone();
+    }
+    json!({"StartAt": "Map", "States": {"Map": map}})
+}
+
+/// The map run an execution's MapRunStarted event names, described.
+async fn described_run(app: &TestApp, events: &[Value]) -> Value {
+    let started = events
+        .iter()
+        .find(|e| e["type"] == "MapRunStarted")
+        .expect("MapRunStarted");
+    let arn = &started["mapRunStartedEventDetails"]["mapRunArn"];
+    let (status, body, _) = app.call("DescribeMapRun", json!({"mapRunArn": arn})).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn kinds(events: &[Value]) -> Vec<&str> {
+    events.iter().filter_map(|e| e["type"].as_str()).collect()
+}
+
+#[tokio::test]
+#[ignore = "needs moto: scripts/test.sh runs it"]
+async fn a_distributed_map_runs_a_child_for_each_item_of_a_json_object_in_s3() {
+    let moto = Moto::start().await;
+    let app = app_for(&moto).await;
+    moto.raw("s3", "PUT", "/items", "").await;
+    moto.put_object("/items/batch/1.json", r#"[{"n":1},{"n":2},{"n":3}]"#)
+        .await;
+    let reader = json!({"Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {"Bucket": "items", "Key.$": "$.key"}});
+    let definition = s3_map(
+        reader,
+        json!({"ItemSelector": {"v.$": "$$.Map.Item.Value.n", "at.$": "$$.Map.Item.Index"}}),
+    );
+    let (done, events) = run(&app, "s3json", definition, json!({"key": "batch/1.json"})).await;
+    assert_eq!(
+        output(&done),
+        json!([{"v": 1, "at": 0}, {"v": 2, "at": 1}, {"v": 3, "at": 2}])
+    );
+    let ks = kinds(&events);
+    let from = ks.iter().position(|k| *k == "MapStateEntered").unwrap();
+    assert_eq!(
+        &ks[from..from + 6],
+        [
+            "MapStateEntered",
+            "MapStateStarted",
+            "MapRunStarted",
+            "MapRunSucceeded",
+            "MapStateSucceeded",
+            "MapStateExited"
+        ]
+    );
+    // The items are not known when the Map state starts (recorded: length 0 with a reader).
+    let started = events
+        .iter()
+        .find(|e| e["type"] == "MapStateStarted")
+        .unwrap();
+    assert_eq!(started["mapStateStartedEventDetails"]["length"], 0);
+    let run = described_run(&app, &events).await;
+    assert_eq!(run["status"], "SUCCEEDED");
+    assert_eq!(run["itemCounts"]["total"], 3);
+    assert_eq!(run["itemCounts"]["succeeded"], 3);
+}
+
+#[tokio::test]
+#[ignore = "needs moto: scripts/test.sh runs it"]
+async fn csv_rows_and_bucket_listings_become_items_up_to_max_items() {
+    let moto = Moto::start().await;
+    let app = app_for(&moto).await;
+    moto.raw("s3", "PUT", "/data", "").await;
+    moto.put_object("/data/rows.csv", "id,name\n1,ann\n2,\"bo, b\"\n3,cy\n")
+        .await;
+    for key in ["logs/a.txt", "logs/b.txt", "other/c.txt"] {
+        moto.put_object(&format!("/data/{key}"), "hello").await;
+    }
+    let csv = s3_map(
+        json!({"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 2},
+            "Parameters": {"Bucket": "data", "Key": "rows.csv"}}),
+        json!({}),
+    );
+    let (done, _) = run(&app, "s3csv", csv, json!({})).await;
+    assert_eq!(
+        output(&done),
+        json!([{"id": "1", "name": "ann"}, {"id": "2", "name": "bo, b"}])
+    );
+    let listing = s3_map(
+        json!({"Resource": "arn:aws:states:::s3:listObjectsV2",
+            "Parameters": {"Bucket": "data", "Prefix": "logs/"}}),
+        json!({}),
+    );
+    let (done, _) = run(&app, "s3list", listing, json!({})).await;
+    let out = output(&done);
+    let keys: Vec<&str> = out
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["Key"].as_str())
+        .collect();
+    assert_eq!(keys, ["logs/a.txt", "logs/b.txt"]);
+    let first = &out[0];
+    assert_eq!(first["Size"], 5);
+    assert_eq!(first["StorageClass"], "STANDARD");
+    assert!(
+        first["LastModified"]
+            .as_i64()
+            .is_some_and(|t| t > 1_700_000_000),
+        "{first}"
+    );
+    assert!(
+        first["Etag"].as_str().is_some_and(|e| e.starts_with('"')),
+        "{first}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs moto: scripts/test.sh runs it"]
+async fn a_result_writer_puts_the_results_and_a_manifest_and_answers_where_they_are() {
+    let moto = Moto::start().await;
+    let app = app_for(&moto).await;
+    moto.raw("s3", "PUT", "/results", "").await;
+    let definition = json!({"StartAt": "Map", "States": {"Map": {"Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Check", "States": {
+                "Check": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Bad"}], "Default": "Good"},
+                "Bad": {"Type": "Fail", "Error": "Odd", "Cause": "two"},
+                "Good": {"Type": "Pass", "End": true}}},
+        "ToleratedFailureCount": 1,
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket": "results", "Prefix": "jobs"}},
+        "End": true}}});
+    let (done, events) = run(&app, "s3writer", definition, json!({"items": [1, 2, 3]})).await;
+    let out = output(&done);
+    let run_arn = out["MapRunArn"].as_str().unwrap().to_owned();
+    let id = run_arn.rsplit(':').next().unwrap();
+    let manifest_key = format!("jobs/{id}/manifest.json");
+    assert_eq!(
+        out["ResultWriterDetails"],
+        json!({"Bucket": "results", "Key": manifest_key})
+    );
+    assert!(kinds(&events).contains(&"MapRunSucceeded"));
+    let manifest: Value = serde_json::from_str(
+        &moto
+            .raw("s3", "GET", &format!("/results/{manifest_key}"), "")
+            .await,
+    )
+    .unwrap();
+    assert_eq!(manifest["MapRunArn"], run_arn);
+    assert_eq!(manifest["DestinationBucket"], "results");
+    let file = |group: &str| {
+        manifest["ResultFiles"][group][0]["Key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(file("SUCCEEDED"), format!("jobs/{id}/SUCCEEDED_0.json"));
+    let succeeded: Value = serde_json::from_str(
+        &moto
+            .raw("s3", "GET", &format!("/results/{}", file("SUCCEEDED")), "")
+            .await,
+    )
+    .unwrap();
+    let outputs: Vec<&str> = succeeded
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["Output"].as_str())
+        .collect();
+    assert_eq!(outputs, ["1", "3"]);
+    assert_eq!(succeeded[0]["Status"], "SUCCEEDED");
+    let failed: Value = serde_json::from_str(
+        &moto
+            .raw("s3", "GET", &format!("/results/{}", file("FAILED")), "")
+            .await,
+    )
+    .unwrap();
+    assert_eq!(failed[0]["Error"], "Odd");
+    assert_eq!(failed[0]["Input"], "2");
+    let run = described_run(&app, &events).await;
+    assert_eq!(run["status"], "SUCCEEDED");
+}
+
+#[tokio::test]
+#[ignore = "needs moto: scripts/test.sh runs it"]
+async fn an_unreadable_item_source_fails_the_run_with_item_reader_failed() {
+    let moto = Moto::start().await;
+    let app = app_for(&moto).await;
+    moto.raw("s3", "PUT", "/src", "").await;
+    moto.put_object("/src/object.json", r#"{"not": "a list"}"#)
+        .await;
+    let reader = json!({"Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {"Bucket": "src", "Key.$": "$.key"}});
+    let mut definition = s3_map(
+        reader,
+        json!({"Catch": [{"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Caught"}]}),
+    );
+    definition["States"]["Caught"] = json!({"Type": "Pass", "End": true});
+    for (key, cause) in [
+        ("object.json", "Attempting to map over non-iterable node."),
+        ("missing.json", ""),
+    ] {
+        let name = format!("reader-{}", key.replace('.', "-"));
+        let (done, events) = run(&app, &name, definition.clone(), json!({"key": key})).await;
+        let out = output(&done);
+        assert_eq!(out["Error"], "States.ItemReaderFailed", "{out}");
+        if !cause.is_empty() {
+            assert_eq!(out["Cause"], cause);
+        } else {
+            assert!(
+                out["Cause"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("NoSuchKey")),
+                "{out}"
+            );
+        }
+        let failed = events.iter().find(|e| e["type"] == "MapRunFailed").unwrap();
+        assert_eq!(
+            failed["mapRunFailedEventDetails"]["error"],
+            "States.ItemReaderFailed"
+        );
+        assert_eq!(described_run(&app, &events).await["status"], "FAILED");
+    }
 }

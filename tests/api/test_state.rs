@@ -443,3 +443,64 @@ async fn a_map_shows_its_items_and_limits_as_recorded() {
         .unwrap()
         .ends_with("Reference path \"$\" must point to array."));
 }
+
+#[tokio::test]
+async fn a_map_with_an_item_reader_takes_its_items_from_the_given_reader_data() {
+    let app = TestApp::spawn().await;
+    let map = json!({"Type": "Map",
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+            "Parameters": {"Bucket": "b", "Key": "rows.csv"}},
+        "ItemSelector": {"name.$": "$$.Map.Item.Value.name", "index.$": "$$.Map.Item.Index"},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "End": true});
+    let (status, body) = test(
+        &app,
+        json!({"definition": map.to_string(), "roleArn": ROLE, "input": "{}",
+            "inspectionLevel": "DEBUG", "mock": {"result": "[1, 2]"},
+            "stateConfiguration": {"mapItemReaderData": "id,name\n1,ann\n2,bo\n"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    assert_eq!(
+        parsed(&body["inspectionData"]["afterItemSelector"]),
+        json!([{"name": "ann", "index": 0}, {"name": "bo", "index": 1}])
+    );
+    // Without the data, nothing can be read here: the reader's error, not a guess.
+    let (_, body) = test(
+        &app,
+        json!({"definition": map.to_string(), "roleArn": ROLE, "input": "{}", "mock": {"result": "[1, 2]"}}),
+    )
+    .await;
+    assert_eq!(body["status"], "FAILED", "{body}");
+    assert_eq!(body["error"], "States.ItemReaderFailed");
+}
+
+#[tokio::test]
+async fn a_mocked_map_with_a_result_writer_answers_an_object_as_recorded() {
+    let app = TestApp::spawn().await;
+    let map = json!({"Type": "Map",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket": "out", "Prefix": "jobs"}},
+        "End": true});
+    let written = json!({"MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:m/l:1",
+        "ResultWriterDetails": {"Bucket": "out", "Key": "jobs/1/manifest.json"}});
+    let (_, body) = test(
+        &app,
+        json!({"definition": map.to_string(), "input": "[1]", "mock": {"result": written.to_string()}}),
+    )
+    .await;
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    assert_eq!(parsed(&body["output"]), written);
+    let (status, body) = test(
+        &app,
+        json!({"definition": map.to_string(), "input": "[1]", "mock": {"result": "[1]"}}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["message"], "Mocked result must be a JSON object.");
+}

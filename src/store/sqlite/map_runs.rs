@@ -9,7 +9,7 @@ use crate::domain::records::{
 };
 use crate::store::repo::{self, Result};
 
-const COLUMNS: &str = "id, arn, execution_id, map_state, revision, machine_arn, express, status, max_concurrency, tolerated_count, tolerated_percentage, total, items, started, running, succeeded, failed, timed_out, aborted, start_ms, stop_ms";
+const COLUMNS: &str = "id, arn, execution_id, map_state, revision, machine_arn, express, status, max_concurrency, tolerated_count, tolerated_percentage, total, items, started, running, succeeded, failed, timed_out, aborted, start_ms, stop_ms, reader, writer, ending";
 
 fn map_run(r: &Row<'_>) -> rusqlite::Result<MapRun> {
     let status: String = r.get(7)?;
@@ -39,12 +39,30 @@ fn map_run(r: &Row<'_>) -> rusqlite::Result<MapRun> {
         },
         start_ms: r.get(19)?,
         stop_ms: r.get(20)?,
+        reader: r.get(21)?,
+        writer: r.get(22)?,
+        ending: r.get(23)?,
     })
 }
 
 pub(super) struct Repo<'a>(pub &'a Connection);
 
 impl Repo<'_> {
+    fn put_inputs(&self, run: MapRunKey, from: u64, inputs: &[(String, u64)]) -> Result<()> {
+        let mut st = self.0.prepare_cached(
+            "INSERT INTO map_run_items (map_run_id, item_index, input, item_count) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (index, (input, count)) in inputs.iter().enumerate() {
+            st.execute(params![
+                run.0,
+                (from + index as u64) as i64,
+                input,
+                *count as i64
+            ])?;
+        }
+        Ok(())
+    }
+
     fn by(&self, clause: &str, p: impl rusqlite::Params) -> Result<Option<MapRun>> {
         let mut st = self
             .0
@@ -59,8 +77,8 @@ impl repo::MapRuns for Repo<'_> {
         self.0
             .prepare_cached(
                 "INSERT INTO map_runs (arn, execution_id, map_state, revision, machine_arn, express, status, max_concurrency,
-                                       tolerated_count, tolerated_percentage, total, items, start_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'RUNNING', ?7, ?8, ?9, ?10, ?11, ?12)",
+                                       tolerated_count, tolerated_percentage, total, items, start_ms, reader, writer)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'RUNNING', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 run.arn,
@@ -74,16 +92,25 @@ impl repo::MapRuns for Repo<'_> {
                 run.tolerated_percentage,
                 run.inputs.len() as i64,
                 items as i64,
-                run.start_ms
+                run.start_ms,
+                run.reader,
+                run.writer
             ])?;
         let key = MapRunKey(self.0.last_insert_rowid());
-        let mut st = self.0.prepare_cached(
-            "INSERT INTO map_run_items (map_run_id, item_index, input, item_count) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for (index, (input, count)) in run.inputs.iter().enumerate() {
-            st.execute(params![key.0, index as i64, input, *count as i64])?;
-        }
+        self.put_inputs(key, 0, run.inputs)?;
         Ok(key)
+    }
+
+    fn add_inputs(&self, run: MapRunKey, inputs: &[(String, u64)]) -> Result<()> {
+        let items: u64 = inputs.iter().map(|(_, n)| n).sum();
+        let from: i64 = self
+            .0
+            .prepare_cached("SELECT total FROM map_runs WHERE id = ?1")?
+            .query_row([run.0], |r| r.get(0))?;
+        self.0
+            .prepare_cached("UPDATE map_runs SET total = total + ?2, items = items + ?3, reader = NULL WHERE id = ?1")?
+            .execute(params![run.0, inputs.len() as i64, items as i64])?;
+        self.put_inputs(run, from.max(0) as u64, inputs)
     }
 
     fn find(&self, arn: &str) -> Result<Option<MapRun>> {
@@ -100,7 +127,7 @@ impl repo::MapRuns for Repo<'_> {
             .prepare_cached(
                 "UPDATE map_runs SET status = ?2, stop_ms = ?3, max_concurrency = ?4, tolerated_count = ?5,
                         tolerated_percentage = ?6, started = ?7, running = ?8, succeeded = ?9, failed = ?10,
-                        timed_out = ?11, aborted = ?12
+                        timed_out = ?11, aborted = ?12, reader = ?13, ending = ?14
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -115,7 +142,9 @@ impl repo::MapRuns for Repo<'_> {
                 c.succeeded as i64,
                 c.failed as i64,
                 c.timed_out as i64,
-                c.aborted as i64
+                c.aborted as i64,
+                run.reader,
+                run.ending
             ])?;
         Ok(())
     }
@@ -194,22 +223,21 @@ impl repo::MapRuns for Repo<'_> {
     }
 
     fn running_children(&self, run: MapRunKey) -> Result<Vec<Execution>> {
-        let mut keys = self
-            .0
-            .prepare_cached(
-                "SELECT id FROM executions WHERE map_run_id = ?1 AND status = 'RUNNING' ORDER BY item_index",
-            )?
-            .query_map([run.0], |r| r.get::<_, i64>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut out = Vec::with_capacity(keys.len());
-        for k in keys.drain(..) {
-            if let Some(e) =
-                repo::Executions::get(&super::executions::Repo(self.0), ExecutionKey(k))?
-            {
-                out.push(e);
-            }
-        }
-        Ok(out)
+        self.children_where(run, "AND status = 'RUNNING'")
+    }
+
+    fn children(&self, run: MapRunKey) -> Result<Vec<Execution>> {
+        self.children_where(run, "")
+    }
+
+    fn waiting_for_io(&self, limit: usize) -> Result<Vec<MapRun>> {
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM map_runs
+             WHERE status = 'RUNNING' AND (reader IS NOT NULL OR ending IS NOT NULL)
+             ORDER BY id LIMIT ?1"
+        ))?;
+        let rows = st.query_map([limit as i64], map_run)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn item_counts(&self, run: MapRunKey) -> Result<Vec<(ExecutionStatus, u64)>> {
@@ -224,5 +252,27 @@ impl repo::MapRuns for Repo<'_> {
             ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl Repo<'_> {
+    /// A run's children in input order, those matching `filter` (an SQL `AND …` or nothing).
+    fn children_where(&self, run: MapRunKey, filter: &str) -> Result<Vec<Execution>> {
+        let mut keys = self
+            .0
+            .prepare_cached(&format!(
+                "SELECT id FROM executions WHERE map_run_id = ?1 {filter} ORDER BY item_index"
+            ))?
+            .query_map([run.0], |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys.drain(..) {
+            if let Some(e) =
+                repo::Executions::get(&super::executions::Repo(self.0), ExecutionKey(k))?
+            {
+                out.push(e);
+            }
+        }
+        Ok(out)
     }
 }
