@@ -643,3 +643,108 @@ async fn an_unreadable_item_source_fails_the_run_with_item_reader_failed() {
         assert_eq!(described_run(&app, &events).await["status"], "FAILED");
     }
 }
+
+/// Polls DescribeMapRun of the only map run of `execution` until `done` holds (bounded).
+async fn run_until(app: &TestApp, execution: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, runs, _) = app
+            .call("ListMapRuns", json!({"executionArn": execution}))
+            .await;
+        if let Some(arn) = runs["mapRuns"][0]["mapRunArn"].as_str() {
+            let (_, run, _) = app.call("DescribeMapRun", json!({"mapRunArn": arn})).await;
+            if done(&run) {
+                return run;
+            }
+        }
+        assert!(Instant::now() < deadline, "map run never got there: {runs}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs moto: scripts/test.sh runs it"]
+async fn runs_reading_or_writing_s3_when_sfnlite_is_killed_finish_after_the_restart() {
+    use crate::helpers::{sfnlite_command, Binary};
+    let moto = Moto::start().await;
+    moto.raw("s3", "PUT", "/iobucket", "").await;
+    moto.put_object("/iobucket/items.json", "[1,2,3,4]").await;
+    // An S3 that accepts connections and never answers: the run's I/O is in flight when the
+    // process dies.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().collect();
+        drop(held);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sfnlite.db");
+    let serve = |endpoint: &str| {
+        let mut cmd = sfnlite_command(&["--listen", "127.0.0.1:0", "--db"]);
+        cmd.arg(&db)
+            .args(["--endpoints", &format!("default={endpoint}")]);
+        let mut b = Binary::start(cmd);
+        b.drain_stderr();
+        b
+    };
+    let server = serve(&silent_url);
+    let app = TestApp::attach(&format!("http://{}", server.addr));
+    let reading = s3_map(
+        json!({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket": "iobucket", "Key": "items.json"}}),
+        json!({}),
+    );
+    let writing = json!({"StartAt": "Map", "States": {"Map": {"Type": "Map",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket": "iobucket", "Prefix": "out"}},
+        "End": true}}});
+    let mut started = Vec::new();
+    for (name, definition, input) in [
+        ("reading", reading, "{}"),
+        ("writing", writing, "[\"a\",\"b\"]"),
+    ] {
+        let machine = create(&app, name, &definition.to_string()).await;
+        let (status, body, _) = app
+            .call(
+                "StartExecution",
+                json!({"stateMachineArn": machine, "input": input}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        started.push(body["executionArn"].as_str().unwrap().to_owned());
+    }
+    // The first run waits for its items, the second (children done) for its write.
+    let read = run_until(&app, &started[0], |r| r["status"] == "RUNNING").await;
+    assert_eq!(read["itemCounts"]["total"], 0, "{read}");
+    run_until(&app, &started[1], |r| {
+        r["status"] == "RUNNING" && r["executionCounts"]["succeeded"] == 2
+    })
+    .await;
+    server.kill();
+
+    let server = serve(&moto.url);
+    let app = TestApp::attach(&format!("http://{}", server.addr));
+    let done = closed(&app, &started[0]).await;
+    assert_eq!(output(&done), json!([1, 2, 3, 4]));
+    let (_, children, _) = app
+        .call(
+            "ListExecutions",
+            json!({"mapRunArn": run_until(&app, &started[0], |_| true).await["mapRunArn"]}),
+        )
+        .await;
+    assert_eq!(
+        children["executions"].as_array().unwrap().len(),
+        4,
+        "{children}"
+    );
+    let done = closed(&app, &started[1]).await;
+    let out = output(&done);
+    let key = out["ResultWriterDetails"]["Key"].as_str().unwrap();
+    let manifest: Value =
+        serde_json::from_str(&moto.raw("s3", "GET", &format!("/iobucket/{key}"), "").await)
+            .unwrap();
+    assert_eq!(manifest["MapRunArn"], out["MapRunArn"]);
+    server.kill();
+}
