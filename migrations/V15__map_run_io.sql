@@ -12,3 +12,9 @@ ALTER TABLE map_runs ADD COLUMN writer TEXT;
 ALTER TABLE map_runs ADD COLUMN ending TEXT;
 -- The runner: RUNNING runs waiting for their items or for their results to be written.
 CREATE INDEX map_runs_io ON map_runs (id) WHERE status = 'RUNNING' AND (reader IS NOT NULL OR ending IS NOT NULL);
+
+-- Redriving a map run (its parent's RedriveExecution): how often, when last, and how many of
+-- its failed children could not be redriven.
+ALTER TABLE map_runs ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE map_runs ADD COLUMN redrive_ms INTEGER;
+ALTER TABLE map_runs ADD COLUMN not_redrivable INTEGER NOT NULL DEFAULT 0;

@@ -585,6 +585,8 @@ pub(crate) fn describe(e: Execution, metadata_only: bool) -> DescribeExecutionOu
     let succeeded = e.status == ExecutionStatus::Succeeded;
     let (redrive_status, redrive_status_reason) = match not_redrivable(&e, now_millis()) {
         Some(reason) => ("NOT_REDRIVABLE", Some(reason)),
+        // A map run's child is run again by redriving its parent, which redrives the run.
+        None if e.map_run.is_some() => ("REDRIVABLE_BY_MAP_RUN", None),
         None => ("REDRIVABLE", None),
     };
     DescribeExecutionOutput {
@@ -668,40 +670,18 @@ pub async fn redrive_execution(
             if let Some(reason) = not_redrivable(&e, now) {
                 return Err(ApiError::ExecutionNotRedrivable(reason));
             }
+            if e.map_run.is_some() {
+                return Err(ApiError::ExecutionNotRedrivable(
+                    "Execution is a map run's child: it is redriven by redriving the execution that started the map run".into(),
+                ));
+            }
             let m = tx.machines().find(&e.machine_arn)?;
             if m.is_none_or(|m| m.deleting) {
                 return Err(ApiError::ExecutionNotRedrivable(
                     "Execution cannot be redriven: its state machine is being deleted".into(),
                 ));
             }
-            let mut progress: step::Progress = e
-                .resume
-                .as_deref()
-                .and_then(|p| serde_json::from_str(p).ok())
-                .ok_or_else(|| {
-                    ApiError::ExecutionNotRedrivable("Execution cannot be redriven".into())
-                })?;
-            let id = e.last_event + 1;
-            let event = HistoryEvent {
-                id,
-                previous_id: e.last_event,
-                kind: "ExecutionRedriven".into(),
-                timestamp_ms: now,
-                details: Some(
-                    json!({"executionRedrivenEventDetails": {"redriveCount": e.redrive_count + 1}})
-                        .to_string(),
-                ),
-            };
-            progress.last_id = id;
-            if let step::Position::Enter { previous, .. } = &mut progress.position {
-                *previous = id;
-            }
-            let position = serde_json::to_string(&progress)
-                .map_err(|e| ApiError::InternalFailure(format!("position: {e}")))?;
-            if !tx
-                .executions()
-                .redrive(e.key, e.last_event, &[event], &position, now)?
-            {
+            if !crate::engine::tasks::redrive(tx, &e, now)? {
                 return Err(ApiError::ExecutionNotRedrivable(
                     "Execution cannot be redriven".into(),
                 ));

@@ -47,6 +47,8 @@ pub struct DescribeMapRunOutput {
     pub item_counts: Value,
     pub execution_counts: Value,
     pub redrive_count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redrive_date: Option<f64>,
 }
 
 /// A run's children by state, as DescribeMapRun counts them. Results count as written once a
@@ -57,6 +59,7 @@ fn execution_counts(run: &MapRun) -> Value {
         run.total - c.started,
         [c.running, c.succeeded, c.failed, c.timed_out, c.aborted],
         run.total,
+        run.not_redrivable,
     )
 }
 
@@ -80,6 +83,7 @@ fn item_counts(run: &MapRun, by_status: &[(ExecutionStatus, u64)]) -> Value {
             of(ExecutionStatus::Aborted),
         ],
         run.items,
+        run.not_redrivable,
     )
 }
 
@@ -87,6 +91,7 @@ fn counts_of(
     pending: u64,
     [running, succeeded, failed, timed_out, aborted]: [u64; 5],
     total: u64,
+    not_redrivable: u64,
 ) -> Value {
     json!({
         "pending": pending,
@@ -97,7 +102,7 @@ fn counts_of(
         "aborted": aborted,
         "total": total,
         "resultsWritten": succeeded + failed + timed_out + aborted,
-        "failuresNotRedrivable": 0,
+        "failuresNotRedrivable": not_redrivable,
         "pendingRedrive": 0,
     })
 }
@@ -129,7 +134,8 @@ pub async fn describe_map_run(
                 tolerated_failure_count: run.tolerated_count.unwrap_or(0),
                 item_counts: item_counts(&run, &tx.map_runs().item_counts(run.key)?),
                 execution_counts: execution_counts(&run),
-                redrive_count: 0,
+                redrive_count: run.redrive_count,
+                redrive_date: run.redrive_ms.map(secs),
             })
         })
         .await

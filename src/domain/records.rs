@@ -486,6 +486,11 @@ pub struct MapRun {
     pub writer: Option<String>,
     /// Its outcome (engine-defined JSON), decided and waiting for the results to be written.
     pub ending: Option<String>,
+    /// Redrives so far, the last one's time, and the failed children a redrive could not
+    /// run again.
+    pub redrive_count: u64,
+    pub redrive_ms: Option<i64>,
+    pub not_redrivable: u64,
 }
 
 /// A map run being created, with its children's inputs (JSON text, and the items each holds).

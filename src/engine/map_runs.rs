@@ -49,6 +49,14 @@ pub fn create(
         inputs.iter().map(|(v, n)| (v.to_string(), *n)).collect()
     };
     for w in step::map_runs_mut(&mut progress.position) {
+        if std::mem::take(&mut w.rerun) {
+            done.any = true;
+            if let Some(outcome) = redrive(tx, &w.arn, now)? {
+                w.outcome = Some(outcome);
+                done.answered = true;
+            }
+            continue;
+        }
         if let Some(inputs) = w.fill.take() {
             let Some(run) = tx.map_runs().find(&w.arn)? else {
                 continue;
@@ -60,9 +68,8 @@ pub fn create(
             tx.map_runs().add_inputs(run.key, &inputs)?;
             done.any = true;
             if inputs.is_empty() {
-                if let Some(mut run) = tx.map_runs().get(run.key)? {
-                    run.reader = None;
-                    if let Some(outcome) = end_empty(tx, run, now)? {
+                if let Some(run) = tx.map_runs().get(run.key)? {
+                    if let Some(outcome) = decide(tx, run, now)? {
                         w.outcome = Some(outcome);
                         done.answered = true;
                     }
@@ -94,7 +101,7 @@ pub fn create(
         done.any = true;
         if inputs.is_empty() && plan.reader.is_none() {
             if let Some(run) = tx.map_runs().get(key)? {
-                if let Some(outcome) = end_empty(tx, run, now)? {
+                if let Some(outcome) = decide(tx, run, now)? {
                     w.outcome = Some(outcome);
                     done.answered = true;
                 }
@@ -102,23 +109,6 @@ pub fn create(
         }
     }
     Ok(done)
-}
-
-/// Ends a run without items: succeeded at once, or (with a ResultWriter) once its empty
-/// results are written. Returns the outcome when the Map state has it now.
-fn end_empty(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<Option<MapRunOutcome>, StoreError> {
-    let outcome = MapRunOutcome::Succeeded {
-        results: Vec::new(),
-    };
-    if run.writer.is_some() {
-        run.ending = Some(text(&outcome));
-        tx.map_runs().save(&run)?;
-        return Ok(None);
-    }
-    run.status = MapRunStatus::Succeeded;
-    run.stop_ms = Some(now);
-    tx.map_runs().save(&run)?;
-    Ok(Some(outcome))
 }
 
 /// A spec or outcome as the store keeps it.
@@ -130,7 +120,7 @@ fn text(v: &impl serde::Serialize) -> String {
 pub fn planned(progress: &Progress) -> bool {
     step::map_runs(&progress.position)
         .iter()
-        .any(|w| w.create.is_some() || w.fill.is_some())
+        .any(|w| w.create.is_some() || w.fill.is_some() || w.rerun)
 }
 
 /// Whether a stored position waits on a map run (cheaply, on its text: most positions are
@@ -424,43 +414,59 @@ pub fn exceeded(run: &MapRun) -> bool {
 
 /// Ends a RUNNING run its counts decide: failed (its running children aborted) when too many
 /// children failed, succeeded when every child has closed.
-fn settle(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<(), StoreError> {
+fn settle(tx: &dyn Tx, run: MapRun, now: i64) -> Result<(), StoreError> {
+    let key = run.key;
+    match decide(tx, run, now)? {
+        Some(outcome) => match tx.map_runs().get(key)? {
+            Some(run) => answer(tx, &run, outcome, now),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    }
+}
+
+/// [`settle`]'s decision, recorded on the run: the outcome its Map state gets now, if any
+/// (with a ResultWriter the end waits for the results to be written: `ending`).
+fn decide(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<Option<MapRunOutcome>, StoreError> {
     // Items still to read, or an end already decided (its results being written).
     if run.status != MapRunStatus::Running || run.reader.is_some() || run.ending.is_some() {
-        return Ok(());
+        return Ok(None);
     }
-    if exceeded(&run) {
-        let outcome = MapRunOutcome::Failed {
+    let failed = exceeded(&run);
+    if !failed && (run.counts.started < run.total || run.counts.running > 0) {
+        return Ok(None);
+    }
+    let outcome = if failed {
+        MapRunOutcome::Failed {
             error: Some(THRESHOLD_ERROR.into()),
             cause: Some(THRESHOLD_CAUSE.into()),
-        };
-        if run.writer.is_some() {
-            run.ending = Some(text(&outcome));
+        }
+    } else {
+        // With a ResultWriter the results are read when they are written.
+        MapRunOutcome::Succeeded {
+            results: Vec::new(),
+        }
+    };
+    if run.writer.is_some() {
+        run.ending = Some(text(&outcome));
+    } else {
+        run.status = if failed {
+            MapRunStatus::Failed
         } else {
-            run.status = MapRunStatus::Failed;
-            run.stop_ms = Some(now);
-        }
-        tx.map_runs().save(&run)?;
-        stop_children(tx, run.key, now)?;
-        if run.writer.is_some() {
-            return Ok(());
-        }
-        return answer(tx, &run, outcome, now);
+            MapRunStatus::Succeeded
+        };
+        run.stop_ms = Some(now);
     }
-    if run.counts.started < run.total || run.counts.running > 0 {
-        return Ok(());
+    tx.map_runs().save(&run)?;
+    if failed {
+        stop_children(tx, run.key, now)?;
     }
     if run.writer.is_some() {
-        // The results are read again when they are written.
-        run.ending = Some(text(&MapRunOutcome::Succeeded {
-            results: Vec::new(),
-        }));
-        tx.map_runs().save(&run)?;
-        return Ok(());
+        return Ok(None);
     }
-    run.status = MapRunStatus::Succeeded;
-    run.stop_ms = Some(now);
-    tx.map_runs().save(&run)?;
+    if failed {
+        return Ok(Some(outcome));
+    }
     let results = tx
         .map_runs()
         .results(run.key)?
@@ -475,7 +481,43 @@ fn settle(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<(), StoreError> {
             _ => json!({"Error": r.error, "Cause": r.cause}),
         })
         .collect();
-    answer(tx, &run, MapRunOutcome::Succeeded { results }, now)
+    Ok(Some(MapRunOutcome::Succeeded { results }))
+}
+
+/// Redrives run `arn` (its parent was redriven while waiting on it): RUNNING again, its
+/// failed, timed-out and aborted children redriven where they can be (the others counted as
+/// not redrivable), its items never started handed out as before. Returns the outcome when
+/// that decides the run at once.
+pub fn redrive(tx: &dyn Tx, arn: &str, now: i64) -> Result<Option<MapRunOutcome>, StoreError> {
+    let Some(mut run) = tx.map_runs().find(arn)? else {
+        return Ok(Some(MapRunOutcome::Failed {
+            error: Some("States.Runtime".into()),
+            cause: Some(format!("The map run {arn} no longer exists")),
+        }));
+    };
+    run.status = MapRunStatus::Running;
+    run.stop_ms = None;
+    run.ending = None;
+    run.redrive_count += 1;
+    run.redrive_ms = Some(now);
+    run.not_redrivable = 0;
+    for child in tx.map_runs().children(run.key)? {
+        let c = &mut run.counts;
+        let slot = match child.status {
+            ExecutionStatus::Failed => &mut c.failed,
+            ExecutionStatus::TimedOut => &mut c.timed_out,
+            ExecutionStatus::Aborted => &mut c.aborted,
+            _ => continue,
+        };
+        if super::tasks::redrive(tx, &child, now)? {
+            *slot = slot.saturating_sub(1);
+            c.running += 1;
+        } else {
+            run.not_redrivable += 1;
+        }
+    }
+    tx.map_runs().save(&run)?;
+    decide(tx, run, now)
 }
 
 /// Saves a RUNNING run's new limits (UpdateMapRun); a lower tolerance may end it at once.

@@ -127,6 +127,12 @@ pub struct MapRunWait {
     pub fill: Option<Vec<(Value, u64)>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<MapRunOutcome>,
+    /// The execution was redriven here: the next step records MapRunRedriven and asks for
+    /// the run to be redriven (`rerun`, done by the runner in the same commit).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redrive: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rerun: bool,
 }
 
 /// What a map run is created from: its children's inputs (each with the items it holds),
@@ -666,15 +672,28 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
     };
     // The state this step is in, for a redrive should the step end the execution.
     let target = match &position {
-        Position::Enter { state, .. } => Some((state.clone(), None)),
+        Position::Enter { state, .. } => Ok((state.clone(), None)),
         other => match resume_at(other) {
-            Position::Enter { state, input, .. } => Some((state, Some(input))),
-            _ => None,
+            Position::Enter { state, input, .. } => Ok((state, Some(input))),
+            elsewhere => Err(elsewhere),
         },
     };
     let flow = step_in(&definition.machine, position, &variables, &mut h, env);
     if let (Flow::Failed(_), Some(slot)) = (&flow, env.resume.as_deref_mut()) {
-        *slot = target.and_then(|(state, input)| {
+        let target = match target {
+            Ok(t) => Some(t),
+            Err(position) => {
+                *slot = Some(Progress {
+                    last_id: 0,
+                    position,
+                    variables: variables.clone(),
+                    test_case: test_case.clone(),
+                    invocations: Default::default(),
+                });
+                None
+            }
+        };
+        *slot = slot.take().or(target.and_then(|(state, input)| {
             // An entered state's input is in its Entered event.
             let input = input.or_else(|| {
                 h.events.iter().find_map(|e| match &e.details {
@@ -699,7 +718,7 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
                 test_case: test_case.clone(),
                 invocations: Default::default(),
             })
-        });
+        }));
     }
     if let Some(assigned) = h.assigned.take() {
         variables.extend(assigned);
@@ -750,6 +769,24 @@ pub fn resume_at(position: &Position) -> Position {
         } => (state.clone(), input.clone()),
         Position::Fork(f) => (f.state.clone(), f.input.clone()),
         Position::Activity(t) => (t.state.clone(), t.input.clone()),
+        // A run that did not succeed is redriven (its unsuccessful children run again); the
+        // Map state is not entered again.
+        Position::MapRun(w)
+            if !matches!(
+                w.outcome,
+                Some(MapRunOutcome::Succeeded { .. } | MapRunOutcome::Written { .. })
+            ) =>
+        {
+            return Position::MapRun(Box::new(MapRunWait {
+                create: None,
+                items: None,
+                fill: None,
+                outcome: None,
+                redrive: true,
+                rerun: false,
+                ..(**w).clone()
+            }));
+        }
         Position::MapRun(w) => (w.state.clone(), w.input.clone()),
     };
     Position::Enter {
@@ -3558,6 +3595,8 @@ fn start_map_run(
             items: None,
             fill: None,
             outcome: None,
+            redrive: false,
+            rerun: false,
         })),
         NEVER,
     ))
@@ -3801,6 +3840,21 @@ fn step_map_run(
     h: &mut History,
     env: &mut Env<'_>,
 ) -> Flow {
+    if w.redrive {
+        // The run's end is answered after the redrive, counted from its MapRunRedriven.
+        w.redrive = false;
+        w.rerun = true;
+        let last = h.last_id;
+        w.started = h.push(
+            "MapRunRedriven",
+            last,
+            Some((
+                "mapRunRedrivenEventDetails",
+                json!({"mapRunArn": w.arn, "redriveCount": env.execution.redrive_count.unwrap_or(1)}),
+            )),
+        );
+        return Flow::Wait(Position::MapRun(Box::new(w)), NEVER);
+    }
     if let Some(items) = w.items.take() {
         match read_inputs(state, &w, items, variables, env) {
             Ok(inputs) => {

@@ -2,7 +2,8 @@
 //! task, a callback came back on its token, a `.sync` child execution ended — and the closing
 //! of executions, which answers a waiting parent and stops the `.sync` children left behind.
 //! A task lives in its execution's committed position; these functions change only that
-//! position and make the execution due, so the runner's next step records the events.
+//! position and make the execution due, so the runner's next step records the events. The
+//! redrive of a closed execution (RedriveExecution, or its map run's redrive) is here too.
 
 use super::calls;
 use super::runner;
@@ -155,6 +156,38 @@ pub fn stop(
         resume,
     };
     close(tx, e, &[event], &closing)
+}
+
+/// Runs a FAILED, TIMED_OUT or ABORTED execution again from where it stopped (its stored
+/// resume point): same ARN, input and history, `ExecutionRedriven {redriveCount}` appended,
+/// due now. False when it has nowhere to resume or changed meanwhile.
+pub fn redrive(tx: &dyn Tx, e: &Execution, now: i64) -> Result<bool, StoreError> {
+    let Some(mut progress) = e
+        .resume
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Progress>(p).ok())
+    else {
+        return Ok(false);
+    };
+    let id = e.last_event + 1;
+    let event = HistoryEvent {
+        id,
+        previous_id: e.last_event,
+        kind: "ExecutionRedriven".into(),
+        timestamp_ms: now,
+        details: Some(
+            serde_json::json!({"executionRedrivenEventDetails": {"redriveCount": e.redrive_count + 1}})
+                .to_string(),
+        ),
+    };
+    progress.last_id = id;
+    if let step::Position::Enter { previous, .. } = &mut progress.position {
+        *previous = id;
+    }
+    let position = serde_json::to_string(&progress)
+        .map_err(|err| StoreError::internal(format!("position: {err}")))?;
+    tx.executions()
+        .redrive(e.key, e.last_event, &[event], &position, now)
 }
 
 /// Hands a closed child's result to the parent task waiting on `token`; a parent that is

@@ -546,3 +546,127 @@ async fn an_item_batcher_hands_each_child_a_batch_with_its_batch_input() {
         "{d}"
     );
 }
+
+/// Answers an activity task: succeeded with `out`, or failed (`Flaky`) without.
+async fn answer(app: &TestApp, token: String, out: Option<&str>) {
+    let (status, body, _) = match out {
+        Some(o) => {
+            app.call("SendTaskSuccess", json!({"taskToken": token, "output": o}))
+                .await
+        }
+        None => {
+            app.call(
+                "SendTaskFailure",
+                json!({"taskToken": token, "error": "Flaky", "cause": "once"}),
+            )
+            .await
+        }
+    };
+    assert_eq!(status, 200, "{body}");
+}
+
+/// The next activity task: its token and input (bounded wait).
+async fn next_task(app: &TestApp) -> (String, Value) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body, _) = app
+            .call("GetActivityTask", json!({"activityArn": ACTIVITY}))
+            .await;
+        if let Some(t) = body["taskToken"].as_str() {
+            return (t.to_owned(), parsed(&body["input"]));
+        }
+        assert!(Instant::now() < deadline, "no activity task came");
+    }
+}
+
+#[tokio::test]
+async fn redriving_the_parent_redrives_its_failed_map_run_and_reruns_only_what_did_not_succeed() {
+    let app = TestApp::spawn_with(|c| c.time_scale = 0.01).await;
+    app.call("CreateActivity", json!({"name": "item"})).await;
+    let task = json!({"Type": "Task", "Resource": ACTIVITY, "End": true});
+    let m = create(
+        &app,
+        "redrive-map",
+        &distributed(task, json!({"MaxConcurrency": 1})),
+    )
+    .await;
+    let e = start(&app, &m, "run", Some(r#"{"items": [1, 2, 3]}"#)).await;
+    // Item 1 succeeds, item 2 fails: the run fails, item 3 never started.
+    let (t, input) = next_task(&app).await;
+    assert_eq!(input, json!(1));
+    answer(&app, t, Some("\"one\"")).await;
+    let (t, input) = next_task(&app).await;
+    assert_eq!(input, json!(2));
+    answer(&app, t, None).await;
+    let failed = closed(&app, &e).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert_eq!(failed["error"], "States.ExceedToleratedFailureThreshold");
+    let run = map_run_of(&app, &e).await;
+    let (_, children, _) = app.call("ListExecutions", json!({"mapRunArn": run})).await;
+    let failed_child = children["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "FAILED")
+        .unwrap()["executionArn"]
+        .clone();
+    // A child is redriven through its run, not by itself.
+    let (_, child, _) = app
+        .call("DescribeExecution", json!({"executionArn": failed_child}))
+        .await;
+    assert_eq!(child["redriveStatus"], "REDRIVABLE_BY_MAP_RUN", "{child}");
+    let (status, body, _) = app
+        .call("RedriveExecution", json!({"executionArn": failed_child}))
+        .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("ExecutionNotRedrivable"))
+    );
+
+    let (status, body, _) = app
+        .call("RedriveExecution", json!({"executionArn": e}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (t, input) = next_task(&app).await;
+    assert_eq!(input, json!(2));
+    answer(&app, t, Some("\"two\"")).await;
+    let (t, input) = next_task(&app).await;
+    assert_eq!(input, json!(3));
+    answer(&app, t, Some("\"three\"")).await;
+    let done = closed(&app, &e).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(parsed(&done["output"]), json!(["one", "two", "three"]));
+
+    let events = history(&app, &e, json!({})).await;
+    let ks = kinds(&events);
+    let redriven = ks.iter().position(|k| *k == "ExecutionRedriven").unwrap();
+    assert_eq!(
+        &ks[redriven..],
+        [
+            "ExecutionRedriven",
+            "MapRunRedriven",
+            "MapRunSucceeded",
+            "MapStateSucceeded",
+            "MapStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    assert_eq!(
+        events[redriven + 1]["mapRunRedrivenEventDetails"],
+        json!({"mapRunArn": run, "redriveCount": 1})
+    );
+    chain(&events);
+    let described = describe_run(&app, &run).await;
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    assert_eq!(described["redriveCount"], 1);
+    assert!(described["redriveDate"].is_number(), "{described}");
+    assert_eq!(described["executionCounts"]["succeeded"], 3);
+    assert_eq!(described["executionCounts"]["total"], 3);
+    // Three children in all: the failed one ran again under its own ARN.
+    let (_, children, _) = app.call("ListExecutions", json!({"mapRunArn": run})).await;
+    let children = children["executions"].as_array().unwrap();
+    assert_eq!(children.len(), 3);
+    let again: Vec<_> = children.iter().filter(|c| c["redriveCount"] == 1).collect();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0]["executionArn"], failed_child);
+}

@@ -9,7 +9,7 @@ use crate::domain::records::{
 };
 use crate::store::repo::{self, Result};
 
-const COLUMNS: &str = "id, arn, execution_id, map_state, revision, machine_arn, express, status, max_concurrency, tolerated_count, tolerated_percentage, total, items, started, running, succeeded, failed, timed_out, aborted, start_ms, stop_ms, reader, writer, ending";
+const COLUMNS: &str = "id, arn, execution_id, map_state, revision, machine_arn, express, status, max_concurrency, tolerated_count, tolerated_percentage, total, items, started, running, succeeded, failed, timed_out, aborted, start_ms, stop_ms, reader, writer, ending, redrive_count, redrive_ms, not_redrivable";
 
 fn map_run(r: &Row<'_>) -> rusqlite::Result<MapRun> {
     let status: String = r.get(7)?;
@@ -42,6 +42,9 @@ fn map_run(r: &Row<'_>) -> rusqlite::Result<MapRun> {
         reader: r.get(21)?,
         writer: r.get(22)?,
         ending: r.get(23)?,
+        redrive_count: n(24)?,
+        redrive_ms: r.get(25)?,
+        not_redrivable: n(26)?,
     })
 }
 
@@ -127,7 +130,8 @@ impl repo::MapRuns for Repo<'_> {
             .prepare_cached(
                 "UPDATE map_runs SET status = ?2, stop_ms = ?3, max_concurrency = ?4, tolerated_count = ?5,
                         tolerated_percentage = ?6, started = ?7, running = ?8, succeeded = ?9, failed = ?10,
-                        timed_out = ?11, aborted = ?12, reader = ?13, ending = ?14
+                        timed_out = ?11, aborted = ?12, reader = ?13, ending = ?14, redrive_count = ?15,
+                        redrive_ms = ?16, not_redrivable = ?17
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -144,7 +148,10 @@ impl repo::MapRuns for Repo<'_> {
                 c.timed_out as i64,
                 c.aborted as i64,
                 run.reader,
-                run.ending
+                run.ending,
+                run.redrive_count as i64,
+                run.redrive_ms,
+                run.not_redrivable as i64
             ])?;
         Ok(())
     }
