@@ -23,6 +23,9 @@ use crate::store::{StoreError, Tx};
 /// Children of one run running at once when its MaxConcurrency is 0 (or higher): AWS's limit.
 pub const MAX_RUNNING: u64 = 10_000;
 
+/// Redrives a map run takes at most (AWS's hard limit; the next fails with States.Runtime).
+pub const MAX_REDRIVES: u64 = 1000;
+
 /// The error and cause of a run that failed more children than it tolerates (recorded).
 pub const THRESHOLD_ERROR: &str = "States.ExceedToleratedFailureThreshold";
 pub const THRESHOLD_CAUSE: &str = "The specified tolerated failure threshold was exceeded";
@@ -495,6 +498,14 @@ pub fn redrive(tx: &dyn Tx, arn: &str, now: i64) -> Result<Option<MapRunOutcome>
             cause: Some(format!("The map run {arn} no longer exists")),
         }));
     };
+    if run.redrive_count >= MAX_REDRIVES {
+        return Ok(Some(MapRunOutcome::Failed {
+            error: Some("States.Runtime".into()),
+            cause: Some(format!(
+                "The map run {arn} was redriven {MAX_REDRIVES} times, the most a map run can be"
+            )),
+        }));
+    }
     run.status = MapRunStatus::Running;
     run.stop_ms = None;
     run.ending = None;
@@ -639,7 +650,7 @@ pub fn read_done(
     match read {
         Ok(items) => deliver(tx, &run, now, |w| w.items = Some(items)),
         Err(cause) => {
-            run.reader = None;
+            // The reader stays: a redrive of the run reads again.
             run.status = MapRunStatus::Failed;
             run.stop_ms = Some(now);
             tx.map_runs().save(&run)?;

@@ -767,7 +767,17 @@ pub fn resume_at(position: &Position) -> Position {
             output: input,
             ..
         } => (state.clone(), input.clone()),
-        Position::Fork(f) => (f.state.clone(), f.input.clone()),
+        // A Parallel or inline Map keeps its finished branches or iterations; the others
+        // resume where they were (the failed one, and those its failure aborted).
+        Position::Fork(f) => {
+            let mut f = (**f).clone();
+            for c in &mut f.children {
+                if let Child::Running { position, .. } = c {
+                    *position = resume_at(position);
+                }
+            }
+            return Position::Fork(Box::new(f));
+        }
         Position::Activity(t) => (t.state.clone(), t.input.clone()),
         // A run that did not succeed is redriven (its unsuccessful children run again); the
         // Map state is not entered again.
@@ -793,6 +803,21 @@ pub fn resume_at(position: &Position) -> Position {
         state,
         input,
         previous: 0,
+    }
+}
+
+/// Makes the states a redrive enters (at any depth) follow its ExecutionRedriven event `id`.
+pub fn redriven_from(position: &mut Position, id: u64) {
+    match position {
+        Position::Enter { previous, .. } => *previous = id,
+        Position::Fork(f) => {
+            for c in &mut f.children {
+                if let Child::Running { position, .. } = c {
+                    redriven_from(position, id);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -181,9 +181,7 @@ pub fn redrive(tx: &dyn Tx, e: &Execution, now: i64) -> Result<bool, StoreError>
         ),
     };
     progress.last_id = id;
-    if let step::Position::Enter { previous, .. } = &mut progress.position {
-        *previous = id;
-    }
+    step::redriven_from(&mut progress.position, id);
     let position = serde_json::to_string(&progress)
         .map_err(|err| StoreError::internal(format!("position: {err}")))?;
     tx.executions()

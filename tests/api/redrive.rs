@@ -156,3 +156,92 @@ async fn a_stopped_execution_resumes_and_a_succeeded_one_is_not_redrivable() {
         "Execution is SUCCEEDED and cannot be redriven"
     );
 }
+
+/// Fails the next activity task once, redrives `e`, answers the task it runs again with
+/// `out`; returns the closed execution and the history after the redrive.
+async fn fail_then_redrive(app: &TestApp, e: &str, out: &str) -> (Value, Vec<String>) {
+    let token = take(app).await;
+    app.call(
+        "SendTaskFailure",
+        json!({"taskToken": token, "error": "Flaky", "cause": "once"}),
+    )
+    .await;
+    assert_eq!(closed(app, e).await["status"], "FAILED");
+    let (status, body, _) = app
+        .call("RedriveExecution", json!({"executionArn": e}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let token = take(app).await;
+    app.call(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": out}),
+    )
+    .await;
+    let done = closed(app, e).await;
+    let events = history(app, e, json!({})).await;
+    chain(&events);
+    let ks = kinds(&events);
+    let from = ks.iter().position(|k| *k == "ExecutionRedriven").unwrap();
+    (done, ks[from..].iter().map(|k| k.to_string()).collect())
+}
+
+#[tokio::test]
+async fn a_redriven_parallel_reruns_only_its_unsuccessful_branches() {
+    let app = TestApp::spawn_with(|c| c.time_scale = 0.01).await;
+    app.call("CreateActivity", json!({"name": "work"})).await;
+    let m = create(
+        &app,
+        "redrive-parallel",
+        &json!({"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "a", "End": true}}},
+            {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": ACTIVITY, "End": true}}}]}}})
+        .to_string(),
+    )
+    .await;
+    let e = start(&app, &m, "run", Some("{}")).await;
+    let (done, after) = fail_then_redrive(&app, &e, "\"b\"").await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["output"], "[\"a\",\"b\"]");
+    assert_eq!(
+        after,
+        [
+            "ExecutionRedriven",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivitySucceeded",
+            "TaskStateExited",
+            "ParallelStateSucceeded",
+            "ParallelStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_redriven_inline_map_reruns_only_its_unsuccessful_iterations() {
+    let app = TestApp::spawn_with(|c| c.time_scale = 0.01).await;
+    app.call("CreateActivity", json!({"name": "work"})).await;
+    let m = create(
+        &app,
+        "redrive-inline-map",
+        &json!({"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": true,
+            "ItemProcessor": {"StartAt": "Which", "States": {
+                "Which": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Work"}], "Default": "Done"},
+                "Work": {"Type": "Task", "Resource": ACTIVITY, "End": true},
+                "Done": {"Type": "Pass", "End": true}}}}}})
+        .to_string(),
+    )
+    .await;
+    let e = start(&app, &m, "run", Some("[1, 2, 3]")).await;
+    let (done, after) = fail_then_redrive(&app, &e, "\"two\"").await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["output"], "[1,\"two\",3]");
+    // Iterations 1 and 3 had finished: only iteration 2's task runs again.
+    assert!(
+        !after.iter().any(|k| k == "ChoiceStateEntered"),
+        "{after:?}"
+    );
+    assert_eq!(after.iter().filter(|k| *k == "TaskStateEntered").count(), 1);
+    assert_eq!(after.last().map(String::as_str), Some("ExecutionSucceeded"));
+}
