@@ -75,6 +75,8 @@ if [ ! -x tests/moto/.venv/bin/moto_server ]; then
 fi
 tests/moto/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/moto/requirements.lock
 cargo test --locked --test api moto:: -- --ignored
+# The output shapes TestState checks mocked results against are the pinned botocore's.
+tests/moto/.venv/bin/python scripts/shapes.py --check
 
 step "States Language corpus vs asl-validator"
 npm ci --prefix tests/asl --no-audit --no-fund --loglevel=error

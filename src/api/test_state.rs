@@ -20,6 +20,7 @@ use crate::domain::records::MachineType;
 use crate::engine::mocks::MockConfig;
 use crate::engine::step::ExecutionInfo;
 use crate::engine::testing::{self, TestRun};
+use crate::integrations::shapes;
 
 /// The name a single-state definition's state is tested under (recorded).
 const SINGLE_STATE: &str = "StateName";
@@ -126,6 +127,14 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
         input.inspection_level.as_deref(),
         INSPECTION_LEVELS,
     );
+    v.one_of(
+        "mock.fieldValidationMode",
+        input
+            .mock
+            .as_ref()
+            .and_then(|m| m.field_validation_mode.as_deref()),
+        &["STRICT", "PRESENT", "NONE"],
+    );
     v.finish()?;
     let text = input.definition.unwrap_or_default();
     let doc: Value = serde_json::from_str(&text).map_err(|e| {
@@ -194,6 +203,12 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
                 (Some(r), None) => {
                     let v: Value = serde_json::from_str(r)
                         .map_err(|_| validation("Mocked result must be valid JSON"))?;
+                    // A Task's result must be one its integration could answer.
+                    if let StateKind::Task(t) = &state.kind {
+                        let mode = shapes::Mode::parse(m.field_validation_mode.as_deref())
+                            .unwrap_or(shapes::Mode::Strict);
+                        shapes::check(&t.resource, &v, mode).map_err(|e| validation(&e))?;
+                    }
                     Some(json!({"Return": v}))
                 }
                 (None, Some(e)) => Some(json!({"Throw": {

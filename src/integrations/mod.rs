@@ -7,7 +7,8 @@
 //! - [`http_task`] makes `arn:aws:states:::http:invoke`;
 //! - [`lambda`] makes `lambda:invoke` and bare function ARNs;
 //! - [`aws`] makes the optimised SQS, SNS, DynamoDB and EventBridge integrations and
-//!   `aws-sdk:<service>:<action>` (JSON-protocol services, SNS, S3), framing and signing.
+//!   `aws-sdk:<service>:<action>` (JSON-protocol services, SNS, S3), framing and signing;
+//! - [`shapes`] knows what the operations answer, for TestState's check of mocked results.
 //!
 //! Knows HTTP and AWS's wire protocols; nothing of the store or of the interpreter.
 
@@ -15,6 +16,7 @@ pub mod aws;
 pub mod http_task;
 pub mod lambda;
 pub mod settings;
+pub mod shapes;
 
 use std::sync::Arc;
 use std::time::Duration;

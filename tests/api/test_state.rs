@@ -504,3 +504,88 @@ async fn a_mocked_map_with_a_result_writer_answers_an_object_as_recorded() {
     assert_eq!(status, 400);
     assert_eq!(body["message"], "Mocked result must be a JSON object.");
 }
+
+#[tokio::test]
+async fn mocked_task_results_are_checked_against_the_integrations_output_as_recorded() {
+    let app = TestApp::spawn().await;
+    let start = json!({"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+        "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:T"}, "End": true});
+    let events = json!({"Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+        "Parameters": {"Entries": [{"Detail": "d", "DetailType": "t", "Source": "s"}]}, "End": true});
+    let tested = |state: &Value, result: Value, mode: Option<&str>| {
+        let mut mock = json!({"result": result.to_string()});
+        if let Some(m) = mode {
+            mock["fieldValidationMode"] = json!(m);
+        }
+        json!({"definition": state.to_string(), "roleArn": ROLE, "input": "{}", "mock": mock})
+    };
+    let refused = [
+        (
+            &start,
+            json!({}),
+            None,
+            "Required field 'ExecutionArn' is missing",
+        ),
+        (
+            &start,
+            json!({"executionArn": "a", "startDate": "b"}),
+            Some("STRICT"),
+            "Required field 'ExecutionArn' is missing",
+        ),
+        (
+            &start,
+            json!({"ExecutionArn": "a", "StartDate": 1_764_103_483}),
+            None,
+            "Field 'StartDate' must be a string",
+        ),
+        (
+            &start,
+            json!({"StartDate": true}),
+            Some("PRESENT"),
+            "Field 'StartDate' must be a string",
+        ),
+        (
+            &events,
+            json!({"Entries": "not a list"}),
+            None,
+            "Field 'Entries' must be an array",
+        ),
+        (
+            &events,
+            json!({"Entries": [{"EventId": "ok"}, {"EventId": ["no"]}]}),
+            Some("PRESENT"),
+            "Field 'EventId' must be a string",
+        ),
+    ];
+    for (state, result, mode, detail) in refused {
+        let (status, body) = test(&app, tested(state, result.clone(), mode)).await;
+        assert_eq!(status, 400, "{result}: {body}");
+        assert_eq!(body["__type"], "ValidationException");
+        assert_eq!(
+            body["message"],
+            format!("Mock result schema validation error: {detail}"),
+            "{result}"
+        );
+    }
+    let passed = [
+        (&events, json!({"random": "json"}), None),
+        (&events, json!({}), None),
+        (&start, json!({}), Some("PRESENT")),
+        (&start, json!({"ExecutionArn": 1}), Some("NONE")),
+    ];
+    for (state, result, mode) in passed {
+        let (status, body) = test(&app, tested(state, result.clone(), mode)).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("SUCCEEDED")),
+            "{result}: {body}"
+        );
+        assert_eq!(parsed(&body["output"]), result);
+    }
+    let (status, body) = test(&app, tested(&events, json!({}), Some("LOOSE"))).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["message"],
+        "1 validation error detected: Value 'LOOSE' at 'mock.fieldValidationMode' failed to satisfy constraint: Member must satisfy enum value set: [STRICT, PRESENT, NONE]"
+    );
+}
