@@ -58,6 +58,7 @@ pub async fn run(definition: &Definition, x: Express<'_>) -> Result<Ended, Store
             let mut env = Env {
                 time_scale: x.time_scale,
                 mocks: case.map(|c| (&*x.mocks, c)),
+                reads_items: true,
                 ..Env::new(&x.info, now, &mut entropy)
             };
             transitions(definition, progress, &mut env).1
@@ -82,6 +83,29 @@ async fn wait(
     due: i64,
     deadline: i64,
 ) -> Result<Progress, StoreError> {
+    let mut read = false;
+    for w in step::map_runs_mut(&mut p.position) {
+        let Some(spec) = w
+            .read_inline
+            .as_ref()
+            .filter(|_| w.items.is_none() && w.outcome.is_none())
+        else {
+            continue;
+        };
+        read = true;
+        match super::map_io::read(x.outside.as_deref(), &x.info.execution_arn, spec).await {
+            Ok(items) => w.items = Some(items),
+            Err(cause) => {
+                w.outcome = Some(step::MapRunOutcome::Failed {
+                    error: Some(super::items::READER_FAILED.into()),
+                    cause: Some(cause),
+                })
+            }
+        }
+    }
+    if read {
+        return Ok(p);
+    }
     if outside::perform_unstored(
         x.outside.as_ref(),
         &mut p.position,

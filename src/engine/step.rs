@@ -133,6 +133,10 @@ pub struct MapRunWait {
     pub redrive: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rerun: bool,
+    /// A run that stores nothing (EXPRESS) reads the items itself, then runs them as inline
+    /// iterations: what to read (no map run; `started` is the event the attempt follows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_inline: Option<ReadSpec>,
 }
 
 /// What a map run is created from: its children's inputs (each with the items it holds),
@@ -531,6 +535,8 @@ pub struct Env<'a> {
     /// An ItemReader's data as found at its source, for runs that read nothing themselves
     /// (TestState's `mapItemReaderData`).
     pub reader_data: Option<&'a str>,
+    /// Whether a run that keeps nothing reads ItemReader sources itself (EXPRESS).
+    pub reads_items: bool,
 }
 
 /// For an environment without activities: none exists.
@@ -554,6 +560,7 @@ impl<'a> Env<'a> {
             resume: None,
             map_runs: false,
             reader_data: None,
+            reads_items: false,
         }
     }
 }
@@ -794,6 +801,7 @@ pub fn resume_at(position: &Position) -> Position {
                 outcome: None,
                 redrive: true,
                 rerun: false,
+                read_inline: None,
                 ..(**w).clone()
             }));
         }
@@ -2949,15 +2957,37 @@ fn start_map(
     let (inputs, reader) = match items {
         MapItems::Inputs(inputs) => (inputs, None),
         MapItems::Read(spec) => (Vec::new(), Some(spec)),
+        MapItems::ReadInline(spec) => {
+            let wait = MapRunWait {
+                state: state.name.clone(),
+                input: visit.input.clone(),
+                entered: visit.entered,
+                entered_ms: visit.entered_ms,
+                after: visit.after,
+                attempts,
+                arn: String::new(),
+                started: previous,
+                create: None,
+                items: None,
+                fill: None,
+                outcome: None,
+                redrive: false,
+                rerun: false,
+                read_inline: Some(spec),
+            };
+            return Ok(Flow::Wait(Position::MapRun(Box::new(wait)), NEVER));
+        }
     };
     start_map_iterations(
         visit, m, inputs, reader, limit, roots, previous, attempts, h, env,
     )
 }
 
-/// A Map's items: known now, or to be read by its run first.
+/// A Map's items: known now, or to be read by its run first, or (EXPRESS) by the run that
+/// keeps nothing before its iterations start.
 enum MapItems {
     Inputs(Vec<Value>),
+    ReadInline(ReadSpec),
     Read(ReadSpec),
 }
 
@@ -2996,9 +3026,12 @@ fn reader_map_inputs(
     if env.map_runs && distributed {
         return Ok((MapItems::Read(spec), limit));
     }
+    if env.reads_items && env.reader_data.is_none() {
+        return Ok((MapItems::ReadInline(spec), limit));
+    }
     let Some(data) = env.reader_data else {
         return Err(reader_failed(
-            "sfnlite reads an ItemReader's items in STANDARD executions of a Distributed Map; elsewhere they come from TestState's stateConfiguration.mapItemReaderData".to_owned(),
+            "TestState reads no ItemReader source: it takes the items from stateConfiguration.mapItemReaderData".to_owned(),
         ));
     };
     let read = if spec.action == "listObjectsV2" {
@@ -3622,6 +3655,7 @@ fn start_map_run(
             outcome: None,
             redrive: false,
             rerun: false,
+            read_inline: None,
         })),
         NEVER,
     ))
@@ -3880,6 +3914,9 @@ fn step_map_run(
         );
         return Flow::Wait(Position::MapRun(Box::new(w)), NEVER);
     }
+    if w.read_inline.is_some() {
+        return step_inline_read(state, w, variables, h, env);
+    }
     if let Some(items) = w.items.take() {
         match read_inputs(state, &w, items, variables, env) {
             Ok(inputs) => {
@@ -3936,6 +3973,63 @@ fn step_map_run(
             };
             catch_or_fail(&visit, error.as_deref(), cause, failed_event, roots, h, env)
         }
+    }
+}
+
+/// A Map of a run that keeps nothing, reading its items: once read, MapStateStarted and its
+/// iterations as an inline Map's; a failed read fails the attempt (`States.ItemReaderFailed`).
+fn step_inline_read(
+    state: &State,
+    w: MapRunWait,
+    variables: &Variables,
+    h: &mut History,
+    env: &mut Env<'_>,
+) -> Flow {
+    let StateKind::Map(m) = &state.kind else {
+        return Flow::Wait(Position::MapRun(Box::new(w)), NEVER);
+    };
+    if w.items.is_none() && w.outcome.is_none() {
+        return Flow::Wait(Position::MapRun(Box::new(w)), NEVER);
+    }
+    let visit = Visit {
+        state,
+        input: &w.input,
+        entered: w.entered,
+        entered_ms: w.entered_ms,
+        after: w.after,
+    };
+    let ctx = context(env.execution, &state.name, w.entered_ms);
+    let roots = Roots {
+        input: &w.input,
+        context: &ctx,
+        variables,
+    };
+    let attempts = w.attempts.clone();
+    let items = match (&w.items, &w.outcome) {
+        (Some(items), _) => Ok(items.clone()),
+        (None, Some(MapRunOutcome::Failed { cause, .. })) => Err(Failure {
+            error: items::READER_FAILED,
+            cause: cause.clone().unwrap_or_default(),
+        }),
+        _ => Ok(Vec::new()),
+    };
+    let prepared = items.and_then(|items| {
+        let effective = effective_map_input(&visit, roots)?;
+        let limit = map_limit(&visit, m, with_input(roots, &effective), env)?;
+        Ok((
+            select_items(&visit, m, roots, &effective, items, env)?,
+            limit,
+        ))
+    });
+    let started = match prepared {
+        Ok((inputs, limit)) => start_map_iterations(
+            &visit, m, inputs, None, limit, roots, w.started, attempts, h, env,
+        ),
+        Err(f) => Err((f, attempts)),
+    };
+    match started {
+        Ok(flow) => flow,
+        Err((f, attempts)) => attempt_failed(&visit, f, attempts, roots, h, env),
     }
 }
 

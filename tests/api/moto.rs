@@ -748,3 +748,35 @@ async fn runs_reading_or_writing_s3_when_sfnlite_is_killed_finish_after_the_rest
     assert_eq!(manifest["MapRunArn"], out["MapRunArn"]);
     server.kill();
 }
+
+#[tokio::test]
+#[ignore = "needs moto: scripts/test.sh runs it"]
+async fn an_express_run_reads_its_map_items_from_s3_and_runs_them_inline() {
+    let moto = Moto::start().await;
+    let app = app_for(&moto).await;
+    moto.raw("s3", "PUT", "/express", "").await;
+    moto.put_object("/express/lines.jsonl", "{\"n\":1}\n{\"n\":2}\n")
+        .await;
+    let definition = s3_map(
+        json!({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+            "Parameters": {"Bucket": "express", "Key.$": "$.key"}}),
+        json!({"ItemSelector": {"twice.$": "States.MathAdd($$.Map.Item.Value.n, $$.Map.Item.Value.n)"}}),
+    );
+    let (status, body, _) = app
+        .call(
+            "CreateStateMachine",
+            json!({"name": "express-reader", "type": "EXPRESS", "roleArn": crate::helpers::ROLE,
+                "definition": definition.to_string()}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let machine = body["stateMachineArn"].clone();
+    let sync =
+        |key: &str| json!({"stateMachineArn": machine, "input": json!({"key": key}).to_string()});
+    let (_, done, _) = app.call("StartSyncExecution", sync("lines.jsonl")).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(parsed(&done["output"]), json!([{"twice": 2}, {"twice": 4}]));
+    let (_, failed, _) = app.call("StartSyncExecution", sync("missing.jsonl")).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert_eq!(failed["error"], "States.ItemReaderFailed");
+}
