@@ -202,6 +202,28 @@ pub fn listed_items(contents: Option<&Value>) -> Vec<Value> {
     }
 }
 
+impl WriteSpec {
+    /// Whether the results go to S3; otherwise (a ResultWriter with only a WriterConfig)
+    /// they stay the Map's output, transformed.
+    pub fn to_s3(&self) -> bool {
+        !self.bucket.is_empty()
+    }
+}
+
+/// The WriteSpec of a ResultWriter with a WriterConfig and no Resource: the results are
+/// transformed and stay the Map's output.
+pub fn inline_spec(config: &Value) -> Result<WriteSpec, String> {
+    let mut spec = write_spec(&json!({"Bucket": ""}), config)?;
+    spec.bucket.clear();
+    Ok(spec)
+}
+
+/// The results as a ResultWriter without a Resource leaves them: each child's entry (see
+/// [`result_files`]), in input order.
+pub fn transformed(spec: &WriteSpec, children: &[ChildRecord<'_>]) -> Vec<Value> {
+    children.iter().flat_map(|c| entry(spec, c)).collect()
+}
+
 /// The WriteSpec of a ResultWriter whose Parameters were evaluated.
 pub fn write_spec(parameters: &Value, config: &Value) -> Result<WriteSpec, String> {
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);

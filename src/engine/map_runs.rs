@@ -114,6 +114,26 @@ pub fn create(
     Ok(done)
 }
 
+/// Children as their run's results describe them.
+pub fn records(children: &[Execution]) -> Vec<super::items::ChildRecord<'_>> {
+    children
+        .iter()
+        .map(|c| super::items::ChildRecord {
+            arn: &c.arn,
+            name: &c.name,
+            machine_arn: &c.machine_arn,
+            status: c.status.as_str(),
+            input: &c.input,
+            output: c.output.as_deref(),
+            error: c.error.as_deref(),
+            cause: c.cause.as_deref(),
+            start_ms: c.start_ms,
+            stop_ms: c.stop_ms,
+            redrive_count: c.redrive_count,
+        })
+        .collect()
+}
+
 /// A spec or outcome as the store keeps it.
 fn text(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_default()
@@ -439,6 +459,11 @@ fn decide(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<Option<MapRunOutcome
     if !failed && (run.counts.started < run.total || run.counts.running > 0) {
         return Ok(None);
     }
+    let writer: Option<super::items::WriteSpec> = run
+        .writer
+        .as_deref()
+        .and_then(|w| serde_json::from_str(w).ok());
+    let to_s3 = writer.as_ref().is_some_and(super::items::WriteSpec::to_s3);
     let outcome = if failed {
         MapRunOutcome::Failed {
             error: Some(THRESHOLD_ERROR.into()),
@@ -450,7 +475,7 @@ fn decide(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<Option<MapRunOutcome
             results: Vec::new(),
         }
     };
-    if run.writer.is_some() {
+    if to_s3 {
         run.ending = Some(text(&outcome));
     } else {
         run.status = if failed {
@@ -464,11 +489,16 @@ fn decide(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<Option<MapRunOutcome
     if failed {
         stop_children(tx, run.key, now)?;
     }
-    if run.writer.is_some() {
+    if to_s3 {
         return Ok(None);
     }
     if failed {
         return Ok(Some(outcome));
+    }
+    if let Some(spec) = writer {
+        let children = tx.map_runs().children(run.key)?;
+        let results = super::items::transformed(&spec, &records(&children));
+        return Ok(Some(MapRunOutcome::Succeeded { results }));
     }
     let results = tx
         .map_runs()

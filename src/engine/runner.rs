@@ -547,22 +547,7 @@ impl RunIo {
                     .store
                     .read(move |tx| tx.map_runs().children(key))
                     .await?;
-                let records: Vec<_> = children
-                    .iter()
-                    .map(|c| super::items::ChildRecord {
-                        arn: &c.arn,
-                        name: &c.name,
-                        machine_arn: &c.machine_arn,
-                        status: c.status.as_str(),
-                        input: &c.input,
-                        output: c.output.as_deref(),
-                        error: c.error.as_deref(),
-                        cause: c.cause.as_deref(),
-                        start_ms: c.start_ms,
-                        stop_ms: c.stop_ms,
-                        redrive_count: c.redrive_count,
-                    })
-                    .collect();
+                let records = super::map_runs::records(&children);
                 let files = super::items::result_files(&spec, &run.arn, &records);
                 super::map_io::write(outside, &run.arn, &spec, files).await
             }

@@ -3670,25 +3670,33 @@ struct MapRunStart {
     started: u64,
 }
 
-/// Where a ResultWriter puts the run's results; none without one (or without a Resource:
-/// then the results stay the Map's output).
+/// Where a ResultWriter puts the run's results; none without one. Without a Resource the
+/// results stay the Map's output, transformed as its WriterConfig says.
 fn result_writer(
     visit: &Visit<'_>,
     m: &MapState,
     roots: Roots<'_>,
     env: &mut Env<'_>,
 ) -> Result<Option<WriteSpec>, Failure> {
-    let Some(w) = m.result_writer.as_ref().filter(|w| w.resource.is_some()) else {
+    let Some(w) = m.result_writer.as_ref() else {
         return Ok(None);
     };
+    let failed = |cause| Failure {
+        error: items::WRITER_FAILED,
+        cause,
+    };
+    if w.resource.is_none() {
+        return if w.config.is_object() {
+            items::inline_spec(&w.config).map(Some).map_err(failed)
+        } else {
+            Ok(None)
+        };
+    }
     let effective = effective_map_input(visit, roots)?;
     let parameters = s3_parameters(visit, w, with_input(roots, &effective), env)?;
     items::write_spec(&parameters, &w.config)
         .map(Some)
-        .map_err(|cause| Failure {
-            error: items::WRITER_FAILED,
-            cause,
-        })
+        .map_err(failed)
 }
 
 /// The children's inputs: one per item, or with an ItemBatcher one `{"BatchInput", "Items"}`

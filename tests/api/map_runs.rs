@@ -670,3 +670,42 @@ async fn redriving_the_parent_redrives_its_failed_map_run_and_reruns_only_what_d
     assert_eq!(again.len(), 1);
     assert_eq!(again[0]["executionArn"], failed_child);
 }
+
+#[tokio::test]
+async fn a_result_writer_without_a_resource_transforms_the_results_in_place() {
+    let app = TestApp::spawn().await;
+    let pair = json!({"Type": "Pass", "Parameters": {"v.$": "States.Array($, $)"}, "OutputPath": "$.v", "End": true});
+    for (transformation, expected) in [
+        ("COMPACT", json!([[1, 1], [2, 2]])),
+        ("FLATTEN", json!([1, 1, 2, 2])),
+    ] {
+        let m = create(
+            &app,
+            &format!("writer-{transformation}"),
+            &distributed(
+                pair.clone(),
+                json!({"ResultWriter": {"WriterConfig": {"Transformation": transformation, "OutputType": "JSON"}}}),
+            ),
+        )
+        .await;
+        let e = start(&app, &m, "run", Some(r#"{"items": [1, 2]}"#)).await;
+        let done = closed(&app, &e).await;
+        assert_eq!(done["status"], "SUCCEEDED", "{done}");
+        assert_eq!(parsed(&done["output"]), expected, "{transformation}");
+    }
+    let m = create(
+        &app,
+        "writer-none",
+        &distributed(
+            pass(),
+            json!({"ResultWriter": {"WriterConfig": {"Transformation": "NONE"}}}),
+        ),
+    )
+    .await;
+    let e = start(&app, &m, "run", Some(r#"{"items": ["a"]}"#)).await;
+    let done = closed(&app, &e).await;
+    let out = parsed(&done["output"]);
+    assert_eq!(out[0]["Status"], "SUCCEEDED", "{out}");
+    assert_eq!(out[0]["Output"], "\"a\"");
+    assert_eq!(out[0]["Input"], "\"a\"");
+}
