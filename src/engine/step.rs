@@ -176,6 +176,19 @@ pub enum MapRunOutcome {
     },
 }
 
+impl MapRunWait {
+    /// The Map state's visit this wait belongs to.
+    fn visit<'a>(&'a self, state: &'a State) -> Visit<'a> {
+        Visit {
+            state,
+            input: &self.input,
+            entered: self.entered,
+            entered_ms: self.entered_ms,
+            after: self.after,
+        }
+    }
+}
+
 /// The map run waits of `position` (inside branches and iterations too).
 pub fn map_runs_mut(position: &mut Position) -> Vec<&mut MapRunWait> {
     match position {
@@ -3942,21 +3955,22 @@ fn step_map_run(
     let Some(outcome) = w.outcome.clone() else {
         return Flow::Wait(Position::MapRun(Box::new(w)), NEVER);
     };
-    let visit = Visit {
-        state,
-        input: &w.input,
-        entered: w.entered,
-        entered_ms: w.entered_ms,
-        after: w.after,
-    };
+    let visit = w.visit(state);
     match outcome {
         MapRunOutcome::Succeeded { results } => {
             h.push("MapRunSucceeded", w.started, None);
-            finish_fork(&visit, w.attempts, Value::Array(results), variables, h, env)
+            finish_fork(
+                &visit,
+                w.attempts.clone(),
+                Value::Array(results),
+                variables,
+                h,
+                env,
+            )
         }
         MapRunOutcome::Written { output } => {
             h.push("MapRunSucceeded", w.started, None);
-            finish_fork(&visit, w.attempts, output, variables, h, env)
+            finish_fork(&visit, w.attempts.clone(), output, variables, h, env)
         }
         MapRunOutcome::Failed { error, cause } => {
             let failed = h.push(
@@ -3999,13 +4013,7 @@ fn step_inline_read(
     if w.items.is_none() && w.outcome.is_none() {
         return Flow::Wait(Position::MapRun(Box::new(w)), NEVER);
     }
-    let visit = Visit {
-        state,
-        input: &w.input,
-        entered: w.entered,
-        entered_ms: w.entered_ms,
-        after: w.after,
-    };
+    let visit = w.visit(state);
     let ctx = context(env.execution, &state.name, w.entered_ms);
     let roots = Roots {
         input: &w.input,
@@ -4053,13 +4061,7 @@ fn read_inputs(
     let StateKind::Map(m) = &state.kind else {
         return Ok(Vec::new());
     };
-    let visit = Visit {
-        state,
-        input: &w.input,
-        entered: w.entered,
-        entered_ms: w.entered_ms,
-        after: w.after,
-    };
+    let visit = w.visit(state);
     let ctx = context(env.execution, &state.name, w.entered_ms);
     let roots = Roots {
         input: &w.input,
