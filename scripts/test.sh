@@ -2,8 +2,9 @@
 # Runs every test sfnlite has, from a clean clone on a bare machine: lints, unit tests, the
 # integration suite (real server on a random loopback port, driven by aws-sdk-sfn and raw
 # HTTP), fuzzing, the crash harness, the pinned clients, the AWS integrations against moto,
-# the States Language corpus cross-check against the asl-validator npm package, and the
-# JSONata corpus against the jsonata package. Pinned tools are installed locally
+# the PostgreSQL backend against a real server (scripts/postgres.sh), the States Language
+# corpus cross-check against the asl-validator npm package, and the JSONata corpus against
+# the jsonata package. Pinned tools are installed locally
 # (compat/.venv, tests/moto/.venv, compat/node_modules, tests/asl/node_modules,
 # tests/jsonata/node_modules) by the steps that need them.
 # It ends with one summary line: the steps that ran, how long, and pass or fail.
@@ -77,6 +78,9 @@ tests/moto/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/mo
 cargo test --locked --test api moto:: -- --ignored
 # The output shapes TestState checks mocked results against are the pinned botocore's.
 tests/moto/.venv/bin/python scripts/shapes.py --check
+
+step "PostgreSQL backend against PostgreSQL from Debian's packages (scripts/postgres.sh)"
+cargo test --locked --test api postgres:: -- --ignored
 
 step "States Language corpus vs asl-validator"
 npm ci --prefix tests/asl --no-audit --no-fund --loglevel=error

@@ -19,7 +19,8 @@
 //!   Choice rules) and the runner that commits steps with the executions' new positions.
 //! - [`store`]: the repositories of [`store::repo`] in domain terms, inside closure
 //!   transactions; the SQLite backend (`store::sqlite`: r2d2 pool, refinery migrations from
-//!   `migrations/`, group commit) owns all SQL.
+//!   `migrations/sqlite/`, group commit) owns all SQL (`store::postgres`, with
+//!   `migrations/postgres/`, is the PostgreSQL backend in the making).
 //! - [`config`] and [`app`]: start-up — layered configuration, then open, bind and serve.
 //! - [`transfer`] (`sfnlite export` / `import`) and [`test_server`] (an in-process server for
 //!   Rust test suites).

@@ -1,9 +1,11 @@
 //! Storage behind one boundary. Operations open a closure transaction
 //! (`store.write(|tx| …)`, `store.read(|tx| …)`) and talk to the repositories of [`repo`]
 //! in domain terms; the backend behind them (SQLite, in [`sqlite`]) owns the SQL, the pool,
-//! migrations and the group-commit writer. A second backend is one more module implementing
+//! migrations and the group-commit writer. [`postgres`] is the PostgreSQL backend in the
+//! making (its schema so far). A second backend is one more module implementing
 //! [`repo::Tx`], and one more arm here. Knows nothing about HTTP or AWS error texts.
 
+pub mod postgres;
 pub mod repo;
 mod sqlite;
 

@@ -21,6 +21,7 @@ mod nested;
 mod operations;
 mod outside;
 mod peer;
+mod postgres;
 mod protocol;
 mod redrive;
 mod security;

@@ -39,7 +39,7 @@ fn start_up_logs_one_line_per_migration_applied_and_none_when_current() {
         .iter()
         .filter(|l| l.contains("applied migration"))
         .collect();
-    let known = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+    let known = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
         .unwrap()
         .count();
     assert_eq!(migrations.len(), known, "{first:#?}");

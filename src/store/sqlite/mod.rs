@@ -31,7 +31,7 @@ use rusqlite::{
 };
 
 mod embedded {
-    refinery::embed_migrations!("migrations");
+    refinery::embed_migrations!("migrations/sqlite");
 }
 
 /// One transaction's repositories over SQLite.
