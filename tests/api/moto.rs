@@ -780,3 +780,26 @@ async fn an_express_run_reads_its_map_items_from_s3_and_runs_them_inline() {
     assert_eq!(failed["status"], "FAILED", "{failed}");
     assert_eq!(failed["error"], "States.ItemReaderFailed");
 }
+
+#[tokio::test]
+#[ignore = "needs moto: scripts/test.sh runs it"]
+async fn a_bucket_listing_reads_every_page() {
+    let moto = Moto::start().await;
+    let app = app_for(&moto).await;
+    moto.raw("s3", "PUT", "/pages", "").await;
+    // More objects than one ListObjectsV2 page (1,000) holds.
+    let n = 1_005;
+    for i in 0..n {
+        moto.put_object(&format!("/pages/k/{i:05}"), "x").await;
+    }
+    let listing = s3_map(
+        json!({"Resource": "arn:aws:states:::s3:listObjectsV2",
+            "Parameters": {"Bucket": "pages", "Prefix": "k/"}}),
+        json!({"ItemSelector": {"key.$": "$$.Map.Item.Value.Key"}, "ResultSelector": {"n.$": "States.ArrayLength($)", "last.$": "$[-1:]"}}),
+    );
+    let (done, events) = run(&app, "s3pages", listing, json!({})).await;
+    let out = output(&done);
+    assert_eq!(out["n"], n);
+    assert_eq!(out["last"], json!([{"key": "k/01004"}]));
+    assert_eq!(described_run(&app, &events).await["itemCounts"]["total"], n);
+}
