@@ -133,7 +133,7 @@ pub async fn test_state(ctx: Ctx, input: TestStateInput) -> Result<TestStateOutp
             .mock
             .as_ref()
             .and_then(|m| m.field_validation_mode.as_deref()),
-        &["STRICT", "PRESENT", "NONE"],
+        shapes::MODES,
     );
     v.finish()?;
     let text = input.definition.unwrap_or_default();

@@ -61,7 +61,7 @@ pub fn create(
             continue;
         }
         if let Some(inputs) = w.fill.take() {
-            let Some(run) = tx.map_runs().find(&w.arn)? else {
+            let Some(mut run) = tx.map_runs().find(&w.arn)? else {
                 continue;
             };
             if run.status != MapRunStatus::Running || run.reader.is_none() {
@@ -71,11 +71,11 @@ pub fn create(
             tx.map_runs().add_inputs(run.key, &inputs)?;
             done.any = true;
             if inputs.is_empty() {
-                if let Some(run) = tx.map_runs().get(run.key)? {
-                    if let Some(outcome) = decide(tx, run, now)? {
-                        w.outcome = Some(outcome);
-                        done.answered = true;
-                    }
+                // Read, and nothing to hand out: the run ends now.
+                run.reader = None;
+                if let Some(outcome) = decide(tx, &mut run, now)? {
+                    w.outcome = Some(outcome);
+                    done.answered = true;
                 }
             }
             continue;
@@ -103,8 +103,8 @@ pub fn create(
         })?;
         done.any = true;
         if inputs.is_empty() && plan.reader.is_none() {
-            if let Some(run) = tx.map_runs().get(key)? {
-                if let Some(outcome) = decide(tx, run, now)? {
+            if let Some(mut run) = tx.map_runs().get(key)? {
+                if let Some(outcome) = decide(tx, &mut run, now)? {
                     w.outcome = Some(outcome);
                     done.answered = true;
                 }
@@ -437,25 +437,21 @@ pub fn exceeded(run: &MapRun) -> bool {
 
 /// Ends a RUNNING run its counts decide: failed (its running children aborted) when too many
 /// children failed, succeeded when every child has closed.
-fn settle(tx: &dyn Tx, run: MapRun, now: i64) -> Result<(), StoreError> {
-    let key = run.key;
-    match decide(tx, run, now)? {
-        Some(outcome) => match tx.map_runs().get(key)? {
-            Some(run) => answer(tx, &run, outcome, now),
-            None => Ok(()),
-        },
+fn settle(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<(), StoreError> {
+    match decide(tx, &mut run, now)? {
+        Some(outcome) => answer(tx, &run, outcome, now),
         None => Ok(()),
     }
 }
 
 /// [`settle`]'s decision, recorded on the run: the outcome its Map state gets now, if any
 /// (with a ResultWriter the end waits for the results to be written: `ending`).
-fn decide(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<Option<MapRunOutcome>, StoreError> {
+fn decide(tx: &dyn Tx, run: &mut MapRun, now: i64) -> Result<Option<MapRunOutcome>, StoreError> {
     // Items still to read, or an end already decided (its results being written).
     if run.status != MapRunStatus::Running || run.reader.is_some() || run.ending.is_some() {
         return Ok(None);
     }
-    let failed = exceeded(&run);
+    let failed = exceeded(run);
     if !failed && (run.counts.started < run.total || run.counts.running > 0) {
         return Ok(None);
     }
@@ -485,7 +481,7 @@ fn decide(tx: &dyn Tx, mut run: MapRun, now: i64) -> Result<Option<MapRunOutcome
         };
         run.stop_ms = Some(now);
     }
-    tx.map_runs().save(&run)?;
+    tx.map_runs().save(run)?;
     if failed {
         stop_children(tx, run.key, now)?;
     }
@@ -558,7 +554,7 @@ pub fn redrive(tx: &dyn Tx, arn: &str, now: i64) -> Result<Option<MapRunOutcome>
         }
     }
     tx.map_runs().save(&run)?;
-    decide(tx, run, now)
+    decide(tx, &mut run, now)
 }
 
 /// Saves a RUNNING run's new limits (UpdateMapRun); a lower tolerance may end it at once.

@@ -340,18 +340,23 @@ impl Runner {
         };
         for request in sent {
             let answering = o.call(request.clone());
-            let deliver = Deliver {
-                store: self.store.clone(),
-                definitions: self.definitions.clone(),
-                mocks: self.mocks.clone(),
-                time_scale: self.options.time_scale,
-                wake: self.wake.clone(),
-                tasks: self.tasks.clone(),
-            };
+            let deliver = self.deliver();
             self.in_flight.spawn(async move {
                 let answer = answering.await;
                 deliver.answer(request.token, answer).await;
             });
+        }
+    }
+
+    /// What records answers and I/O results outside a pass, and steps what they reach.
+    fn deliver(&self) -> Deliver {
+        Deliver {
+            store: self.store.clone(),
+            definitions: self.definitions.clone(),
+            mocks: self.mocks.clone(),
+            time_scale: self.options.time_scale,
+            wake: self.wake.clone(),
+            tasks: self.tasks.clone(),
         }
     }
 
@@ -368,12 +373,8 @@ impl Runner {
                 continue;
             }
             let io = RunIo {
-                store: self.store.clone(),
+                to: self.deliver(),
                 outside: self.outside.clone(),
-                definitions: self.definitions.clone(),
-                mocks: self.mocks.clone(),
-                time_scale: self.options.time_scale,
-                wake: self.wake.clone(),
                 busy: self.io_busy.clone(),
             };
             self.in_flight.spawn(io.run(run));
@@ -485,12 +486,8 @@ struct Deliver {
 
 /// A map run's S3 read or write, made outside any transaction, its result recorded after.
 struct RunIo {
-    store: Store,
+    to: Deliver,
     outside: Option<Arc<dyn Outside>>,
-    definitions: Arc<Definitions>,
-    mocks: Mocks,
-    time_scale: f64,
-    wake: Option<Arc<Notify>>,
     busy: Arc<std::sync::Mutex<HashSet<MapRunKey>>>,
 }
 
@@ -504,7 +501,7 @@ impl RunIo {
         if let Ok(mut busy) = self.busy.lock() {
             busy.remove(&key);
         }
-        if let Some(w) = &self.wake {
+        if let Some(w) = &self.to.wake {
             w.notify_one();
         }
     }
@@ -518,11 +515,12 @@ impl RunIo {
                 Err(e) => Err(format!("the run's ItemReader cannot be read back: {e}")),
             };
             let (definitions, mocks, time_scale) = (
-                self.definitions.clone(),
-                self.mocks.current(),
-                self.time_scale,
+                self.to.definitions.clone(),
+                self.to.mocks.current(),
+                self.to.time_scale,
             );
             return self
+                .to
                 .store
                 .write(move |tx| {
                     let now = system_clock();
@@ -544,6 +542,7 @@ impl RunIo {
         let result = match serde_json::from_str::<super::items::WriteSpec>(writer) {
             Ok(spec) => {
                 let children = self
+                    .to
                     .store
                     .read(move |tx| tx.map_runs().children(key))
                     .await?;
@@ -553,7 +552,8 @@ impl RunIo {
             }
             Err(e) => Err(format!("the run's ResultWriter cannot be read back: {e}")),
         };
-        self.store
+        self.to
+            .store
             .write(move |tx| super::map_runs::written(tx, key, result, system_clock()))
             .await
     }

@@ -101,7 +101,7 @@ pub enum Position {
 /// A Distributed Map state's run, from the parent's side: created by the runner in the
 /// commit that records MapRunStarted (from `create`, then dropped), answered by the store
 /// when the run ends (`outcome`); the next step records what the answer means.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MapRunWait {
     pub state: String,
@@ -672,13 +672,11 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
             )),
         );
         if let Some(slot) = env.resume.as_deref_mut() {
-            *slot = Some(Progress {
-                last_id: 0,
-                position: resume_at(&progress.position),
-                variables: variables.clone(),
-                test_case: test_case.clone(),
-                invocations: Default::default(),
-            });
+            *slot = Some(redrive_point(
+                resume_at(&progress.position),
+                &variables,
+                &test_case,
+            ));
         }
         return (h.events, Next::TimedOut);
     }
@@ -690,33 +688,22 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
         },
         other => other,
     };
-    // The state this step is in, for a redrive should the step end the execution.
-    let target = match &position {
-        Position::Enter { state, .. } => Ok((state.clone(), None)),
-        other => match resume_at(other) {
-            Position::Enter { state, input, .. } => Ok((state, Some(input))),
-            elsewhere => Err(elsewhere),
-        },
-    };
+    // Where a redrive resumes should this step end the execution: where it stood, or a
+    // state this step entered, with the input its Entered event shows. Only stored runs
+    // keep one (a fork's is a copy of its branches' positions).
+    let resume = env.resume.is_some().then(|| match &position {
+        Position::Enter { state, .. } => Err(state.clone()),
+        other => Ok(resume_at(other)),
+    });
     let flow = step_in(&definition.machine, position, &variables, &mut h, env);
-    if let (Flow::Failed(_), Some(slot)) = (&flow, env.resume.as_deref_mut()) {
-        let target = match target {
-            Ok(t) => Some(t),
-            Err(position) => {
-                *slot = Some(Progress {
-                    last_id: 0,
-                    position,
-                    variables: variables.clone(),
-                    test_case: test_case.clone(),
-                    invocations: Default::default(),
-                });
-                None
-            }
-        };
-        *slot = slot.take().or(target.and_then(|(state, input)| {
-            // An entered state's input is in its Entered event.
-            let input = input.or_else(|| {
-                h.events.iter().find_map(|e| match &e.details {
+    if let (Flow::Failed(_), Some(slot), Some(resume)) = (&flow, env.resume.as_deref_mut(), resume)
+    {
+        let position = match resume {
+            Ok(position) => Some(position),
+            Err(state) => h
+                .events
+                .iter()
+                .find_map(|e| match &e.details {
                     Some((_, d))
                         if e.kind.ends_with("StateEntered") && d["name"] == json!(state) =>
                     {
@@ -726,19 +713,13 @@ pub fn step(definition: &Definition, progress: Progress, env: &mut Env<'_>) -> (
                     }
                     _ => None,
                 })
-            })?;
-            Some(Progress {
-                last_id: 0,
-                position: Position::Enter {
+                .map(|input| Position::Enter {
                     state,
                     input,
                     previous: 0,
-                },
-                variables: variables.clone(),
-                test_case: test_case.clone(),
-                invocations: Default::default(),
-            })
-        }));
+                }),
+        };
+        *slot = position.map(|p| redrive_point(p, &variables, &test_case));
     }
     if let Some(assigned) = h.assigned.take() {
         variables.extend(assigned);
@@ -824,6 +805,21 @@ pub fn resume_at(position: &Position) -> Position {
         state,
         input,
         previous: 0,
+    }
+}
+
+/// The progress a redrive starts from: `position`, with the variables the execution had.
+fn redrive_point(
+    position: Position,
+    variables: &Variables,
+    test_case: &Option<String>,
+) -> Progress {
+    Progress {
+        last_id: 0,
+        position,
+        variables: variables.clone(),
+        test_case: test_case.clone(),
+        invocations: Default::default(),
     }
 }
 
@@ -2978,15 +2974,9 @@ fn start_map(
                 entered_ms: visit.entered_ms,
                 after: visit.after,
                 attempts,
-                arn: String::new(),
                 started: previous,
-                create: None,
-                items: None,
-                fill: None,
-                outcome: None,
-                redrive: false,
-                rerun: false,
                 read_inline: Some(spec),
+                ..MapRunWait::default()
             };
             return Ok(Flow::Wait(Position::MapRun(Box::new(wait)), NEVER));
         }
@@ -3149,10 +3139,13 @@ fn select_items(
         return Ok(items);
     };
     let jsonata = visit.state.query_language == QueryLanguage::Jsonata;
-    let literal = if jsonata {
-        template_value(selector)
-    } else {
-        None
+    // A JSONata state keeps its templates literal (`{% %}` strings evaluated from it).
+    let literal = match jsonata {
+        true => match template_value(selector) {
+            Some(t) => t,
+            None => return Ok(items),
+        },
+        false => Value::Null,
     };
     let mut inputs = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
@@ -3165,9 +3158,8 @@ fn select_items(
         }
         inputs.push(if jsonata {
             let item_states = query::States::new(visit.input, &ctx);
-            let t = literal.clone().unwrap_or(Value::Null);
             query::template(
-                &t,
+                &literal,
                 "ItemSelector",
                 &item_states,
                 roots.variables,
@@ -3185,7 +3177,9 @@ fn select_items(
             )?
         });
     }
-    env.inspect("afterItemSelector", &Value::Array(inputs.clone()));
+    if env.inspection.is_some() {
+        env.inspect("afterItemSelector", &Value::Array(inputs.clone()));
+    }
     Ok(inputs)
 }
 
@@ -3663,12 +3657,7 @@ fn start_map_run(
             arn,
             started: run,
             create: Some(Box::new(plan)),
-            items: None,
-            fill: None,
-            outcome: None,
-            redrive: false,
-            rerun: false,
-            read_inline: None,
+            ..MapRunWait::default()
         })),
         NEVER,
     ))

@@ -29,7 +29,11 @@ pub enum Mode {
     None,
 }
 
+/// `fieldValidationMode`'s values, as the model's enum lists them.
+pub const MODES: &[&str] = &["STRICT", "PRESENT", "NONE"];
+
 impl Mode {
+    /// The mode named (STRICT when none is); None for a name not in [`MODES`].
     pub fn parse(s: Option<&str>) -> Option<Mode> {
         match s {
             None | Some("STRICT") => Some(Mode::Strict),
