@@ -282,7 +282,7 @@ pub async fn describe_state_machine_alias(
             let (_, alias) =
                 find_alias(tx, &scope, &target, &name)?.ok_or_else(ApiError::alias_not_found)?;
             Ok(DescribeStateMachineAliasOutput {
-                state_machine_alias_arn: arn,
+                state_machine_alias_arn: arn.clone(),
                 name: alias.name,
                 description: alias.description,
                 routing_configuration: routing_items(
@@ -356,7 +356,7 @@ pub async fn update_state_machine_alias(
                 tx.aliases().set_routes(alias.key, &routes)?;
             }
             let now = now_millis();
-            let description = description.or(alias.description);
+            let description = description.clone().or(alias.description);
             tx.aliases()
                 .update(alias.key, description.as_deref(), now)?;
             Ok(UpdateStateMachineAliasOutput {

@@ -969,7 +969,7 @@ pub async fn stop_execution(
                 return Ok(stopped);
             }
             let now = now_millis();
-            crate::engine::tasks::stop(tx, &e, error, cause, now)?;
+            crate::engine::tasks::stop(tx, &e, error.clone(), cause.clone(), now)?;
             Ok::<_, ApiError>(now)
         })
         .await?;

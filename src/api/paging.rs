@@ -81,12 +81,12 @@ pub async fn page_by_name<T, F>(
     op: &'static str,
     max_results: Option<i64>,
     next_token: Option<&str>,
-    fetch: F,
+    mut fetch: F,
     name: fn(&T) -> String,
 ) -> Result<(Vec<T>, Option<String>), ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(
+    F: FnMut(
             &dyn crate::store::Tx,
             &crate::domain::scope::Scope,
             Option<&str>,

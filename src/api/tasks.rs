@@ -118,7 +118,7 @@ pub async fn get_activity_task(
         let taken = ctx
             .store
             .unbounded()
-            .write(move |tx| take_next(tx, &activity, worker))
+            .write(move |tx| take_next(tx, &activity, worker.clone()))
             .await?;
         if let Some((token, task_input)) = taken {
             ctx.runner.notify_one();
@@ -259,7 +259,7 @@ async fn answer(ctx: &Ctx, token: String, outcome: TaskOutcome) -> Result<Empty,
     let queued = ctx
         .store
         .write(move |tx| {
-            answer_in(tx, &token, outcome)?;
+            answer_in(tx, &token, outcome.clone())?;
             let Some(key) = tx.activities().task_execution(&token)? else {
                 return Ok(false);
             };

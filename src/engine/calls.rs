@@ -141,7 +141,7 @@ pub async fn perform_in_own_write(
     };
     let arn = execution_arn.to_owned();
     store
-        .write(move |tx| {
+        .write_once(move |tx| {
             perform(tx, &*c, &arn, &mut position, now_ms)?;
             Ok::<_, StoreError>(position)
         })

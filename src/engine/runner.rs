@@ -294,7 +294,7 @@ impl Runner {
         let (definitions, time_scale) = (self.definitions.clone(), self.options.time_scale);
         let (queued, sent, handed) = self
             .store
-            .write(move |tx| {
+            .write_once(move |tx| {
                 // Whether each machine is being deleted, looked up once per commit.
                 let mut deleting = HashMap::new();
                 let mut queued = false;
@@ -522,7 +522,7 @@ impl RunIo {
             return self
                 .to
                 .store
-                .write(move |tx| {
+                .write_once(move |tx| {
                     let now = system_clock();
                     if let Some(parent) = super::map_runs::read_done(tx, key, read, now)? {
                         let s = Stepping {
@@ -554,7 +554,7 @@ impl RunIo {
         };
         self.to
             .store
-            .write(move |tx| super::map_runs::written(tx, key, result, system_clock()))
+            .write_once(move |tx| super::map_runs::written(tx, key, result, system_clock()))
             .await
     }
 }
@@ -571,7 +571,7 @@ impl Deliver {
             let time_scale = self.time_scale;
             let written = self
                 .store
-                .write(move |tx| {
+                .write_once(move |tx| {
                     let now = system_clock();
                     let Some(key) = outside::answer(tx, &token, answer, now)? else {
                         return Ok(false);
@@ -1096,7 +1096,7 @@ mod tests {
         let text = definition();
         let position = serde_json::to_string(&step::start()).unwrap();
         store
-            .write(move |tx| {
+            .write_once(move |tx| {
                 let m = tx.machines().insert(&NewMachine {
                     arn: MACHINE,
                     account: "123456789012",

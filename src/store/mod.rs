@@ -7,6 +7,7 @@
 
 pub mod postgres;
 pub mod repo;
+mod rows;
 mod sqlite;
 
 use std::path::Path;
@@ -154,8 +155,25 @@ impl Store {
     }
 
     /// Runs `f` as one atomic write, answered only after it is durably committed. `Err`
-    /// from `f` undoes exactly what `f` did; a failed commit is reported, never hidden.
-    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    /// from `f` undoes exactly what `f` did; a failed commit is reported, never hidden. On
+    /// PostgreSQL a transaction that loses a serialization conflict or a deadlock to another
+    /// replica is rolled back and `f` runs again on what that replica committed, so `f`
+    /// must be repeatable (it is [`FnMut`]).
+    pub async fn write<T, E, F>(&self, mut f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.backend
+            .write(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
+            .await
+    }
+
+    /// [`Store::write`] for a closure that consumes what it writes (the engine's steps,
+    /// computed from a reading that a conflict makes stale anyway): a lost conflict answers
+    /// [`StoreError::Unavailable`] and the caller's own loop reads and computes again.
+    pub async fn write_once<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -167,11 +185,11 @@ impl Store {
     }
 
     /// Runs `f` inside a read transaction, so it sees one snapshot.
-    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    pub async fn read<T, E, F>(&self, mut f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&dyn Tx) -> Result<T, E> + Send + 'static,
+        F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
         self.backend
             .read(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))

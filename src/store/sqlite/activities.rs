@@ -1,23 +1,12 @@
 //! SQL for activities and their tags (migration V9). One activity per name per scope is
 //! the schema's rule, not this file's.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::domain::records::{Activity, ActivityKey, ExecutionKey, NewActivity, TagPair};
 use crate::domain::scope::Scope;
 use crate::store::repo::{self, Result};
-
-const COLUMNS: &str = "id, arn, name, created_ms, encryption";
-
-fn activity(r: &Row<'_>) -> rusqlite::Result<Activity> {
-    Ok(Activity {
-        key: ActivityKey(r.get(0)?),
-        arn: r.get(1)?,
-        name: r.get(2)?,
-        created_ms: r.get(3)?,
-        encryption: r.get(4)?,
-    })
-}
+use crate::store::rows::{self, ACTIVITY_COLUMNS as COLUMNS};
 
 pub(super) struct Repo<'a>(pub &'a Connection);
 
@@ -26,7 +15,7 @@ impl repo::Activities for Repo<'_> {
         let mut st = self
             .0
             .prepare_cached(&format!("SELECT {COLUMNS} FROM activities WHERE arn = ?1"))?;
-        Ok(st.query_row([arn], activity).optional()?)
+        Ok(st.query_row([arn], |r| rows::activity(r)).optional()?)
     }
 
     fn insert(&self, a: &NewActivity<'_>) -> Result<Activity> {
@@ -72,7 +61,7 @@ impl repo::Activities for Repo<'_> {
                 after.unwrap_or(""),
                 limit as i64
             ],
-            activity,
+            |r| rows::activity(r),
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

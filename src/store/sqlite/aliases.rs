@@ -1,24 +1,12 @@
 //! SQL for aliases and their routes.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::domain::records::{
     Alias, AliasKey, MachineKey, Route, VersionKey, VersionNumber, Weight,
 };
 use crate::store::repo::{self, Result};
-
-pub(super) const COLUMNS: &str = "id, name, description, created_ms, updated_ms";
-
-/// Maps a row of [`COLUMNS`].
-pub(super) fn alias(r: &Row<'_>) -> rusqlite::Result<Alias> {
-    Ok(Alias {
-        key: AliasKey(r.get(0)?),
-        name: r.get(1)?,
-        description: r.get(2)?,
-        created_ms: r.get(3)?,
-        updated_ms: r.get(4)?,
-    })
-}
+use crate::store::rows::{self, ALIAS_COLUMNS as COLUMNS};
 
 pub(super) struct Repo<'a>(pub &'a Connection);
 
@@ -27,7 +15,9 @@ impl repo::Aliases for Repo<'_> {
         let mut st = self.0.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM aliases WHERE state_machine_id = ?1 AND name = ?2"
         ))?;
-        Ok(st.query_row(params![machine.0, name], alias).optional()?)
+        Ok(st
+            .query_row(params![machine.0, name], |r| rows::alias(r))
+            .optional()?)
     }
 
     fn routes(&self, alias: AliasKey) -> Result<Vec<Route>> {
@@ -108,7 +98,7 @@ impl repo::Aliases for Repo<'_> {
                 routing_to.map(|v| v.0),
                 limit as i64
             ],
-            alias,
+            |r| rows::alias(r),
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -1,128 +1,14 @@
 //! SQL for executions and their histories. Gap-free event ids and one execution per name
 //! are enforced by the schema (migration V5), not here.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::domain::records::{
-    Begin, ChildOf, Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary,
-    HistoryEvent, MapRunKey, NewExecution, RevisionKey,
+    Begin, Closing, Execution, ExecutionKey, ExecutionStatus, ExecutionSummary, HistoryEvent,
+    MapRunKey, NewExecution,
 };
 use crate::store::repo::{self, Result};
-use crate::store::StoreError;
-
-const COLUMNS: &str = "id, arn, machine_arn, name, version_arn, alias_arn, revision, status, input, output, error, cause, trace_header, start_ms, stop_ms, position, due_ms, last_event, moves, parent_token, resume, redrive_count, redrive_ms, map_run_id, item_index, item_count";
-
-/// The run, index and item count of a child (columns `at`, `at + 1`, `at + 2`).
-fn child_of(r: &Row<'_>, at: usize) -> rusqlite::Result<Option<ChildOf>> {
-    let run: Option<i64> = r.get(at)?;
-    Ok(match run {
-        Some(run) => Some(ChildOf {
-            run: MapRunKey(run),
-            index: r.get::<_, Option<i64>>(at + 1)?.unwrap_or(0) as u64,
-            items: r.get::<_, Option<i64>>(at + 2)?.unwrap_or(1) as u64,
-        }),
-        None => None,
-    })
-}
-
-fn execution(r: &Row<'_>) -> rusqlite::Result<Execution> {
-    let status: String = r.get(7)?;
-    Ok(Execution {
-        key: ExecutionKey(r.get(0)?),
-        arn: r.get(1)?,
-        machine_arn: r.get(2)?,
-        name: r.get(3)?,
-        version_arn: r.get(4)?,
-        alias_arn: r.get(5)?,
-        revision: RevisionKey(r.get(6)?),
-        // The CHECK constraint admits only the five statuses.
-        status: ExecutionStatus::parse(&status).unwrap_or(ExecutionStatus::Running),
-        input: r.get(8)?,
-        output: r.get(9)?,
-        error: r.get(10)?,
-        cause: r.get(11)?,
-        trace_header: r.get(12)?,
-        start_ms: r.get(13)?,
-        stop_ms: r.get(14)?,
-        position: r.get(15)?,
-        due_ms: r.get(16)?,
-        last_event: r.get::<_, i64>(17)? as u64,
-        moves: r.get::<_, i64>(18)? as u64,
-        parent_token: r.get(19)?,
-        resume: r.get(20)?,
-        redrive_count: r.get::<_, i64>(21)? as u64,
-        redrive_ms: r.get(22)?,
-        map_run: child_of(r, 23)?,
-    })
-}
-
-fn summary(r: &Row<'_>) -> rusqlite::Result<ExecutionSummary> {
-    let status: String = r.get(6)?;
-    Ok(ExecutionSummary {
-        key: ExecutionKey(r.get(0)?),
-        arn: r.get(1)?,
-        machine_arn: r.get(2)?,
-        name: r.get(3)?,
-        version_arn: r.get(4)?,
-        alias_arn: r.get(5)?,
-        // The CHECK constraint admits only the five statuses.
-        status: ExecutionStatus::parse(&status).unwrap_or(ExecutionStatus::Running),
-        start_ms: r.get(7)?,
-        stop_ms: r.get(8)?,
-        redrive_count: r.get::<_, i64>(9)? as u64,
-        redrive_ms: r.get(10)?,
-        map_run: child_of(r, 11)?,
-    })
-}
-
-/// One stored event of a chunk: `[previous_id, type, timestamp_ms, details]`.
-type StoredEvent<'a> = (u64, String, i64, Option<&'a serde_json::value::RawValue>);
-
-/// The events of one chunk (ids from `first`), as migration V8 stores them.
-fn unpack(first: u64, events: &str) -> Result<Vec<HistoryEvent>> {
-    let stored: Vec<StoredEvent<'_>> = serde_json::from_str(events)
-        .map_err(|e| StoreError::internal(format!("a stored history chunk is unreadable: {e}")))?;
-    Ok(stored
-        .into_iter()
-        .zip(first..)
-        .map(
-            |((previous_id, kind, timestamp_ms, details), id)| HistoryEvent {
-                id,
-                previous_id,
-                kind,
-                timestamp_ms,
-                details: details.map(|d| d.get().to_owned()),
-            },
-        )
-        .collect())
-}
-
-/// The chunk text for `events` (consecutive ids): details are JSON texts already.
-fn pack(events: &[HistoryEvent]) -> String {
-    let mut text = String::with_capacity(
-        2 + events
-            .iter()
-            .map(|e| e.details.as_ref().map_or(4, String::len) + e.kind.len() + 40)
-            .sum::<usize>(),
-    );
-    text.push('[');
-    for (i, e) in events.iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        text.push('[');
-        text.push_str(&e.previous_id.to_string());
-        text.push(',');
-        text.push_str(&serde_json::Value::from(e.kind.as_str()).to_string());
-        text.push(',');
-        text.push_str(&e.timestamp_ms.to_string());
-        text.push(',');
-        text.push_str(e.details.as_deref().unwrap_or("null"));
-        text.push(']');
-    }
-    text.push(']');
-    text
-}
+use crate::store::rows::{self, last_of, pack, EXECUTION_COLUMNS as COLUMNS, SUMMARY_COLUMNS};
 
 /// Appends `events` (the next ids of `execution`, consecutive) as one chunk.
 pub(super) fn append(c: &Connection, execution: i64, events: &[HistoryEvent]) -> Result<()> {
@@ -136,11 +22,6 @@ pub(super) fn append(c: &Connection, execution: i64, events: &[HistoryEvent]) ->
     Ok(())
 }
 
-/// The execution's last event id after appending `events`.
-fn last_of(events: &[HistoryEvent], before: u64) -> u64 {
-    events.last().map_or(before, |e| e.id)
-}
-
 pub(super) struct Repo<'a>(pub &'a Connection);
 
 impl Repo<'_> {
@@ -152,7 +33,7 @@ impl Repo<'_> {
         let mut st = self
             .0
             .prepare_cached(&format!("SELECT {COLUMNS} FROM executions WHERE {clause}"))?;
-        Ok(st.query_row(p, execution).optional()?)
+        Ok(st.query_row(p, |r| rows::execution(r)).optional()?)
     }
 }
 
@@ -363,31 +244,14 @@ impl repo::Executions for Repo<'_> {
                   WHERE execution_id = ?1 AND first_event <= ?2 + 1 ORDER BY first_event DESC LIMIT 1), 1)
              ORDER BY first_event LIMIT ?3"
         };
-        let bound = match (after, reverse) {
-            (Some(a), _) => a.min(i64::MAX as u64 - 1) as i64,
-            (None, true) => i64::MAX,
-            (None, false) => 0,
-        };
+        let bound = rows::history_bound(after, reverse);
         let mut st = self.0.prepare_cached(sql)?;
         let chunks = st
             .query_map(params![execution.0, bound, limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut events = Vec::with_capacity(limit.min(1024));
-        for (first, text) in chunks {
-            let chunk = unpack(first, &text)?;
-            if reverse {
-                events.extend(chunk.into_iter().rev().filter(|e| e.id < bound as u64));
-            } else {
-                events.extend(chunk.into_iter().filter(|e| e.id > bound as u64));
-            }
-            if events.len() >= limit {
-                break;
-            }
-        }
-        events.truncate(limit);
-        Ok(events)
+        rows::page(chunks, bound, reverse, limit)
     }
 
     fn list(
@@ -399,16 +263,15 @@ impl repo::Executions for Repo<'_> {
         after: Option<(i64, ExecutionKey)>,
         limit: usize,
     ) -> Result<Vec<ExecutionSummary>> {
-        let mut st = self.0.prepare_cached(
-            "SELECT id, arn, machine_arn, name, version_arn, alias_arn, status, start_ms, stop_ms, redrive_count, redrive_ms,
-                    map_run_id, item_index, item_count FROM executions
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM executions
              WHERE machine_arn = ?1
                AND (?2 IS NULL OR version_arn = ?2 OR alias_arn = ?2)
                AND (?3 IS NULL OR status = ?3)
                AND (?7 IS NULL OR (redrive_count > 0) = ?7)
                AND (start_ms < ?4 OR (start_ms = ?4 AND id < ?5))
-             ORDER BY start_ms DESC, id DESC LIMIT ?6",
-        )?;
+             ORDER BY start_ms DESC, id DESC LIMIT ?6"
+        ))?;
         let (start, key) = after.map_or((i64::MAX, i64::MAX), |(s, k)| (s, k.0));
         let rows = st.query_map(
             params![
@@ -420,7 +283,7 @@ impl repo::Executions for Repo<'_> {
                 limit as i64,
                 redriven
             ],
-            summary,
+            |r| rows::summary(r),
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -432,14 +295,13 @@ impl repo::Executions for Repo<'_> {
         after: Option<(i64, ExecutionKey)>,
         limit: usize,
     ) -> Result<Vec<ExecutionSummary>> {
-        let mut st = self.0.prepare_cached(
-            "SELECT id, arn, machine_arn, name, version_arn, alias_arn, status, start_ms, stop_ms, redrive_count, redrive_ms,
-                    map_run_id, item_index, item_count FROM executions
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM executions
              WHERE map_run_id = ?1
                AND (?2 IS NULL OR status = ?2)
                AND (start_ms < ?3 OR (start_ms = ?3 AND id < ?4))
-             ORDER BY start_ms DESC, id DESC LIMIT ?5",
-        )?;
+             ORDER BY start_ms DESC, id DESC LIMIT ?5"
+        ))?;
         let (start, key) = after.map_or((i64::MAX, i64::MAX), |(s, k)| (s, k.0));
         let rows = st.query_map(
             params![
@@ -449,7 +311,7 @@ impl repo::Executions for Repo<'_> {
                 key,
                 limit as i64
             ],
-            summary,
+            |r| rows::summary(r),
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -460,7 +322,7 @@ impl repo::Executions for Repo<'_> {
              WHERE status = 'RUNNING' AND due_ms <= ?1
              ORDER BY due_ms, id LIMIT ?2"
         ))?;
-        let rows = st.query_map(params![now_ms, limit as i64], execution)?;
+        let rows = st.query_map(params![now_ms, limit as i64], |r| rows::execution(r))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

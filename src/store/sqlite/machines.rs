@@ -1,48 +1,14 @@
-//! SQL for state machines and their revisions, and the row mappers every other SQLite
-//! module (export included) uses for them.
+//! SQL for state machines and their revisions.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::domain::records::{
-    Machine, MachineKey, MachineType, NewMachine, Revision, RevisionId, RevisionKey, Snapshot,
+    Machine, MachineKey, NewMachine, Revision, RevisionId, RevisionKey, Snapshot,
 };
 use crate::domain::scope::Scope;
 use crate::store::repo::{self, Result};
+use crate::store::rows::{self, MACHINE_COLUMNS, REVISION_COLUMNS};
 use crate::store::StoreError;
-
-pub(super) const MACHINE_COLUMNS: &str = "id, arn, name, type, created_ms, deleting";
-pub(super) const REVISION_COLUMNS: &str =
-    "id, revision_id, definition, role_arn, logging, tracing, encryption, created_ms";
-
-/// Maps a row of [`MACHINE_COLUMNS`].
-pub(super) fn machine(r: &Row<'_>) -> rusqlite::Result<Machine> {
-    let kind: String = r.get(3)?;
-    Ok(Machine {
-        key: MachineKey(r.get(0)?),
-        arn: r.get(1)?,
-        name: r.get(2)?,
-        // The CHECK constraint on `type` admits only these two.
-        kind: MachineType::parse(&kind).unwrap_or(MachineType::Standard),
-        created_ms: r.get(4)?,
-        deleting: r.get(5)?,
-    })
-}
-
-/// Maps a row of [`REVISION_COLUMNS`].
-pub(super) fn revision(r: &Row<'_>) -> rusqlite::Result<Revision> {
-    Ok(Revision {
-        key: RevisionKey(r.get(0)?),
-        revision_id: r.get::<_, Option<String>>(1)?.map(RevisionId),
-        snapshot: Snapshot {
-            definition: r.get(2)?,
-            role_arn: r.get(3)?,
-            logging: r.get(4)?,
-            tracing: r.get(5)?,
-            encryption: r.get(6)?,
-        },
-        created_ms: r.get(7)?,
-    })
-}
 
 pub(super) struct Repo<'a>(pub &'a Connection);
 
@@ -51,7 +17,7 @@ impl repo::Machines for Repo<'_> {
         let mut st = self.0.prepare_cached(&format!(
             "SELECT {MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1"
         ))?;
-        Ok(st.query_row([arn], machine).optional()?)
+        Ok(st.query_row([arn], |r| rows::machine(r)).optional()?)
     }
 
     fn insert(&self, m: &NewMachine<'_>) -> Result<Machine> {
@@ -115,7 +81,7 @@ impl repo::Machines for Repo<'_> {
                 after.unwrap_or(""),
                 limit as i64
             ],
-            machine,
+            |r| rows::machine(r),
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -124,7 +90,7 @@ impl repo::Machines for Repo<'_> {
         let mut st = self.0.prepare_cached(&format!(
             "SELECT {REVISION_COLUMNS} FROM revisions WHERE state_machine_id = ?1 ORDER BY id DESC LIMIT 1"
         ))?;
-        st.query_row([machine.0], revision)
+        st.query_row([machine.0], |r| rows::revision(r))
             .optional()?
             .ok_or_else(|| StoreError::internal(format!("state machine {machine} has no revision")))
     }
@@ -133,7 +99,7 @@ impl repo::Machines for Repo<'_> {
         let mut st = self.0.prepare_cached(&format!(
             "SELECT {REVISION_COLUMNS} FROM revisions WHERE id = ?1"
         ))?;
-        Ok(st.query_row([key.0], revision)?)
+        Ok(st.query_row([key.0], |r| rows::revision(r))?)
     }
 
     fn add_revision(

@@ -1,52 +1,13 @@
 //! SQL for map runs (migration V14): the runs, their pending inputs, and reading their
 //! children's results.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::domain::records::{
-    ChildResult, Execution, ExecutionKey, ExecutionStatus, MapRun, MapRunCounts, MapRunKey,
-    MapRunStatus, NewMapRun, RevisionKey,
+    ChildResult, Execution, ExecutionKey, ExecutionStatus, MapRun, MapRunKey, NewMapRun,
 };
 use crate::store::repo::{self, Result};
-
-const COLUMNS: &str = "id, arn, execution_id, map_state, revision, machine_arn, express, status, max_concurrency, tolerated_count, tolerated_percentage, total, items, started, running, succeeded, failed, timed_out, aborted, start_ms, stop_ms, reader, writer, ending, redrive_count, redrive_ms, not_redrivable";
-
-fn map_run(r: &Row<'_>) -> rusqlite::Result<MapRun> {
-    let status: String = r.get(7)?;
-    let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
-    Ok(MapRun {
-        key: MapRunKey(r.get(0)?),
-        arn: r.get(1)?,
-        execution: ExecutionKey(r.get(2)?),
-        map_state: r.get(3)?,
-        revision: RevisionKey(r.get(4)?),
-        machine_arn: r.get(5)?,
-        express: r.get::<_, i64>(6)? != 0,
-        // The CHECK constraint admits only the four statuses.
-        status: MapRunStatus::parse(&status).unwrap_or(MapRunStatus::Running),
-        max_concurrency: n(8)?,
-        tolerated_count: r.get::<_, Option<i64>>(9)?.map(|v| v.max(0) as u64),
-        tolerated_percentage: r.get(10)?,
-        total: n(11)?,
-        items: n(12)?,
-        counts: MapRunCounts {
-            started: n(13)?,
-            running: n(14)?,
-            succeeded: n(15)?,
-            failed: n(16)?,
-            timed_out: n(17)?,
-            aborted: n(18)?,
-        },
-        start_ms: r.get(19)?,
-        stop_ms: r.get(20)?,
-        reader: r.get(21)?,
-        writer: r.get(22)?,
-        ending: r.get(23)?,
-        redrive_count: n(24)?,
-        redrive_ms: r.get(25)?,
-        not_redrivable: n(26)?,
-    })
-}
+use crate::store::rows::{self, MAP_RUN_COLUMNS as COLUMNS};
 
 pub(super) struct Repo<'a>(pub &'a Connection);
 
@@ -70,7 +31,7 @@ impl Repo<'_> {
         let mut st = self
             .0
             .prepare_cached(&format!("SELECT {COLUMNS} FROM map_runs WHERE {clause}"))?;
-        Ok(st.query_row(p, map_run).optional()?)
+        Ok(st.query_row(p, |r| rows::map_run(r)).optional()?)
     }
 }
 
@@ -163,7 +124,7 @@ impl repo::MapRuns for Repo<'_> {
                AND running < CASE WHEN max_concurrency = 0 OR max_concurrency > ?1 THEN ?1 ELSE max_concurrency END
              ORDER BY id LIMIT ?2"
         ))?;
-        let rows = st.query_map(params![cap as i64, limit as i64], map_run)?;
+        let rows = st.query_map(params![cap as i64, limit as i64], |r| rows::map_run(r))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -207,7 +168,7 @@ impl repo::MapRuns for Repo<'_> {
         ))?;
         let rows = st.query_map(
             params![execution.0, after.map_or(0, |k| k.0), limit as i64],
-            map_run,
+            |r| rows::map_run(r),
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -217,15 +178,7 @@ impl repo::MapRuns for Repo<'_> {
             "SELECT status, output, error, cause FROM executions
              WHERE map_run_id = ?1 AND status != 'RUNNING' ORDER BY item_index",
         )?;
-        let rows = st.query_map([run.0], |r| {
-            let status: String = r.get(0)?;
-            Ok(ChildResult {
-                status: ExecutionStatus::parse(&status).unwrap_or(ExecutionStatus::Failed),
-                output: r.get(1)?,
-                error: r.get(2)?,
-                cause: r.get(3)?,
-            })
-        })?;
+        let rows = st.query_map([run.0], |r| rows::child_result(r))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -243,7 +196,7 @@ impl repo::MapRuns for Repo<'_> {
              WHERE status = 'RUNNING' AND (reader IS NOT NULL OR ending IS NOT NULL)
              ORDER BY id LIMIT ?1"
         ))?;
-        let rows = st.query_map([limit as i64], map_run)?;
+        let rows = st.query_map([limit as i64], |r| rows::map_run(r))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

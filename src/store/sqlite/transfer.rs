@@ -9,18 +9,17 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use super::activities::Repo as ActivityRepo;
-use super::aliases::{
-    alias, insert as insert_alias, set_routes, Repo as AliasRepo, COLUMNS as ALIAS_COLUMNS,
-};
+use super::aliases::{insert as insert_alias, set_routes, Repo as AliasRepo};
 use super::executions::Repo as ExecutionRepo;
-use super::machines::{insert_revision, machine, revision, MACHINE_COLUMNS, REVISION_COLUMNS};
+use super::machines::insert_revision;
 use super::tags::Repo as TagRepo;
-use super::versions::{insert as insert_version, version, COLUMNS as VERSION_COLUMNS};
+use super::versions::insert as insert_version;
 use crate::domain::records::{
     ActivityKey, Alias, HistoryEvent, MachineKey, NewActivity, RevisionId, RevisionKey, Snapshot,
     VersionKey, VersionNumber, Weight,
 };
 use crate::store::repo::{Activities, Aliases, Executions, Tags};
+use crate::store::rows::{self, ALIAS_COLUMNS, MACHINE_COLUMNS, REVISION_COLUMNS, VERSION_COLUMNS};
 use crate::store::StoreError;
 
 pub const FORMAT: &str = "sfnlite-export";
@@ -166,7 +165,7 @@ pub fn export(c: &Connection, mut progress: impl FnMut(usize)) -> Result<Export,
     ))?;
     let rows = st.query_map([], |r| {
         Ok((
-            machine(r)?,
+            rows::machine(r)?,
             r.get::<_, String>(6)?,
             r.get::<_, String>(7)?,
             r.get::<_, i64>(8)?,
@@ -251,7 +250,7 @@ fn export_revisions(
     let mut revisions = Vec::new();
     let mut index = HashMap::new();
     for row in st.query_map([machine.0], |r| {
-        let rev = revision(r)?;
+        let rev = rows::revision(r)?;
         let created_ms = rev.created_ms;
         Ok((rev, created_ms))
     })? {
@@ -279,7 +278,7 @@ fn export_versions(
     let mut st = c.prepare_cached(&format!(
         "SELECT {VERSION_COLUMNS} FROM versions WHERE state_machine_id = ?1 ORDER BY number"
     ))?;
-    let rows = st.query_map([machine.0], version)?;
+    let rows = st.query_map([machine.0], |r| rows::version(r))?;
     let mut out = Vec::new();
     for v in rows {
         let v = v?;
@@ -301,7 +300,7 @@ fn export_aliases(c: &Connection, machine: MachineKey) -> Result<Vec<AliasExport
         "SELECT {ALIAS_COLUMNS} FROM aliases WHERE state_machine_id = ?1 ORDER BY id"
     ))?;
     let aliases: Vec<Alias> = st
-        .query_map([machine.0], alias)?
+        .query_map([machine.0], |r| rows::alias(r))?
         .collect::<rusqlite::Result<_>>()?;
     let repo = AliasRepo(c);
     aliases

@@ -1,22 +1,10 @@
 //! SQL for published versions.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::domain::records::{MachineKey, RevisionKey, Version, VersionKey, VersionNumber};
 use crate::store::repo::{self, Result};
-
-pub(super) const COLUMNS: &str = "id, number, revision, description, created_ms";
-
-/// Maps a row of [`COLUMNS`].
-pub(super) fn version(r: &Row<'_>) -> rusqlite::Result<Version> {
-    Ok(Version {
-        key: VersionKey(r.get(0)?),
-        number: VersionNumber(r.get(1)?),
-        revision: RevisionKey(r.get(2)?),
-        description: r.get(3)?,
-        created_ms: r.get(4)?,
-    })
-}
+use crate::store::rows::{self, VERSION_COLUMNS as COLUMNS};
 
 pub(super) struct Repo<'a>(pub &'a Connection);
 
@@ -25,7 +13,9 @@ impl repo::Versions for Repo<'_> {
         let mut st = self.0.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM versions WHERE revision = ?1"
         ))?;
-        Ok(st.query_row([revision.0], version).optional()?)
+        Ok(st
+            .query_row([revision.0], |r| rows::version(r))
+            .optional()?)
     }
 
     fn find(&self, machine: MachineKey, number: VersionNumber) -> Result<Option<Version>> {
@@ -33,7 +23,7 @@ impl repo::Versions for Repo<'_> {
             "SELECT {COLUMNS} FROM versions WHERE state_machine_id = ?1 AND number = ?2"
         ))?;
         Ok(st
-            .query_row(params![machine.0, number.0], version)
+            .query_row(params![machine.0, number.0], |r| rows::version(r))
             .optional()?)
     }
 
@@ -86,7 +76,7 @@ impl repo::Versions for Repo<'_> {
         ))?;
         let rows = st.query_map(
             params![machine.0, before.map_or(i64::MAX, |b| b.0), limit as i64],
-            version,
+            |r| rows::version(r),
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
