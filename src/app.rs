@@ -23,6 +23,10 @@ use crate::store::Store;
 pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
     let keys = config.keys()?;
     let mocks = crate::engine::mocks::Mocks::new(config.mock_config()?);
+    let tasks = Arc::new(tokio::sync::Notify::new());
+    // Tasks queued by other replicas wake this one's long polls too.
+    store.listen_for_tasks(tasks.clone());
+    let metrics = Arc::new(crate::http::metrics::Metrics::for_replica(store.replica()));
     Ok(AppState {
         store,
         limits: Arc::new(Limits {
@@ -40,11 +44,11 @@ pub fn app_state(store: Store, config: &Config) -> anyhow::Result<AppState> {
         }),
         keys: keys.map(Arc::new),
         enable_reset: config.enable_reset,
-        metrics: Arc::new(crate::http::metrics::Metrics::new()),
+        metrics,
         cors_origins: config.cors_origins.clone(),
         cache: Arc::new(crate::api::cache::ResponseCache::default()),
         runner: Arc::new(tokio::sync::Notify::new()),
-        tasks: Arc::new(tokio::sync::Notify::new()),
+        tasks,
         definitions: Arc::default(),
         mocks,
         pollers: Arc::default(),

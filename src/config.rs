@@ -122,7 +122,7 @@ macro_rules! settings {
 settings! {
     /// Address to listen on; port 0 picks a free port.
     listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8083)), env "SFNLITE_LISTEN" [value_name = "ADDR"];
-    /// SQLite database file; its folder is created.
+    /// SQLite database file (its folder is created), or a postgres:// URL: several replicas share one PostgreSQL.
     db: PathBuf = PathBuf::from(DEFAULT_DB), env "SFNLITE_DB" [value_name = "PATH"];
     /// Region for requests that carry no SigV4 credential scope.
     region: String = "us-east-1".into(), env "SFNLITE_REGION";
@@ -152,6 +152,8 @@ settings! {
     call_concurrency: usize = 256, env "SFNLITE_CALL_CONCURRENCY" [value_name = "N"];
     /// HTTP Task connections by ARN, with the authorization EventBridge would keep (JSON in a flag or variable).
     connections: Connections = Connections::default(), env "SFNLITE_CONNECTIONS" [value_name = "JSON", hide_env_values = true];
+    /// PostgreSQL: how long a replica's lease on an execution lasts, and how long a replica may go unseen before others take over its executions and calls.
+    lease_ms: u64 = 5000, env "SFNLITE_LEASE_MS" [value_name = "MS"];
     /// How long a write waits for another process's lock on the file before answering 503.
     busy_timeout_ms: u64 = 5000, env "SFNLITE_BUSY_TIMEOUT_MS" [value_name = "MS"];
     /// Cap on the database size in bytes; writes beyond it answer 503 and change nothing. 0 = no cap.
@@ -291,6 +293,10 @@ impl Config {
             busy_timeout: std::time::Duration::from_millis(self.busy_timeout_ms),
             max_db_bytes: (self.max_db_bytes > 0).then_some(self.max_db_bytes),
             read_only: self.read_only,
+            postgres: crate::store::PgOptions {
+                lease: std::time::Duration::from_millis(self.lease_ms.max(100)),
+                ..crate::store::PgOptions::default()
+            },
         }
     }
 

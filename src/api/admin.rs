@@ -4,9 +4,29 @@
 use super::ApiError;
 use crate::store::Store;
 
-/// Whether the database answers (`GET /health`).
-pub async fn health(store: &Store) -> Result<(), ApiError> {
-    Ok(store.ping().await?)
+/// What `GET /health` reports when the database answers.
+#[derive(Debug, serde::Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    /// `sqlite` or `postgresql`.
+    pub database: &'static str,
+    /// This process's replica id on a shared database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<String>,
+}
+
+/// Whether the database answers (`GET /health`), and which it is.
+pub async fn health(store: &Store) -> Result<Health, ApiError> {
+    store.ping().await?;
+    Ok(Health {
+        status: "ok",
+        database: if store.shared() {
+            "postgresql"
+        } else {
+            "sqlite"
+        },
+        replica: store.replica().map(str::to_owned),
+    })
 }
 
 /// Wipes every account's and region's state in one transaction (`POST /_sfnlite/reset`).

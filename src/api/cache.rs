@@ -3,7 +3,8 @@
 //! or a thread hop. Entries cannot go stale: each is stamped with the store's commit epoch
 //! at the time it was read, the writer bumps the epoch after every commit and before
 //! answering any request of it, and an entry is used only while its epoch is current. One
-//! process owns the database (the owner lock), so no other writer can change it unseen.
+//! process owns an SQLite database (the owner lock), so no other writer can change it
+//! unseen; a shared PostgreSQL database has no epoch, and nothing is cached.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -60,7 +61,8 @@ pub struct ResponseCache {
 
 impl ResponseCache {
     /// The answer for `key` if it was read at the current `epoch`.
-    pub fn get(&self, key: &CacheKey, epoch: u64) -> Option<Cached> {
+    pub fn get(&self, key: &CacheKey, epoch: Option<u64>) -> Option<Cached> {
+        let epoch = epoch?;
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         match inner.entries.get(key) {
             Some((at, value)) if *at == epoch => Some(value.clone()),
@@ -69,7 +71,10 @@ impl ResponseCache {
     }
 
     /// Keeps an answer read when the epoch was `epoch` (read before the database was).
-    pub fn put(&self, key: CacheKey, epoch: u64, value: Cached) {
+    pub fn put(&self, key: CacheKey, epoch: Option<u64>, value: Cached) {
+        let Some(epoch) = epoch else {
+            return;
+        };
         let size = value.size();
         if size > MAX_BYTES / 8 {
             return;
@@ -95,11 +100,32 @@ mod tests {
     fn entries_serve_only_their_own_epoch() {
         let cache = ResponseCache::default();
         let key = CacheKey::Describe("arn".into(), false);
-        cache.put(key.clone(), 7, Cached::Body(Bytes::from_static(b"{}")));
-        assert!(cache.get(&key, 7).is_some());
+        cache.put(
+            key.clone(),
+            Some(7),
+            Cached::Body(Bytes::from_static(b"{}")),
+        );
+        assert!(cache.get(&key, Some(7)).is_some());
         assert!(
-            cache.get(&key, 8).is_none(),
+            cache.get(&key, Some(8)).is_none(),
             "a commit makes every older entry unusable"
+        );
+    }
+
+    #[test]
+    fn nothing_is_kept_or_served_without_an_epoch() {
+        let cache = ResponseCache::default();
+        let key = CacheKey::Describe("arn".into(), false);
+        cache.put(key.clone(), None, Cached::Body(Bytes::from_static(b"{}")));
+        assert!(cache.inner.read().unwrap().entries.is_empty());
+        cache.put(
+            key.clone(),
+            Some(1),
+            Cached::Body(Bytes::from_static(b"{}")),
+        );
+        assert!(
+            cache.get(&key, None).is_none(),
+            "a shared database has no epoch"
         );
     }
 
@@ -110,7 +136,7 @@ mod tests {
         for i in 0..20 {
             cache.put(
                 CacheKey::Describe(format!("arn{i}"), false),
-                1,
+                Some(1),
                 Cached::Body(big.clone()),
             );
         }

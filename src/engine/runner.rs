@@ -31,6 +31,9 @@ use crate::store::{Store, StoreError, Tx};
 /// the wall clock could cause.
 const MAX_SLEEP: Duration = Duration::from_secs(1);
 
+/// How often a replica on a shared database looks for calls a gone replica left in flight.
+const RECOVER_EVERY: Duration = Duration::from_secs(2);
+
 /// State transitions one execution may take in one pass before its commit. Transitions that
 /// need no time (Pass, Choice, a Map of them) run back to back in memory and are committed
 /// together — events and final position in one transaction, so a crash keeps all or none
@@ -425,7 +428,21 @@ impl Runner {
             ),
             Err(e) => tracing::error!(error = %e, "cannot recover calls in flight"),
         }
+        // On a shared database a replica that dies leaves calls in flight while the others
+        // run on: each looks for such calls (only gone replicas' are found) now and then.
+        let mut recovered_at = tokio::time::Instant::now();
         while !*stop.borrow() {
+            if self.store.shared() && recovered_at.elapsed() >= RECOVER_EVERY {
+                recovered_at = tokio::time::Instant::now();
+                match self.recover_lost_calls().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(
+                        calls = n,
+                        "calls to outside services were in flight on a replica that is gone; their tasks fail instead of calling again"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "cannot recover a gone replica's calls"),
+                }
+            }
             let pause = match self.pass().await {
                 Ok(0) => match self.next_due().await {
                     Ok(Some(due)) => {

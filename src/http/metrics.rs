@@ -1,5 +1,6 @@
 //! `GET /metrics` in the Prometheus text format: requests by operation and outcome, a
-//! latency histogram, the database size and the number of versions stored.
+//! latency histogram, the database size and the number of versions stored. On a shared
+//! PostgreSQL database every metric carries the `replica` it was measured by.
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
@@ -16,7 +17,14 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let registry = Registry::new();
+        Metrics::for_replica(None)
+    }
+
+    /// The metrics of one replica of several: each carries `replica="<id>"`.
+    pub fn for_replica(replica: Option<&str>) -> Metrics {
+        let labels =
+            replica.map(|r| std::iter::once(("replica".to_owned(), r.to_owned())).collect());
+        let registry = Registry::new_custom(None, labels).expect("a valid label");
         let requests = IntCounterVec::new(
             Opts::new(
                 "sfnlite_requests_total",
@@ -39,7 +47,7 @@ impl Metrics {
         .expect("valid metric");
         let database_bytes = IntGauge::new(
             "sfnlite_database_bytes",
-            "Size of the SQLite database file in use",
+            "Size of the database in use (the SQLite file, or the PostgreSQL database)",
         )
         .expect("valid metric");
         let versions = IntGauge::new(

@@ -409,7 +409,10 @@ async fn render_metrics(state: &AppState) -> Response<Body> {
 
 async fn health(state: &AppState) -> Response<Body> {
     match api::admin::health(&state.store).await {
-        Ok(()) => json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec()),
+        Ok(h) => json_response(
+            StatusCode::OK,
+            serde_json::to_vec(&h).unwrap_or_else(|_| br#"{"status":"ok"}"#.to_vec()),
+        ),
         Err(e) => error_response(&e),
     }
 }

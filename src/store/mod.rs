@@ -1,9 +1,9 @@
 //! Storage behind one boundary. Operations open a closure transaction
 //! (`store.write(|tx| …)`, `store.read(|tx| …)`) and talk to the repositories of [`repo`]
-//! in domain terms; the backend behind them (SQLite, in [`sqlite`]) owns the SQL, the pool,
-//! migrations and the group-commit writer. [`postgres`] is the PostgreSQL backend in the
-//! making (its schema so far). A second backend is one more module implementing
-//! [`repo::Tx`], and one more arm here. Knows nothing about HTTP or AWS error texts.
+//! in domain terms; the backend behind them owns the SQL, the pool and migrations: SQLite
+//! (`sqlite`, one process per database file, with its group-commit writer) or PostgreSQL
+//! ([`postgres`], several replicas on one database). Each implements [`repo::Tx`]; this
+//! module picks one by the database named. Knows nothing about HTTP or AWS error texts.
 
 pub mod postgres;
 pub mod repo;
@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use postgres::PgOptions;
 pub use repo::Tx;
 pub use sqlite::lock_path;
 pub use sqlite::transfer;
@@ -103,6 +104,8 @@ pub struct StoreOptions {
     /// Open the file read-only: reads work, writes answer 503. Used to prove the read-only
     /// fault path without file permissions (which root ignores).
     pub read_only: bool,
+    /// For a `postgres://` database.
+    pub postgres: PgOptions,
 }
 
 impl Default for StoreOptions {
@@ -112,6 +115,7 @@ impl Default for StoreOptions {
             busy_timeout: Duration::from_secs(5),
             max_db_bytes: None,
             read_only: false,
+            postgres: PgOptions::default(),
         }
     }
 }
@@ -119,20 +123,62 @@ impl Default for StoreOptions {
 /// The database handle operations use. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    backend: sqlite::Sqlite,
+    backend: Backend,
     /// When the request this handle serves must be answered (see [`Store::until`]).
     deadline: Option<tokio::time::Instant>,
 }
 
+/// The database behind a [`Store`].
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
+}
+
+/// Whether `db` names a PostgreSQL database rather than an SQLite file.
+pub fn is_postgres_url(db: &Path) -> bool {
+    db.to_str()
+        .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+}
+
 impl Store {
-    /// Opens (creating if needed) the database at `path`, takes the owner lock, checks that
-    /// the schema is one this binary knows and applies pending migrations. Every failure
-    /// names the file and the cause; nothing is scanned.
-    pub fn open(path: &Path, options: &StoreOptions) -> anyhow::Result<Store> {
+    /// Opens the database `db`: a `postgres://` URL (connecting, applying pending migrations
+    /// and registering as a replica), or an SQLite file (created if needed, under the owner
+    /// lock, its schema checked as one this binary knows, pending migrations applied). Every
+    /// failure names the database and the cause; nothing is scanned.
+    pub fn open(db: &Path, options: &StoreOptions) -> anyhow::Result<Store> {
+        let backend = match db.to_str() {
+            Some(url) if is_postgres_url(db) => {
+                Backend::Postgres(postgres::Postgres::open(url, &options.postgres)?)
+            }
+            _ => Backend::Sqlite(sqlite::Sqlite::open(db, options)?),
+        };
         Ok(Store {
-            backend: sqlite::Sqlite::open(path, options)?,
+            backend,
             deadline: None,
         })
+    }
+
+    /// Whether other processes share this database (PostgreSQL): then nothing may be kept
+    /// in memory on the assumption that only this process writes.
+    pub fn shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// This process's replica id on a shared database.
+    pub fn replica(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::Postgres(p) => Some(&p.replica().id),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    /// Wakes `signal` whenever any process sharing the database queues activity tasks (on
+    /// SQLite this process is the only one, and signals itself).
+    pub fn listen_for_tasks(&self, signal: Arc<tokio::sync::Notify>) {
+        if let Backend::Postgres(p) = &self.backend {
+            p.listen_for_tasks(signal);
+        }
     }
 
     /// This store with a deadline: a read or write not done by then answers
@@ -165,9 +211,16 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        self.backend
-            .write(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
-            .await
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                s.write(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
+                    .await
+            }
+            Backend::Postgres(p) => {
+                p.transact(postgres::Kind::Write, self.deadline, true, f)
+                    .await
+            }
+        }
     }
 
     /// [`Store::write`] for a closure that consumes what it writes (the engine's steps,
@@ -179,9 +232,21 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        self.backend
-            .write(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
-            .await
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                s.write(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
+                    .await
+            }
+            Backend::Postgres(p) => {
+                let mut once = Some(f);
+                let f = move |tx: &dyn Tx| match once.take() {
+                    Some(f) => f(tx),
+                    None => Err(StoreError::internal("a write was run twice").into()),
+                };
+                p.transact(postgres::Kind::Write, self.deadline, false, f)
+                    .await
+            }
+        }
     }
 
     /// Runs `f` inside a read transaction, so it sees one snapshot.
@@ -191,25 +256,44 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        self.backend
-            .read(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
-            .await
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                s.read(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
+                    .await
+            }
+            Backend::Postgres(p) => {
+                p.transact(postgres::Kind::Read, self.deadline, true, f)
+                    .await
+            }
+        }
     }
 
     /// Bumped after every commit, before any request of it is answered: in-memory caches
     /// keep an entry only while the epoch it was read at is current.
-    pub fn epoch(&self) -> u64 {
-        self.backend.epoch()
+    /// None on a shared database, where another replica's commits are not seen here: caches
+    /// are off.
+    pub fn epoch(&self) -> Option<u64> {
+        match &self.backend {
+            Backend::Sqlite(s) => Some(s.epoch()),
+            Backend::Postgres(_) => None,
+        }
     }
 
     /// Whether the database answers a trivial query (for `GET /health`).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.backend.ping().await
+        match &self.backend {
+            Backend::Sqlite(s) => s.ping().await,
+            Backend::Postgres(p) => p.ping().await,
+        }
     }
 
-    /// Flushes the WAL into the main file; called on shutdown so the file alone is complete.
+    /// Flushes the WAL into the main file; called on shutdown so the file alone is complete
+    /// (PostgreSQL keeps its own files complete: nothing to do).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.backend.checkpoint()
+        match &self.backend {
+            Backend::Sqlite(s) => s.checkpoint(),
+            Backend::Postgres(_) => Ok(()),
+        }
     }
 
     /// Loads an export in one transaction; a database that holds state is refused unless
@@ -220,7 +304,12 @@ impl Store {
         replace: bool,
         progress: impl FnMut(usize) + Send + 'static,
     ) -> Result<(), ImportError> {
-        self.backend
+        let Backend::Sqlite(backend) = &self.backend else {
+            return Err(ImportError::Store(StoreError::unavailable(
+                "import loads an SQLite database; import into SQLite, then point replicas at PostgreSQL",
+            )));
+        };
+        backend
             .write(None, move |tx| {
                 if !transfer::is_empty(tx)? {
                     if !replace {

@@ -1,6 +1,8 @@
 //! The execution store's contract, through the backend-neutral boundary: what any backend
 //! must guarantee (one execution per name, gap-free histories, position and events moving
-//! together, listing newest first, due times as data).
+//! together, listing newest first, due times as data). On SQLite by default; with
+//! `SFNLITE_TEST_POSTGRES` naming a PostgreSQL server, each test on a fresh database there
+//! (scripts/test.sh runs both).
 
 use super::*;
 use crate::domain::records::{
@@ -10,7 +12,11 @@ use crate::domain::records::{
 
 async fn store_with_machine() -> (tempfile::TempDir, Store, RevisionKey) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("s.db"), &StoreOptions::default()).unwrap();
+    let db = match std::env::var("SFNLITE_TEST_POSTGRES") {
+        Ok(server) => std::path::PathBuf::from(fresh_postgres_database(server)),
+        Err(_) => dir.path().join("s.db"),
+    };
+    let store = Store::open(&db, &StoreOptions::default()).unwrap();
     let revision = store
         .write(|tx| {
             let m = tx.machines().insert(&NewMachine {
@@ -33,6 +39,19 @@ async fn store_with_machine() -> (tempfile::TempDir, Store, RevisionKey) {
         .await
         .unwrap();
     (dir, store, revision)
+}
+
+/// A new database on the PostgreSQL server `server` names; its URL.
+fn fresh_postgres_database(server: String) -> String {
+    std::thread::spawn(move || {
+        let name = format!("c_{}", uuid::Uuid::new_v4().simple());
+        let mut c = ::postgres::Client::connect(&server, ::postgres::NoTls).unwrap();
+        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        format!("{base}/{name}")
+    })
+    .join()
+    .unwrap()
 }
 
 const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:m";

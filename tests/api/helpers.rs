@@ -1,5 +1,7 @@
 //! Test harness: `TestApp::spawn()` binds first and serves in the background (no sleeps),
-//! `restart()` stops it gracefully and serves the same database file again.
+//! `restart()` stops it gracefully and serves the same database file again. With
+//! `SFNLITE_TEST_POSTGRES` set to a server's URL (scripts/test.sh sets it for its
+//! PostgreSQL step), each app gets a fresh database of its own on that server instead.
 
 use std::fmt::Debug;
 
@@ -54,6 +56,9 @@ impl TestApp {
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_tests(&dir.path().join("data/sfnlite.db"));
+        if let Ok(server) = std::env::var("SFNLITE_TEST_POSTGRES") {
+            config.db = fresh_postgres_database(&server).await.into();
+        }
         tweak(&mut config);
         let mut app = TestApp {
             url: String::new(),
@@ -64,6 +69,11 @@ impl TestApp {
         };
         app.start().await;
         app
+    }
+
+    /// Whether this app's database is PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        sfnlite::store::is_postgres_url(&self.config.db)
     }
 
     async fn start(&mut self) {
@@ -266,4 +276,22 @@ pub fn sfnlite_command(args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfnlite"));
     cmd.args(args);
     cmd
+}
+
+/// A new, empty database on the PostgreSQL server at `server` (a URL naming any database);
+/// returns its URL.
+pub async fn fresh_postgres_database(server: &str) -> String {
+    let server = server.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut c = postgres::Client::connect(&server, postgres::NoTls)
+            .expect("the test PostgreSQL server answers");
+        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        match server.rfind('/') {
+            Some(slash) => format!("{}/{name}", &server[..slash]),
+            None => format!("{server}/{name}"),
+        }
+    })
+    .await
+    .unwrap()
 }

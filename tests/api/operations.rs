@@ -384,18 +384,58 @@ async fn metrics_count_requests_and_report_storage() {
     let r = reqwest::get(format!("{}/metrics", app.url)).await.unwrap();
     assert_eq!(r.status(), 200);
     let text = r.text().await.unwrap();
+    // On a shared database every metric names the replica that measured it.
+    let replica = match app.on_postgres() {
+        true => {
+            let health: serde_json::Value = reqwest::get(format!("{}/health", app.url))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            format!(r#"replica="{}""#, health["replica"].as_str().unwrap())
+        }
+        false => String::new(),
+    };
+    let labelled = |name: &str, labels: &str, value: &str| {
+        let all: Vec<&str> = [labels, replica.as_str()]
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .collect();
+        match all.is_empty() {
+            true => format!("{name} {value}"),
+            false => format!("{name}{{{}}} {value}", all.join(",")),
+        }
+    };
     for line in [
-        r#"sfnlite_requests_total{operation="CreateStateMachine",outcome="ok"} 1"#,
-        r#"sfnlite_requests_total{operation="DescribeStateMachine",outcome="InvalidArn"} 1"#,
-        r#"sfnlite_requests_total{operation="-",outcome="UnknownOperationException"} 1"#,
-        r#"sfnlite_request_duration_seconds_count{operation="PublishStateMachineVersion"} 1"#,
-        "sfnlite_versions_stored 1",
+        labelled(
+            "sfnlite_requests_total",
+            r#"operation="CreateStateMachine",outcome="ok""#,
+            "1",
+        ),
+        labelled(
+            "sfnlite_requests_total",
+            r#"operation="DescribeStateMachine",outcome="InvalidArn""#,
+            "1",
+        ),
+        labelled(
+            "sfnlite_requests_total",
+            r#"operation="-",outcome="UnknownOperationException""#,
+            "1",
+        ),
+        labelled(
+            "sfnlite_request_duration_seconds_count",
+            r#"operation="PublishStateMachineVersion""#,
+            "1",
+        ),
+        labelled("sfnlite_versions_stored", "", "1"),
     ] {
         assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
     }
+    let prefix = labelled("sfnlite_database_bytes", "", "");
     let bytes: i64 = text
         .lines()
-        .find_map(|l| l.strip_prefix("sfnlite_database_bytes "))
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
         .unwrap()
         .parse()
         .unwrap();

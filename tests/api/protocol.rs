@@ -183,14 +183,21 @@ async fn every_response_carries_a_request_id_and_the_json_content_type() {
 }
 
 #[tokio::test]
-async fn health_answers_ok_when_the_database_does() {
+async fn health_answers_ok_and_names_the_database_when_it_answers() {
     let app = TestApp::spawn().await;
     let r = reqwest::get(format!("{}/health", app.url)).await.unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.json::<serde_json::Value>().await.unwrap(),
-        json!({"status": "ok"})
-    );
+    let health = r.json::<serde_json::Value>().await.unwrap();
+    if app.on_postgres() {
+        let replica = health["replica"].as_str().unwrap_or_default().to_owned();
+        assert!(uuid::Uuid::parse_str(&replica).is_ok(), "{health}");
+        assert_eq!(
+            health,
+            json!({"status": "ok", "database": "postgresql", "replica": replica})
+        );
+    } else {
+        assert_eq!(health, json!({"status": "ok", "database": "sqlite"}));
+    }
 }
 
 #[tokio::test]
