@@ -3,6 +3,7 @@
 # (installed with apt-get when missing; no Docker):
 #   scripts/postgres.sh start DIR   initdb into DIR, start on a free 127.0.0.1 port, create the
 #                                   database sfnlite; prints its URL (postgres://…/sfnlite)
+#   scripts/postgres.sh restart DIR stops it (fast shutdown, connections cut) and starts it again
 #   scripts/postgres.sh stop DIR    stops it (fast shutdown)
 # The server runs as the postgres user when this runs as root (PostgreSQL refuses root).
 # fsync is off: the data is thrown away with DIR.
@@ -33,11 +34,14 @@ case "$cmd" in
     as_server "$bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE sfnlite" >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/sfnlite"
     ;;
+  restart)
+    as_server "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w restart >/dev/null
+    ;;
   stop)
     as_server "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     ;;
   *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|restart|stop DIR" >&2
     exit 2
     ;;
 esac
