@@ -6,7 +6,8 @@
 #   scripts/postgres.sh restart DIR stops it (fast shutdown, connections cut) and starts it again
 #   scripts/postgres.sh stop DIR    stops it (fast shutdown)
 # The server runs as the postgres user when this runs as root (PostgreSQL refuses root).
-# fsync is off: the data is thrown away with DIR.
+# fsync is off (the data is thrown away with DIR) unless SFNLITE_PG_FSYNC=1, as the benchmark
+# sets it to measure durable commits.
 set -euo pipefail
 cmd="${1:?start or stop}"
 dir="${2:?a directory}"
@@ -29,8 +30,10 @@ case "$cmd" in
     if [ "$(id -u)" = 0 ]; then chown -R postgres "$dir"; fi
     as_server "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 >/dev/null
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    nosync="-F"
+    if [ "${SFNLITE_PG_FSYNC:-0}" = 1 ]; then nosync=""; fi
     as_server "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-h 127.0.0.1 -p $port -k $dir -F -c max_connections=200" start >/dev/null
+      -o "-h 127.0.0.1 -p $port -k $dir $nosync -c max_connections=200" start >/dev/null
     as_server "$bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE sfnlite" >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/sfnlite"
     ;;

@@ -128,6 +128,13 @@ pub struct Store {
     deadline: Option<tokio::time::Instant>,
 }
 
+/// What a transaction may do.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Read,
+    Write,
+}
+
 /// The database behind a [`Store`].
 #[derive(Clone)]
 enum Backend {
@@ -205,22 +212,13 @@ impl Store {
     /// PostgreSQL a transaction that loses a serialization conflict or a deadlock to another
     /// replica is rolled back and `f` runs again on what that replica committed, so `f`
     /// must be repeatable (it is [`FnMut`]).
-    pub async fn write<T, E, F>(&self, mut f: F) -> Result<T, E>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        match &self.backend {
-            Backend::Sqlite(s) => {
-                s.write(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
-                    .await
-            }
-            Backend::Postgres(p) => {
-                p.transact(postgres::Kind::Write, self.deadline, true, f)
-                    .await
-            }
-        }
+        self.transact(Kind::Write, true, f).await
     }
 
     /// [`Store::write`] for a closure that consumes what it writes (the engine's steps,
@@ -232,39 +230,42 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        match &self.backend {
-            Backend::Sqlite(s) => {
-                s.write(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
-                    .await
-            }
-            Backend::Postgres(p) => {
-                let mut once = Some(f);
-                let f = move |tx: &dyn Tx| match once.take() {
-                    Some(f) => f(tx),
-                    None => Err(StoreError::internal("a write was run twice").into()),
-                };
-                p.transact(postgres::Kind::Write, self.deadline, false, f)
-                    .await
-            }
-        }
+        let mut once = Some(f);
+        let f = move |tx: &dyn Tx| match once.take() {
+            Some(f) => f(tx),
+            None => Err(StoreError::internal("a write was run twice").into()),
+        };
+        self.transact(Kind::Write, false, f).await
     }
 
-    /// Runs `f` inside a read transaction, so it sees one snapshot.
-    pub async fn read<T, E, F>(&self, mut f: F) -> Result<T, E>
+    /// Runs `f` inside a read transaction, so it sees one snapshot (again on PostgreSQL when
+    /// it loses a conflict, as [`Store::write`]).
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        match &self.backend {
-            Backend::Sqlite(s) => {
+        self.transact(Kind::Read, true, f).await
+    }
+
+    /// `f` in a transaction of `kind` on the backend, repeated on a lost conflict if `repeat`.
+    async fn transact<T, E, F>(&self, kind: Kind, repeat: bool, mut f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        match (&self.backend, kind) {
+            (Backend::Sqlite(s), Kind::Write) => {
+                s.write(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
+                    .await
+            }
+            (Backend::Sqlite(s), Kind::Read) => {
                 s.read(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
                     .await
             }
-            Backend::Postgres(p) => {
-                p.transact(postgres::Kind::Read, self.deadline, true, f)
-                    .await
-            }
+            (Backend::Postgres(p), kind) => p.transact(kind, self.deadline, repeat, f).await,
         }
     }
 

@@ -340,3 +340,65 @@ pub fn close_execution(
     }
     Ok(true)
 }
+
+/// Declares a backend's view of one transaction, `$name<'a>`: one repository of each of the
+/// backend's modules (`machines::Repo`, `versions::Repo`, …, as each backend names them),
+/// all over the same `&'a $conn`, and its [`Tx`] implementation.
+macro_rules! backend_tx {
+    ($(#[$doc:meta])* $name:ident over $conn:ty) => {
+        $(#[$doc])*
+        pub(super) struct $name<'a> {
+            machines: machines::Repo<'a>,
+            versions: versions::Repo<'a>,
+            aliases: aliases::Repo<'a>,
+            tags: tags::Repo<'a>,
+            admin: admin::Repo<'a>,
+            executions: executions::Repo<'a>,
+            activities: activities::Repo<'a>,
+            map_runs: map_runs::Repo<'a>,
+        }
+
+        impl<'a> $name<'a> {
+            pub(super) fn new(c: &'a $conn) -> Self {
+                $name {
+                    machines: machines::Repo(c),
+                    versions: versions::Repo(c),
+                    aliases: aliases::Repo(c),
+                    tags: tags::Repo(c),
+                    admin: admin::Repo(c),
+                    executions: executions::Repo(c),
+                    activities: activities::Repo(c),
+                    map_runs: map_runs::Repo(c),
+                }
+            }
+        }
+
+        impl $crate::store::repo::Tx for $name<'_> {
+            fn machines(&self) -> &dyn $crate::store::repo::Machines {
+                &self.machines
+            }
+            fn versions(&self) -> &dyn $crate::store::repo::Versions {
+                &self.versions
+            }
+            fn aliases(&self) -> &dyn $crate::store::repo::Aliases {
+                &self.aliases
+            }
+            fn tags(&self) -> &dyn $crate::store::repo::Tags {
+                &self.tags
+            }
+            fn admin(&self) -> &dyn $crate::store::repo::Admin {
+                &self.admin
+            }
+            fn executions(&self) -> &dyn $crate::store::repo::Executions {
+                &self.executions
+            }
+            fn activities(&self) -> &dyn $crate::store::repo::Activities {
+                &self.activities
+            }
+            fn map_runs(&self) -> &dyn $crate::store::repo::MapRuns {
+                &self.map_runs
+            }
+        }
+    };
+}
+pub(crate) use backend_tx;

@@ -325,12 +325,13 @@ async fn replicas_publish_one_version_per_revision_and_number_concurrent_updates
         arns.into_iter().collect::<Vec<_>>(),
         vec![format!("{machine}:1")]
     );
-    // Updates with publish from every replica at once: distinct numbers, none skipped.
-    let writers = (0..3).map(|w| {
-        let (http, url, machine) = (http.clone(), rs[w].url.clone(), machine.clone());
+    // Updates with publish from 48 writers over every replica at once, all on one row:
+    // each succeeds (none runs out of retries), numbers distinct, none skipped.
+    let writers = (0..48).map(|w| {
+        let (http, url, machine) = (http.clone(), rs[w % 3].url.clone(), machine.clone());
         tokio::spawn(async move {
             let mut numbers = Vec::new();
-            for k in 0..10 {
+            for k in 0..20 {
                 let body = ok(&http, &url, "UpdateStateMachine", serde_json::json!({
                     "stateMachineArn": machine, "definition": pass_definition(&format!("w{w}k{k}")), "publish": true})).await;
                 let arn = body["stateMachineVersionArn"].as_str().unwrap();
@@ -344,15 +345,18 @@ async fn replicas_publish_one_version_per_revision_and_number_concurrent_updates
         numbers.extend(w.await.unwrap());
     }
     numbers.sort_unstable();
-    assert_eq!(numbers, (2..=31).collect::<Vec<i64>>());
+    assert_eq!(numbers, (2..=961).collect::<Vec<i64>>());
     let listed = ok(
         &http,
         &rs[2].url,
         "ListStateMachineVersions",
-        serde_json::json!({"stateMachineArn": machine, "maxResults": 100}),
+        serde_json::json!({"stateMachineArn": machine, "maxResults": 1000}),
     )
     .await;
-    assert_eq!(listed["stateMachineVersions"].as_array().unwrap().len(), 31);
+    assert_eq!(
+        listed["stateMachineVersions"].as_array().unwrap().len(),
+        961
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -32,7 +32,7 @@ use r2d2::Pool;
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::repo;
-use super::StoreError;
+use super::{Kind, StoreError};
 
 mod embedded {
     refinery::embed_migrations!("migrations/postgres");
@@ -69,6 +69,8 @@ impl Default for PgOptions {
 pub(super) struct Conn {
     client: postgres::Client,
     statements: HashMap<String, Statement>,
+    /// Set when the session may hold what it must not carry back into the pool.
+    broken: bool,
 }
 
 /// r2d2_postgres's manager, with a statement cache per connection: a statement prepared
@@ -82,19 +84,28 @@ impl r2d2::ManageConnection for Manager {
         Ok(Conn {
             client: self.0.connect()?,
             statements: HashMap::new(),
+            broken: false,
         })
     }
     fn is_valid(&self, c: &mut Conn) -> Result<(), postgres::Error> {
         self.0.is_valid(&mut c.client)
     }
     fn has_broken(&self, c: &mut Conn) -> bool {
-        self.0.has_broken(&mut c.client)
+        c.broken || self.0.has_broken(&mut c.client)
     }
 }
 
 /// SQLSTATEs of a transaction that lost to a concurrent one: run it again.
 fn lost_conflict(e: &postgres::Error) -> bool {
     matches!(e.code().map(|c| c.code()), Some("40001" | "40P01"))
+}
+
+/// The server's own words for a database error (the client's Display says only "db error").
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("PostgreSQL: {} ({})", db.message(), db.code().code()),
+        None => format!("PostgreSQL: {e}"),
+    }
 }
 
 impl From<postgres::Error> for StoreError {
@@ -108,11 +119,11 @@ impl From<postgres::Error> for StoreError {
                 "40001" | "40P01" | "53100" | "53200" | "53300" | "57P01" | "57P02" | "57P03"
                 | "08000" | "08003" | "08006" | "25006",
             ) => StoreError::Unavailable {
-                cause: format!("PostgreSQL: {e}"),
+                cause: describe(&e),
                 source: Some(Arc::new(e)),
             },
             _ => StoreError::Internal {
-                detail: format!("PostgreSQL: {e}"),
+                detail: describe(&e),
                 source: Some(Arc::new(e)),
             },
         }
@@ -138,18 +149,21 @@ impl Pg {
         e.into()
     }
 
+    /// `sql` prepared on this connection, once per connection.
+    fn statement(&self, conn: &mut Conn, sql: &str) -> repo::Result<Statement> {
+        if let Some(st) = conn.statements.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = conn.client.prepare(sql).map_err(|e| self.fail(e))?;
+        conn.statements.insert(sql.to_owned(), st.clone());
+        Ok(st)
+    }
+
     /// The rows `sql` answers.
     pub(super) fn rows(&self, sql: &str, params: &Params<'_>) -> repo::Result<Vec<Row>> {
         let mut conn = self.conn.borrow_mut();
         let conn: &mut Conn = &mut conn;
-        let st = match conn.statements.get(sql) {
-            Some(st) => st.clone(),
-            None => {
-                let st = conn.client.prepare(sql).map_err(|e| self.fail(e))?;
-                conn.statements.insert(sql.to_owned(), st.clone());
-                st
-            }
-        };
+        let st = self.statement(conn, sql)?;
         conn.client.query(&st, params).map_err(|e| self.fail(e))
     }
 
@@ -168,14 +182,7 @@ impl Pg {
     pub(super) fn exec(&self, sql: &str, params: &Params<'_>) -> repo::Result<u64> {
         let mut conn = self.conn.borrow_mut();
         let conn: &mut Conn = &mut conn;
-        let st = match conn.statements.get(sql) {
-            Some(st) => st.clone(),
-            None => {
-                let st = conn.client.prepare(sql).map_err(|e| self.fail(e))?;
-                conn.statements.insert(sql.to_owned(), st.clone());
-                st
-            }
-        };
+        let st = self.statement(conn, sql)?;
         conn.client.execute(&st, params).map_err(|e| self.fail(e))
     }
 
@@ -233,62 +240,23 @@ impl super::rows::Cols for Row {
     }
 }
 
-/// One transaction's repositories over PostgreSQL.
-pub(super) struct PgTx<'a> {
-    machines: machines::Repo<'a>,
-    versions: versions::Repo<'a>,
-    aliases: aliases::Repo<'a>,
-    tags: tags::Repo<'a>,
-    admin: admin::Repo<'a>,
-    executions: executions::Repo<'a>,
-    activities: activities::Repo<'a>,
-    map_runs: map_runs::Repo<'a>,
-}
-
-impl<'a> PgTx<'a> {
-    fn new(pg: &'a Pg) -> Self {
-        PgTx {
-            machines: machines::Repo(pg),
-            versions: versions::Repo(pg),
-            aliases: aliases::Repo(pg),
-            tags: tags::Repo(pg),
-            admin: admin::Repo(pg),
-            executions: executions::Repo(pg),
-            activities: activities::Repo(pg),
-            map_runs: map_runs::Repo(pg),
-        }
-    }
-}
-
-impl repo::Tx for PgTx<'_> {
-    fn machines(&self) -> &dyn repo::Machines {
-        &self.machines
-    }
-    fn versions(&self) -> &dyn repo::Versions {
-        &self.versions
-    }
-    fn aliases(&self) -> &dyn repo::Aliases {
-        &self.aliases
-    }
-    fn tags(&self) -> &dyn repo::Tags {
-        &self.tags
-    }
-    fn admin(&self) -> &dyn repo::Admin {
-        &self.admin
-    }
-    fn executions(&self) -> &dyn repo::Executions {
-        &self.executions
-    }
-    fn activities(&self) -> &dyn repo::Activities {
-        &self.activities
-    }
-    fn map_runs(&self) -> &dyn repo::MapRuns {
-        &self.map_runs
-    }
+repo::backend_tx! {
+    /// One transaction's repositories over PostgreSQL.
+    PgTx over Pg
 }
 
 /// Attempts at a transaction that keeps losing conflicts before its caller hears 503.
 const ATTEMPTS: u32 = 30;
+
+/// Lost attempts after which a write stops competing and runs alone: many writers on one
+/// hot row (updates and publishes of one machine from every replica) would otherwise keep
+/// aborting each other under SERIALIZABLE until some run out of attempts.
+const ALONE_AFTER: u32 = 3;
+
+/// The advisory lock every write holds shared for its transaction and a write that runs
+/// alone holds exclusive around its transaction (taken before BEGIN, so its snapshot
+/// follows every write it waited for, and no writer overlaps it to conflict with).
+const WRITERS_LOCK: i64 = 7_468_202;
 
 /// The channel a commit that queued activity tasks notifies, so every replica's long polls
 /// look again.
@@ -302,12 +270,6 @@ pub(super) struct Postgres {
     replica: Arc<Replica>,
     /// Ends the heartbeat (and leaves `replicas`) when the last clone goes.
     _registered: Arc<Registration>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
-    Read,
-    Write,
 }
 
 impl Postgres {
@@ -392,6 +354,7 @@ impl Postgres {
             Kind::Write => "BEGIN ISOLATION LEVEL SERIALIZABLE",
             Kind::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ",
         };
+        let shared_begin = format!("{begin}; SELECT pg_advisory_xact_lock_shared({WRITERS_LOCK})");
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -402,7 +365,24 @@ impl Postgres {
                 .pool
                 .get()
                 .map_err(|e| StoreError::unavailable(format!("database connection: {e}")))?;
-            conn.client.batch_execute(begin).map_err(StoreError::from)?;
+            let alone = kind == Kind::Write && attempt > ALONE_AFTER;
+            if alone {
+                conn.client
+                    .batch_execute(&format!("SELECT pg_advisory_lock({WRITERS_LOCK})"))
+                    .map_err(StoreError::from)?;
+            }
+            let began = match kind {
+                Kind::Write if alone => conn.client.batch_execute(begin),
+                Kind::Write => conn.client.batch_execute(&shared_begin),
+                Kind::Read => conn.client.batch_execute(begin),
+            };
+            if let Err(e) = began {
+                if alone {
+                    let _ = conn.client.batch_execute("ROLLBACK");
+                    unlock_writers(&mut conn);
+                }
+                return Err(StoreError::from(e).into());
+            }
             let pg = Pg {
                 conn: RefCell::new(conn),
                 replica: self.replica.clone(),
@@ -412,25 +392,30 @@ impl Postgres {
             let conflict = pg.conflict.get();
             let mut conn = pg.conn.into_inner();
             let again = |attempt: u32| repeat && attempt < ATTEMPTS;
-            match out {
+            let ended = match out {
                 Ok(value) => {
                     if late() && kind == Kind::Write {
                         let _ = conn.client.batch_execute("ROLLBACK");
-                        return Err(StoreError::Timeout.into());
-                    }
-                    match conn.client.batch_execute("COMMIT") {
-                        Ok(()) => return Ok(value),
-                        Err(e) if lost_conflict(&e) && again(attempt) => backoff(attempt),
-                        Err(e) => return Err(StoreError::from(e).into()),
+                        Some(Err(StoreError::Timeout.into()))
+                    } else {
+                        match conn.client.batch_execute("COMMIT") {
+                            Ok(()) => Some(Ok(value)),
+                            Err(e) if lost_conflict(&e) && again(attempt) => None,
+                            Err(e) => Some(Err(StoreError::from(e).into())),
+                        }
                     }
                 }
                 Err(e) => {
                     let _ = conn.client.batch_execute("ROLLBACK");
-                    if !(conflict && again(attempt)) {
-                        return Err(e);
-                    }
-                    backoff(attempt);
+                    (!(conflict && again(attempt))).then_some(Err(e))
                 }
+            };
+            if alone {
+                unlock_writers(&mut conn);
+            }
+            match ended {
+                Some(r) => return r,
+                None => backoff(attempt),
             }
         }
     }
@@ -510,6 +495,15 @@ impl Postgres {
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "cannot start the PostgreSQL listener; long polls look again every few seconds");
         }
+    }
+}
+
+/// Ends a write's turn alone. A connection that cannot say so is closed rather than pooled
+/// with the lock (its session's end releases it).
+fn unlock_writers(conn: &mut r2d2::PooledConnection<Manager>) {
+    let sql = format!("SELECT pg_advisory_unlock({WRITERS_LOCK})");
+    if conn.client.batch_execute(&sql).is_err() {
+        conn.broken = true;
     }
 }
 

@@ -34,58 +34,9 @@ mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
 }
 
-/// One transaction's repositories over SQLite.
-pub(super) struct SqliteTx<'a> {
-    machines: machines::Repo<'a>,
-    versions: versions::Repo<'a>,
-    aliases: aliases::Repo<'a>,
-    tags: tags::Repo<'a>,
-    admin: admin::Repo<'a>,
-    executions: executions::Repo<'a>,
-    activities: activities::Repo<'a>,
-    map_runs: map_runs::Repo<'a>,
-}
-
-impl<'a> SqliteTx<'a> {
-    pub(super) fn new(c: &'a Connection) -> Self {
-        SqliteTx {
-            machines: machines::Repo(c),
-            versions: versions::Repo(c),
-            aliases: aliases::Repo(c),
-            tags: tags::Repo(c),
-            admin: admin::Repo(c),
-            executions: executions::Repo(c),
-            activities: activities::Repo(c),
-            map_runs: map_runs::Repo(c),
-        }
-    }
-}
-
-impl repo::Tx for SqliteTx<'_> {
-    fn machines(&self) -> &dyn repo::Machines {
-        &self.machines
-    }
-    fn versions(&self) -> &dyn repo::Versions {
-        &self.versions
-    }
-    fn aliases(&self) -> &dyn repo::Aliases {
-        &self.aliases
-    }
-    fn tags(&self) -> &dyn repo::Tags {
-        &self.tags
-    }
-    fn admin(&self) -> &dyn repo::Admin {
-        &self.admin
-    }
-    fn executions(&self) -> &dyn repo::Executions {
-        &self.executions
-    }
-    fn activities(&self) -> &dyn repo::Activities {
-        &self.activities
-    }
-    fn map_runs(&self) -> &dyn repo::MapRuns {
-        &self.map_runs
-    }
+repo::backend_tx! {
+    /// One transaction's repositories over SQLite.
+    SqliteTx over Connection
 }
 
 impl crate::store::rows::Cols for rusqlite::Row<'_> {
