@@ -20,7 +20,7 @@ use crate::{App, Config};
 /// let mut reply = String::new();
 /// conn.read_to_string(&mut reply).unwrap();
 /// assert!(reply.starts_with("HTTP/1.1 200"));
-/// assert!(reply.ends_with(r#"{"status":"ok"}"#));
+/// assert!(reply.ends_with(r#"{"status":"ok","database":"sqlite"}"#));
 /// ```
 pub struct TestServer {
     url: String,
