@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sfnlite on one PostgreSQL with 1, 2 and 3 replicas, beside the SQLite backend: one table.
 
-    python3 bench/replicas.py [--runs 3] [--duration 5] [--connections 16]
+    python3 bench/replicas.py [--runs 3] [--duration 5] [--connections 16] [--replica-cpu 0.4]
 
 For each setup (SQLite; PostgreSQL with 1, 2, 3 replicas, a fresh database each run) and each
 run, in alternation:
@@ -13,7 +13,11 @@ run, in alternation:
    (load + drain), every step committed.
 Both backends are durable: SQLite with synchronous=FULL, PostgreSQL with fsync on
 (scripts/postgres.sh with SFNLITE_PG_FSYNC=1). Medians of --runs. Everything runs on this
-machine: the replicas, PostgreSQL and wrk share its cores.
+machine: the replicas, PostgreSQL and wrk share its cores, so a workload that already uses
+every core with one replica cannot gain from a second one here. --replica-cpu N gives each
+sfnlite process a CPU cgroup of its own capped at N cores (needs a writable cgroup cpu
+controller, v1 or v2): each replica then has the CPU of a small machine of its own, as
+replicas behind a load balancer have, and what a replica adds shows.
 """
 import argparse
 import os
@@ -65,11 +69,43 @@ def parallel(jobs):
     return out
 
 
+def cgroup_root():
+    """The writable CPU controller: (folder, version), or None."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return "/sys/fs/cgroup", 2
+    if os.path.isdir("/sys/fs/cgroup/cpu"):
+        return "/sys/fs/cgroup/cpu", 1
+    return None
+
+
+def cap_cpu(pid, name, cores):
+    """Moves process `pid` into a CPU cgroup of its own, `name`, capped at `cores` cores."""
+    root, version = cgroup_root()
+    folder = os.path.join(root, name)
+    os.makedirs(folder, exist_ok=True)
+    period = 100_000
+    quota = int(cores * period)
+    if version == 2:
+        with open(os.path.join(folder, "cpu.max"), "w") as f:
+            f.write(f"{quota} {period}")
+    else:
+        with open(os.path.join(folder, "cpu.cfs_period_us"), "w") as f:
+            f.write(str(period))
+        with open(os.path.join(folder, "cpu.cfs_quota_us"), "w") as f:
+            f.write(str(quota))
+    with open(os.path.join(folder, "cgroup.procs"), "w") as f:
+        f.write(str(pid))
+    return folder
+
+
 def measure(dbs, replicas, args, tag):
     """Starts `replicas` processes on db (one per entry of dbs: the same URL, or one SQLite
     file), measures both workloads, stops them."""
     procs = [bench.sfnlite(db) for db in dbs[:replicas]]
+    groups = []
     try:
+        if args.replica_cpu:
+            groups = [cap_cpu(p.p.pid, f"sfnlite-bench-{i}", args.replica_cpu) for i, p in enumerate(procs)]
         addrs = [p.addr for p in procs]
         per = max(1, args.connections // replicas)
         machines = []
@@ -100,6 +136,11 @@ def measure(dbs, replicas, args, tag):
     finally:
         for p in procs:
             p.stop()
+        for g in groups:
+            try:
+                os.rmdir(g)
+            except OSError:
+                pass
 
 
 def main():
@@ -107,7 +148,11 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--replica-cpu", type=float, default=None,
+                    help="cap each sfnlite process at this many cores (a CPU cgroup each)")
     args = ap.parse_args()
+    if args.replica_cpu and not cgroup_root():
+        sys.exit("--replica-cpu needs a writable cgroup cpu controller")
     bench.ensure_wrk()
     bench.build()
     work = tempfile.mkdtemp()
@@ -134,7 +179,8 @@ def main():
         shutil.rmtree(pg_dir, ignore_errors=True)
     base = statistics.median(r["publishes"] for r in results["PostgreSQL, 1 replica"])
     base_e = statistics.median(r["executions"] for r in results["PostgreSQL, 1 replica"])
-    print(f"\n{os.cpu_count()} cores, medians of {args.runs} runs of {args.duration} s, {args.connections} connections\n")
+    cap = f", each sfnlite process capped at {args.replica_cpu} cores" if args.replica_cpu else ""
+    print(f"\n{os.cpu_count()} cores, medians of {args.runs} runs of {args.duration} s, {args.connections} connections{cap}\n")
     print("| setup | fresh publishes/s | vs 1 replica | completed executions/s | vs 1 replica |")
     print("|---|---:|---:|---:|---:|")
     for name, _, _ in setups:

@@ -427,6 +427,18 @@ async fn lambda_wait_for_task_token_resumes_when_the_function_answers_on_the_tok
         );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     };
+    // The peer saw the request before its answer reached sfnlite: the token is sent once the
+    // invocation's answer is recorded, as a function that answers later would.
+    while !kinds(&history(&app, &arn, json!({})).await)
+        .iter()
+        .any(|k| k == "TaskSubmitted")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the invocation's answer was never recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     app.client()
         .send_task_success()
         .task_token(token)

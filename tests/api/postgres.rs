@@ -85,17 +85,20 @@ async fn the_postgres_schema_migrates_once_and_has_every_sqlite_table_and_column
     })
     .await
     .unwrap();
-    assert_eq!(first, vec![1, 2]);
+    assert_eq!(first, vec![1, 2, 3]);
     assert!(again.is_empty());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     drop(sfnlite::store::Store::open(&db, &Default::default()).unwrap());
-    // What only replicas sharing a database need: their registry, leases, calls' owners.
+    // What only replicas sharing a database need: their registry, leases, calls' owners;
+    // and the column by which PostgreSQL chains a history's chunks (SQLite's single writer
+    // checks the order with a trigger).
     let shared_only = [
         "calls_in_flight.owner",
         "executions.lease_epoch",
         "executions.lease_owner",
         "executions.lease_until",
+        "history_chunks.after_event",
         "replicas.id",
         "replicas.seen_ms",
         "replicas.started_ms",
@@ -177,14 +180,30 @@ fn the_postgres_constraints_keep_publishing_idempotent_and_histories_gap_free() 
         let d = e.as_db_error().expect("refused by the server");
         (d.code().code().to_owned(), d.message().to_owned())
     };
-    let gap = refused(
+    // A chunk follows the one ending right before it (23503: foreign_key_violation), so
+    // neither a gap nor an overlap is stored; two chunks never start at one event (23505).
+    let in_order = |e: (String, String)| {
+        assert_eq!(e.0, "23503", "{e:?}");
+        assert!(e.1.contains("history_chunks_in_order"), "{e:?}");
+    };
+    in_order(refused(
         c.batch_execute(&chunk(4, 4, "[[3,\"D\",0,null]]"))
             .unwrap_err(),
+    ));
+    in_order(refused(
+        c.batch_execute(&chunk(2, 3, "[[1,\"B\",0,null],[2,\"C\",0,null]]"))
+            .unwrap_err(),
+    ));
+    let twice = refused(
+        c.batch_execute(&chunk(1, 1, "[[0,\"A\",0,null]]"))
+            .unwrap_err(),
     );
-    assert_eq!(gap.1, "history event out of order");
+    assert_eq!(twice.0, "23505", "{twice:?}");
+    c.batch_execute(&chunk(3, 3, "[[2,\"C\",0,null]]"))
+        .expect("the next chunk is stored");
     // A chunk must hold exactly its events (23514: check_violation).
     let short = refused(
-        c.batch_execute(&chunk(3, 4, "[[2,\"C\",0,null]]"))
+        c.batch_execute(&chunk(4, 5, "[[3,\"D\",0,null]]"))
             .unwrap_err(),
     );
     assert_eq!(short.0, "23514", "{short:?}");
