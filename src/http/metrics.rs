@@ -12,6 +12,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     database_bytes: IntGauge,
+    lost_conflicts: IntGauge,
     versions: IntGauge,
 }
 
@@ -55,11 +56,18 @@ impl Metrics {
             "State machine versions stored, all accounts and regions",
         )
         .expect("valid metric");
+        let lost_conflicts = IntGauge::new(
+            "sfnlite_lost_conflicts_total",
+            "Transaction attempts that lost a serialization conflict or deadlock to another \
+             (PostgreSQL; each ran again or answered 503)",
+        )
+        .expect("valid metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(database_bytes.clone()),
             Box::new(versions.clone()),
+            Box::new(lost_conflicts.clone()),
         ] {
             registry.register(c).expect("metric names are unique");
         }
@@ -69,6 +77,7 @@ impl Metrics {
             latency,
             database_bytes,
             versions,
+            lost_conflicts,
         }
     }
 
@@ -81,9 +90,11 @@ impl Metrics {
     }
 
     /// Renders every metric, with the storage gauges set to the given figures.
-    pub fn render(&self, database_bytes: i64, versions: i64) -> Vec<u8> {
+    pub fn render(&self, database_bytes: i64, versions: i64, lost_conflicts: u64) -> Vec<u8> {
         self.database_bytes.set(database_bytes);
         self.versions.set(versions);
+        self.lost_conflicts
+            .set(i64::try_from(lost_conflicts).unwrap_or(i64::MAX));
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         out

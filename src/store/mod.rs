@@ -218,7 +218,22 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        self.transact(Kind::Write, true, f).await
+        self.transact(Kind::Write, true, None, f).await
+    }
+
+    /// [`Store::write`] for a write that contends with others on one resource, named by
+    /// `key` (a machine's ARN, whose row numbers its versions). On PostgreSQL the writes on
+    /// one key queue for it before their transactions begin, so each reads what the one
+    /// before it committed and none aborts another, and writes on other keys go on beside
+    /// them; SQLite's single writer already runs them one after another.
+    pub async fn write_on<T, E, F>(&self, key: &str, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.transact(Kind::Write, true, Some(key.to_owned()), f)
+            .await
     }
 
     /// [`Store::write`] for a closure that consumes what it writes (the engine's steps,
@@ -235,7 +250,7 @@ impl Store {
             Some(f) => f(tx),
             None => Err(StoreError::internal("a write was run twice").into()),
         };
-        self.transact(Kind::Write, false, f).await
+        self.transact(Kind::Write, false, None, f).await
     }
 
     /// Runs `f` inside a read transaction, so it sees one snapshot (again on PostgreSQL when
@@ -246,11 +261,18 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        self.transact(Kind::Read, true, f).await
+        self.transact(Kind::Read, true, None, f).await
     }
 
-    /// `f` in a transaction of `kind` on the backend, repeated on a lost conflict if `repeat`.
-    async fn transact<T, E, F>(&self, kind: Kind, repeat: bool, mut f: F) -> Result<T, E>
+    /// `f` in a transaction of `kind` on the backend, repeated on a lost conflict if `repeat`,
+    /// queued behind the other writes on `key` if any.
+    async fn transact<T, E, F>(
+        &self,
+        kind: Kind,
+        repeat: bool,
+        key: Option<String>,
+        mut f: F,
+    ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -265,7 +287,7 @@ impl Store {
                 s.read(self.deadline, move |tx| f(&sqlite::SqliteTx::new(tx)))
                     .await
             }
-            (Backend::Postgres(p), kind) => p.transact(kind, self.deadline, repeat, f).await,
+            (Backend::Postgres(p), kind) => p.transact(kind, self.deadline, repeat, key, f).await,
         }
     }
 
@@ -277,6 +299,15 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(s) => Some(s.epoch()),
             Backend::Postgres(_) => None,
+        }
+    }
+
+    /// Transactions of this process that lost a serialization conflict or a deadlock to a
+    /// concurrent one, each attempt counted (0 on SQLite, whose single writer loses none).
+    pub fn lost_conflicts(&self) -> u64 {
+        match &self.backend {
+            Backend::Postgres(p) => p.lost_conflicts(),
+            Backend::Sqlite(_) => 0,
         }
     }
 

@@ -373,3 +373,43 @@ async fn executions_list_newest_first_with_a_stable_cursor() {
         .unwrap();
     assert!(running.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_on_one_key_follow_each_other_and_lose_no_conflict() {
+    let (_dir, store, _) = store_with_machine().await;
+    // Sixteen read-modify-writes of one row at once: queued on the key, each reads what the
+    // one before committed, so every increment lands and none lost a conflict on the way.
+    let writers: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write_on(MACHINE, |tx| {
+                        let m = tx.machines().find(MACHINE)?.expect("the machine");
+                        let n = tx
+                            .tags()
+                            .list(m.key)?
+                            .into_iter()
+                            .find(|t| t.key == "n")
+                            .map_or(0, |t| t.value.parse::<u32>().unwrap());
+                        tx.tags().put(m.key, "n", &(n + 1).to_string())?;
+                        Ok::<_, StoreError>(())
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap().unwrap();
+    }
+    let n = store
+        .read(|tx| {
+            let m = tx.machines().find(MACHINE)?.expect("the machine");
+            tx.tags().list(m.key)
+        })
+        .await
+        .unwrap();
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].value, "16");
+    assert_eq!(store.lost_conflicts(), 0);
+}

@@ -22,6 +22,7 @@ mod versions;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -258,6 +259,13 @@ const ALONE_AFTER: u32 = 3;
 /// follows every write it waited for, and no writer overlaps it to conflict with).
 const WRITERS_LOCK: i64 = 7_468_202;
 
+/// The class of the advisory locks by which writes on one resource queue ([`Store::write_on`]),
+/// the resource's key hashed by the server (`hashtext`), so every replica computes the same
+/// lock. Two-part keys are a space apart from [`WRITERS_LOCK`]'s.
+///
+/// [`Store::write_on`]: crate::store::Store::write_on
+const KEYED_LOCKS: i32 = 7_468;
+
 /// The channel a commit that queued activity tasks notifies, so every replica's long polls
 /// look again.
 pub(super) const TASKS_CHANNEL: &str = "sfnlite_tasks";
@@ -267,6 +275,8 @@ pub(super) const TASKS_CHANNEL: &str = "sfnlite_tasks";
 pub(super) struct Postgres {
     pool: Pool<Manager>,
     url: Arc<str>,
+    /// Transactions of this process that lost a conflict (each attempt counts).
+    lost: Arc<AtomicU64>,
     replica: Arc<Replica>,
     /// Ends the heartbeat (and leaves `replicas`) when the last clone goes.
     _registered: Arc<Registration>,
@@ -311,6 +321,7 @@ impl Postgres {
             pool,
             url: url.into(),
             replica,
+            lost: Arc::default(),
             _registered: registered,
         })
     }
@@ -323,6 +334,7 @@ impl Postgres {
         kind: Kind,
         deadline: Option<tokio::time::Instant>,
         repeat: bool,
+        key: Option<String>,
         mut f: F,
     ) -> Result<T, E>
     where
@@ -331,7 +343,7 @@ impl Postgres {
         F: FnMut(&dyn repo::Tx) -> Result<T, E> + Send + 'static,
     {
         let me = self.clone();
-        let job = move || me.transact_blocking(kind, deadline, repeat, &mut f);
+        let job = move || me.transact_blocking(kind, deadline, repeat, key.as_deref(), &mut f);
         match tokio::task::spawn_blocking(job).await {
             Ok(r) => r,
             Err(e) => Err(StoreError::internal(format!("storage task failed: {e}")).into()),
@@ -343,6 +355,7 @@ impl Postgres {
         kind: Kind,
         deadline: Option<tokio::time::Instant>,
         repeat: bool,
+        key: Option<&str>,
         f: &mut F,
     ) -> Result<T, E>
     where
@@ -365,11 +378,27 @@ impl Postgres {
                 .pool
                 .get()
                 .map_err(|e| StoreError::unavailable(format!("database connection: {e}")))?;
+            // Queued behind the writes on its key before its snapshot is taken, as a write
+            // that runs alone is behind every other (in that order, key then writers, so
+            // the two kinds of lock never wait for each other in a circle).
+            let key = key.filter(|_| kind == Kind::Write);
+            if let Some(k) = key {
+                conn.client
+                    .execute(
+                        "SELECT pg_advisory_lock($1, hashtext($2))",
+                        &[&KEYED_LOCKS, &k],
+                    )
+                    .map_err(StoreError::from)?;
+            }
             let alone = kind == Kind::Write && attempt > ALONE_AFTER;
             if alone {
-                conn.client
+                if let Err(e) = conn
+                    .client
                     .batch_execute(&format!("SELECT pg_advisory_lock({WRITERS_LOCK})"))
-                    .map_err(StoreError::from)?;
+                {
+                    unlock_key(&mut conn, key);
+                    return Err(StoreError::from(e).into());
+                }
             }
             let began = match kind {
                 Kind::Write if alone => conn.client.batch_execute(begin),
@@ -381,6 +410,7 @@ impl Postgres {
                     let _ = conn.client.batch_execute("ROLLBACK");
                     unlock_writers(&mut conn);
                 }
+                unlock_key(&mut conn, key);
                 return Err(StoreError::from(e).into());
             }
             let pg = Pg {
@@ -400,24 +430,40 @@ impl Postgres {
                     } else {
                         match conn.client.batch_execute("COMMIT") {
                             Ok(()) => Some(Ok(value)),
-                            Err(e) if lost_conflict(&e) && again(attempt) => None,
+                            Err(e) if lost_conflict(&e) => {
+                                self.lost.fetch_add(1, Ordering::Relaxed);
+                                if again(attempt) {
+                                    None
+                                } else {
+                                    Some(Err(StoreError::from(e).into()))
+                                }
+                            }
                             Err(e) => Some(Err(StoreError::from(e).into())),
                         }
                     }
                 }
                 Err(e) => {
                     let _ = conn.client.batch_execute("ROLLBACK");
+                    if conflict {
+                        self.lost.fetch_add(1, Ordering::Relaxed);
+                    }
                     (!(conflict && again(attempt))).then_some(Err(e))
                 }
             };
             if alone {
                 unlock_writers(&mut conn);
             }
+            unlock_key(&mut conn, key);
             match ended {
                 Some(r) => return r,
                 None => backoff(attempt),
             }
         }
+    }
+
+    /// Attempts at transactions of this process that lost a conflict, so far.
+    pub(super) fn lost_conflicts(&self) -> u64 {
+        self.lost.load(Ordering::Relaxed)
     }
 
     /// Whether the database answers a trivial query (for `GET /health`).
@@ -503,6 +549,20 @@ impl Postgres {
 fn unlock_writers(conn: &mut r2d2::PooledConnection<Manager>) {
     let sql = format!("SELECT pg_advisory_unlock({WRITERS_LOCK})");
     if conn.client.batch_execute(&sql).is_err() {
+        conn.broken = true;
+    }
+}
+
+/// Releases the lock of the writes on `key`, if held (see [`unlock_writers`] on failure).
+fn unlock_key(conn: &mut r2d2::PooledConnection<Manager>, key: Option<&str>) {
+    let Some(k) = key else {
+        return;
+    };
+    let unlocked = conn.client.execute(
+        "SELECT pg_advisory_unlock($1, hashtext($2))",
+        &[&KEYED_LOCKS, &k],
+    );
+    if unlocked.is_err() {
         conn.broken = true;
     }
 }
