@@ -41,16 +41,18 @@ pub async fn reset(store: &Store) -> Result<(), ApiError> {
 pub struct StorageFigures {
     pub database_bytes: i64,
     pub versions_stored: i64,
+    /// Transaction attempts of this process that lost a conflict ([`Store::lost_conflicts`]).
+    pub lost_conflicts: u64,
 }
 
-/// Reads the storage figures in one snapshot.
+/// Reads the storage figures (the stored ones in one snapshot).
 pub async fn storage_figures(store: &Store) -> Result<StorageFigures, ApiError> {
-    store
-        .read(|tx| {
-            Ok(StorageFigures {
-                database_bytes: tx.admin().database_bytes()?,
-                versions_stored: tx.admin().versions_stored()?,
-            })
-        })
-        .await
+    let (database_bytes, versions_stored) = store
+        .read(|tx| Ok::<_, ApiError>((tx.admin().database_bytes()?, tx.admin().versions_stored()?)))
+        .await?;
+    Ok(StorageFigures {
+        database_bytes,
+        versions_stored,
+        lost_conflicts: store.lost_conflicts(),
+    })
 }

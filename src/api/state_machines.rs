@@ -624,9 +624,8 @@ pub async fn update_state_machine(
     let quota = ctx.limits.version_quota;
     let scope = ctx.scope.clone();
     // Updates of one machine contend on its row (revisions, version numbers): they queue.
-    let key = arn_text.clone();
     ctx.store
-        .write_on(&key, move |tx| {
+        .write_on(arn_text.clone(), move |tx| {
             let missing = || ApiError::does_not_exist(&arn_text);
             let StateMachineRef::Machine(machine_arn) = &target else {
                 return Err(missing());

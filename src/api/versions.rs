@@ -145,9 +145,8 @@ pub async fn publish_state_machine_version(
     let quota = ctx.limits.version_quota;
     let scope = ctx.scope.clone();
     // Publishes of one machine contend on its row (its version numbers): they queue.
-    let key = arn_text.clone();
     ctx.store
-        .write_on(&key, move |tx| {
+        .write_on(arn_text.clone(), move |tx| {
             let missing = || ApiError::does_not_exist(&arn_text);
             let StateMachineRef::Machine(machine_arn) = &target else {
                 return Err(missing());

@@ -1,7 +1,9 @@
 //! `GET /metrics` in the Prometheus text format: requests by operation and outcome, a
-//! latency histogram, the database size and the number of versions stored. On a shared
+//! latency histogram, the database size, the number of versions stored and the transactions
+//! that lost a conflict to another replica. On a shared
 //! PostgreSQL database every metric carries the `replica` it was measured by.
 
+use crate::api::admin::StorageFigures;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
@@ -12,8 +14,8 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     database_bytes: IntGauge,
-    lost_conflicts: IntGauge,
     versions: IntGauge,
+    lost_conflicts: IntGauge,
 }
 
 impl Metrics {
@@ -90,11 +92,11 @@ impl Metrics {
     }
 
     /// Renders every metric, with the storage gauges set to the given figures.
-    pub fn render(&self, database_bytes: i64, versions: i64, lost_conflicts: u64) -> Vec<u8> {
-        self.database_bytes.set(database_bytes);
-        self.versions.set(versions);
+    pub fn render(&self, f: &StorageFigures) -> Vec<u8> {
+        self.database_bytes.set(f.database_bytes);
+        self.versions.set(f.versions_stored);
         self.lost_conflicts
-            .set(i64::try_from(lost_conflicts).unwrap_or(i64::MAX));
+            .set(i64::try_from(f.lost_conflicts).unwrap_or(i64::MAX));
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         out

@@ -395,11 +395,7 @@ async fn reset(state: &AppState) -> Response<Body> {
 async fn render_metrics(state: &AppState) -> Response<Body> {
     match api::admin::storage_figures(&state.store).await {
         Ok(f) => {
-            let text = state.metrics.render(
-                f.database_bytes,
-                f.versions_stored,
-                state.store.lost_conflicts(),
-            );
+            let text = state.metrics.render(&f);
             let mut r = Response::new(Body::from(text));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,

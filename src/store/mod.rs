@@ -226,14 +226,13 @@ impl Store {
     /// one key queue for it before their transactions begin, so each reads what the one
     /// before it committed and none aborts another, and writes on other keys go on beside
     /// them; SQLite's single writer already runs them one after another.
-    pub async fn write_on<T, E, F>(&self, key: &str, f: F) -> Result<T, E>
+    pub async fn write_on<T, E, F>(&self, key: String, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnMut(&dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        self.transact(Kind::Write, true, Some(key.to_owned()), f)
-            .await
+        self.transact(Kind::Write, true, Some(key), f).await
     }
 
     /// [`Store::write`] for a closure that consumes what it writes (the engine's steps,

@@ -384,7 +384,7 @@ async fn writes_on_one_key_follow_each_other_and_lose_no_conflict() {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .write_on(MACHINE, |tx| {
+                    .write_on(MACHINE.to_owned(), |tx| {
                         let m = tx.machines().find(MACHINE)?.expect("the machine");
                         let n = tx
                             .tags()

@@ -378,28 +378,8 @@ impl Postgres {
                 .pool
                 .get()
                 .map_err(|e| StoreError::unavailable(format!("database connection: {e}")))?;
-            // Queued behind the writes on its key before its snapshot is taken, as a write
-            // that runs alone is behind every other (in that order, key then writers, so
-            // the two kinds of lock never wait for each other in a circle).
-            let key = key.filter(|_| kind == Kind::Write);
-            if let Some(k) = key {
-                conn.client
-                    .execute(
-                        "SELECT pg_advisory_lock($1, hashtext($2))",
-                        &[&KEYED_LOCKS, &k],
-                    )
-                    .map_err(StoreError::from)?;
-            }
             let alone = kind == Kind::Write && attempt > ALONE_AFTER;
-            if alone {
-                if let Err(e) = conn
-                    .client
-                    .batch_execute(&format!("SELECT pg_advisory_lock({WRITERS_LOCK})"))
-                {
-                    unlock_key(&mut conn, key);
-                    return Err(StoreError::from(e).into());
-                }
-            }
+            queue(&mut conn, key, alone).map_err(StoreError::from)?;
             let began = match kind {
                 Kind::Write if alone => conn.client.batch_execute(begin),
                 Kind::Write => conn.client.batch_execute(&shared_begin),
@@ -408,9 +388,8 @@ impl Postgres {
             if let Err(e) = began {
                 if alone {
                     let _ = conn.client.batch_execute("ROLLBACK");
-                    unlock_writers(&mut conn);
                 }
-                unlock_key(&mut conn, key);
+                release(&mut conn, key, alone);
                 return Err(StoreError::from(e).into());
             }
             let pg = Pg {
@@ -422,6 +401,7 @@ impl Postgres {
             let conflict = pg.conflict.get();
             let mut conn = pg.conn.into_inner();
             let again = |attempt: u32| repeat && attempt < ATTEMPTS;
+            let mut lost = false;
             let ended = match out {
                 Ok(value) => {
                     if late() && kind == Kind::Write {
@@ -430,30 +410,23 @@ impl Postgres {
                     } else {
                         match conn.client.batch_execute("COMMIT") {
                             Ok(()) => Some(Ok(value)),
-                            Err(e) if lost_conflict(&e) => {
-                                self.lost.fetch_add(1, Ordering::Relaxed);
-                                if again(attempt) {
-                                    None
-                                } else {
-                                    Some(Err(StoreError::from(e).into()))
-                                }
+                            Err(e) => {
+                                lost = lost_conflict(&e);
+                                (!(lost && again(attempt))).then(|| Err(StoreError::from(e).into()))
                             }
-                            Err(e) => Some(Err(StoreError::from(e).into())),
                         }
                     }
                 }
                 Err(e) => {
                     let _ = conn.client.batch_execute("ROLLBACK");
-                    if conflict {
-                        self.lost.fetch_add(1, Ordering::Relaxed);
-                    }
-                    (!(conflict && again(attempt))).then_some(Err(e))
+                    lost = conflict;
+                    (!(lost && again(attempt))).then_some(Err(e))
                 }
             };
-            if alone {
-                unlock_writers(&mut conn);
+            if lost {
+                self.lost.fetch_add(1, Ordering::Relaxed);
             }
-            unlock_key(&mut conn, key);
+            release(&mut conn, key, alone);
             match ended {
                 Some(r) => return r,
                 None => backoff(attempt),
@@ -544,26 +517,50 @@ impl Postgres {
     }
 }
 
-/// Ends a write's turn alone. A connection that cannot say so is closed rather than pooled
-/// with the lock (its session's end releases it).
-fn unlock_writers(conn: &mut r2d2::PooledConnection<Manager>) {
-    let sql = format!("SELECT pg_advisory_unlock({WRITERS_LOCK})");
-    if conn.client.batch_execute(&sql).is_err() {
-        conn.broken = true;
+/// Takes, before a write's BEGIN (so its snapshot follows every write it waited for), the
+/// lock of the writes on its key and, when it runs alone, the writers' lock exclusive: in
+/// that order, key then writers, so the two kinds never wait for each other in a circle.
+fn queue(
+    conn: &mut r2d2::PooledConnection<Manager>,
+    key: Option<&str>,
+    alone: bool,
+) -> Result<(), postgres::Error> {
+    if let Some(k) = key {
+        conn.client.execute(
+            "SELECT pg_advisory_lock($1, hashtext($2))",
+            &[&KEYED_LOCKS, &k],
+        )?;
     }
+    if alone {
+        if let Err(e) = conn
+            .client
+            .batch_execute(&format!("SELECT pg_advisory_lock({WRITERS_LOCK})"))
+        {
+            release(conn, key, false);
+            return Err(e);
+        }
+    }
+    Ok(())
 }
 
-/// Releases the lock of the writes on `key`, if held (see [`unlock_writers`] on failure).
-fn unlock_key(conn: &mut r2d2::PooledConnection<Manager>, key: Option<&str>) {
-    let Some(k) = key else {
-        return;
-    };
-    let unlocked = conn.client.execute(
-        "SELECT pg_advisory_unlock($1, hashtext($2))",
-        &[&KEYED_LOCKS, &k],
-    );
-    if unlocked.is_err() {
-        conn.broken = true;
+/// Releases what [`queue`] took (the writers' lock first, the reverse of taking). A
+/// connection that cannot release is closed rather than pooled with a lock (its session's
+/// end releases it).
+fn release(conn: &mut r2d2::PooledConnection<Manager>, key: Option<&str>, alone: bool) {
+    if alone {
+        let sql = format!("SELECT pg_advisory_unlock({WRITERS_LOCK})");
+        if conn.client.batch_execute(&sql).is_err() {
+            conn.broken = true;
+        }
+    }
+    if let Some(k) = key {
+        let unlocked = conn.client.execute(
+            "SELECT pg_advisory_unlock($1, hashtext($2))",
+            &[&KEYED_LOCKS, &k],
+        );
+        if unlocked.is_err() {
+            conn.broken = true;
+        }
     }
 }
 
